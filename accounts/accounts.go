@@ -1,0 +1,158 @@
+// Package accounts manages tenants and their access keys: creating an account
+// with its first key pair, and looking up a key's secret for signature
+// verification. Secrets are sealed at rest with package seal.
+package accounts
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math/big"
+	"regexp"
+	"time"
+
+	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/seal"
+	"github.com/certgate/certgate/store"
+)
+
+// Service creates accounts and resolves access keys. Safe for concurrent use.
+type Service struct {
+	store  store.Store
+	sealer *seal.Sealer
+	now    func() time.Time
+	random io.Reader
+}
+
+// New returns a Service.
+func New(st store.Store, sealer *seal.Sealer) *Service {
+	return &Service{store: st, sealer: sealer, now: time.Now, random: rand.Reader}
+}
+
+// CreateInput holds the optional fields of a new account; empty fields are
+// generated.
+type CreateInput struct {
+	Name      string
+	AccountID string // 12 digits
+	ProjectID string // 32 lowercase hex characters
+}
+
+// Created is a new account with the only copy of its secret access key.
+type Created struct {
+	Account         *certgate.Account
+	AccessKeyID     string
+	SecretAccessKey string
+}
+
+var (
+	accountIDRe = regexp.MustCompile(`^[0-9]{12}$`)
+	projectIDRe = regexp.MustCompile(`^[0-9a-f]{32}$`)
+)
+
+// Create makes an account and its first access key.
+func (s *Service) Create(ctx context.Context, in CreateInput) (*Created, error) {
+	if len(in.Name) > 128 {
+		return nil, certgate.Errorf(certgate.EInvalid, "account name must be at most 128 characters")
+	}
+	var err error
+	if in.AccountID == "" {
+		if in.AccountID, err = s.randomDigits(12); err != nil {
+			return nil, err
+		}
+	} else if !accountIDRe.MatchString(in.AccountID) {
+		return nil, certgate.Errorf(certgate.EInvalid, "account id must be exactly 12 digits")
+	}
+	if in.ProjectID == "" {
+		b := make([]byte, 16)
+		if _, err := io.ReadFull(s.random, b); err != nil {
+			return nil, err
+		}
+		in.ProjectID = hex.EncodeToString(b)
+	} else if !projectIDRe.MatchString(in.ProjectID) {
+		return nil, certgate.Errorf(certgate.EInvalid, "project id must be 32 lowercase hexadecimal characters")
+	}
+	akid, err := s.newAccessKeyID()
+	if err != nil {
+		return nil, err
+	}
+	secretRaw := make([]byte, 30)
+	if _, err := io.ReadFull(s.random, secretRaw); err != nil {
+		return nil, err
+	}
+	secret := base64.StdEncoding.EncodeToString(secretRaw) // 40 characters, like AWS's
+	now := s.now().UTC()
+	a := &certgate.Account{ID: in.AccountID, ProjectID: in.ProjectID, Name: in.Name, CreatedAt: now}
+	k := &certgate.AccessKey{ID: akid, AccountID: a.ID, CreatedAt: now}
+	k.SecretSealed, k.SealKeyID, err = s.sealer.Seal([]byte(secret), secretAAD(akid))
+	if err != nil {
+		return nil, fmt.Errorf("seal secret: %w", err)
+	}
+	if err := s.store.CreateAccount(ctx, a, k); err != nil {
+		return nil, err
+	}
+	return &Created{Account: a, AccessKeyID: akid, SecretAccessKey: secret}, nil
+}
+
+func secretAAD(akid string) []byte { return []byte("certgate/secret/v1|" + akid) }
+
+// accessKeyAlphabet is AWS's: access key ids use base32 letters and digits.
+const accessKeyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+// newAccessKeyID returns a 20-character id starting CGAK ("certgate access
+// key"), shaped like AWS's AKIA... ids so that tools that check the length
+// accept it.
+func (s *Service) newAccessKeyID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := io.ReadFull(s.random, b); err != nil {
+		return "", err
+	}
+	out := []byte("CGAK")
+	for _, x := range b {
+		out = append(out, accessKeyAlphabet[int(x)%32])
+	}
+	return string(out), nil
+}
+
+func (s *Service) randomDigits(n int) (string, error) {
+	// First digit non-zero so the id never looks like a shorter number.
+	first, err := rand.Int(s.random, big.NewInt(9))
+	if err != nil {
+		return "", err
+	}
+	out := []byte{byte('1' + first.Int64())}
+	for len(out) < n {
+		d, err := rand.Int(s.random, big.NewInt(10))
+		if err != nil {
+			return "", err
+		}
+		out = append(out, byte('0'+d.Int64()))
+	}
+	return string(out), nil
+}
+
+// ErrUnknownAccessKey is wrapped by Resolve when the key does not exist.
+var ErrUnknownAccessKey = fmt.Errorf("unknown access key")
+
+// Resolve returns the account and plaintext secret of an access key. It
+// returns an error wrapping ErrUnknownAccessKey when the key does not exist.
+func (s *Service) Resolve(ctx context.Context, accessKeyID string) (*certgate.Account, string, error) {
+	k, err := s.store.GetAccessKey(ctx, accessKeyID)
+	if certgate.ErrorCode(err) == certgate.ENotFound {
+		return nil, "", fmt.Errorf("%w: %s", ErrUnknownAccessKey, accessKeyID)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	secret, err := s.sealer.Open(k.SecretSealed, k.SealKeyID, secretAAD(k.ID))
+	if err != nil {
+		return nil, "", fmt.Errorf("open secret of access key %s: %w", k.ID, err)
+	}
+	a, err := s.store.GetAccount(ctx, k.AccountID)
+	if err != nil {
+		return nil, "", fmt.Errorf("account of access key %s: %w", k.ID, err)
+	}
+	return a, string(secret), nil
+}

@@ -1,0 +1,182 @@
+// Package api is the HTTP plumbing shared by certgate's API dialects: request
+// ids, bounded body reading, the access log, per-account rate limiting, and the
+// adapter that lets handlers return errors which each dialect renders in its
+// own wire format. It never imports a dialect; cmd/certgate mounts them.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+	"unicode/utf8"
+
+	"github.com/certgate/certgate"
+)
+
+// DefaultMaxBodyBytes caps request bodies: the largest legitimate request
+// (an uploaded certificate chain with its key and CA bundle) is far smaller.
+const DefaultMaxBodyBytes = 1 << 20
+
+type ctxKey int
+
+const (
+	requestIDKey ctxKey = iota
+	accountKey
+)
+
+// RequestID returns the request id stored in ctx, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// WithAccount records the authenticated account for the access log.
+func WithAccount(ctx context.Context, accountID string) context.Context {
+	if h, ok := ctx.Value(accountKey).(*string); ok {
+		*h = accountID
+	}
+	return ctx
+}
+
+// NewRequestID returns a random request id in UUID form, as AWS's are.
+func NewRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// statusRecorder remembers the status a handler wrote, for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Middleware assigns a request id, recovers panics (answering 500 without
+// details), and writes one access-log line per request. It never logs
+// bodies, query strings or credentials: query strings carry position
+// tokens, and headers carry signatures.
+func Middleware(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := NewRequestID()
+		account := ""
+		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		ctx = context.WithValue(ctx, accountKey, &account)
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				logger.LogAttrs(ctx, slog.LevelError, "panic serving request",
+					slog.String("request_id", id), slog.String("panic", fmt.Sprint(p)))
+				if rec.status == 0 {
+					rec.Header().Set("Content-Type", "application/json")
+					rec.WriteHeader(http.StatusInternalServerError)
+					_, _ = io.WriteString(rec, `{"message":"Internal server error"}`)
+				}
+			}
+			level := slog.LevelInfo
+			if rec.status >= 500 {
+				level = slog.LevelError
+			}
+			logger.LogAttrs(ctx, level, "request",
+				slog.String("request_id", id),
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.EscapedPath()),
+				slog.Int("status", rec.status),
+				slog.Int64("bytes", rec.bytes),
+				slog.String("account", account),
+				slog.String("remote", r.RemoteAddr),
+				slog.Duration("duration", time.Since(start)))
+		}()
+		next.ServeHTTP(rec, r.WithContext(ctx))
+	})
+}
+
+// ReadBody reads the whole request body, at most limit bytes. A larger body
+// gives EInvalid with Reason "too_large"; a body that is not valid UTF-8
+// gives EInvalid with Reason "bad_utf8" (every dialect here speaks JSON).
+func ReadBody(r *http.Request, limit int64) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	if r.ContentLength > limit {
+		return nil, tooLarge(limit)
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, &certgate.Error{Code: certgate.EInvalid, Reason: "read_body", Message: "Could not read the request body", Err: err}
+	}
+	if int64(len(b)) > limit {
+		return nil, tooLarge(limit)
+	}
+	if !utf8.Valid(b) {
+		return nil, &certgate.Error{Code: certgate.EInvalid, Reason: "bad_utf8", Message: "The request body is not valid UTF-8"}
+	}
+	return b, nil
+}
+
+func tooLarge(limit int64) error {
+	return &certgate.Error{Code: certgate.EInvalid, Reason: "too_large",
+		Message: fmt.Sprintf("The request body is too large: the limit is %d bytes", limit)}
+}
+
+// Renderer writes an error in a dialect's wire format.
+type Renderer func(w http.ResponseWriter, r *http.Request, err error)
+
+// HandlerFunc is an HTTP handler that returns an error instead of writing it.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Handle adapts h: a returned error is logged when internal and rendered by
+// render. Internal details go to the log with the request id, never to the
+// client.
+func Handle(logger *slog.Logger, render Renderer, h HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			RenderError(logger, render, w, r, err)
+		}
+	})
+}
+
+// RenderError logs err when it is internal and renders it.
+func RenderError(logger *slog.Logger, render Renderer, w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The client went away; there is no one to answer.
+		return
+	}
+	switch certgate.ErrorCode(err) {
+	case certgate.EInternal, certgate.EUnavailable:
+		logger.LogAttrs(r.Context(), slog.LevelError, "request failed",
+			slog.String("request_id", RequestID(r.Context())), slog.String("error", err.Error()))
+	}
+	render(w, r, err)
+}

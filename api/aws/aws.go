@@ -1,0 +1,398 @@
+// Package aws serves the Amazon API Gateway dialect: the ClientCertificate
+// operations and tagging by ARN, over rest-json, authenticated with AWS
+// Signature Version 4. Wire shapes and errors live here; every rule lives in
+// package certs.
+package aws
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/accounts"
+	"github.com/certgate/certgate/api"
+	"github.com/certgate/certgate/auth/sigv4"
+	"github.com/certgate/certgate/certs"
+)
+
+// ServiceName is the SigV4 signing name of API Gateway.
+const ServiceName = "apigateway"
+
+// Config wires the dialect.
+type Config struct {
+	Certs        *certs.Service
+	Accounts     *accounts.Service
+	Limiter      *api.RateLimiter
+	Logger       *slog.Logger
+	MaxBodyBytes int64
+	// VerifierOptions tune signature checks (tests pin the clock).
+	VerifierOptions []sigv4.Option
+}
+
+// Handler serves the dialect. Mount it at "/".
+type Handler struct {
+	certs    *certs.Service
+	accounts *accounts.Service
+	limiter  *api.RateLimiter
+	log      *slog.Logger
+	maxBody  int64
+	verifier *sigv4.Verifier
+	mux      *http.ServeMux
+}
+
+// New returns the dialect's handler.
+func New(cfg Config) *Handler {
+	h := &Handler{
+		certs:    cfg.Certs,
+		accounts: cfg.Accounts,
+		limiter:  cfg.Limiter,
+		log:      cfg.Logger,
+		maxBody:  cfg.MaxBodyBytes,
+		mux:      http.NewServeMux(),
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.maxBody <= 0 {
+		h.maxBody = api.DefaultMaxBodyBytes
+	}
+	h.verifier = sigv4.NewVerifier(ServiceName, h.lookupSecret, cfg.VerifierOptions...)
+
+	handle := func(pattern string, fn api.HandlerFunc) {
+		h.mux.Handle(pattern, api.Handle(h.log, renderError, fn))
+	}
+	handle("POST /clientcertificates", h.generate)
+	handle("GET /clientcertificates", h.list)
+	handle("GET /clientcertificates/{id}", h.get)
+	handle("PATCH /clientcertificates/{id}", h.update)
+	handle("DELETE /clientcertificates/{id}", h.delete)
+	handle("PUT /tags/{arn...}", h.tagResource)
+	handle("DELETE /tags/{arn...}", h.untagResource)
+	handle("GET /tags/{arn...}", h.getTags)
+	handle("/", h.unknownRoute)
+	return h
+}
+
+// caller is what authentication established for a request.
+type caller struct {
+	scope certgate.Scope
+	body  []byte
+}
+
+type callerKey struct{}
+
+// resolved carries the account found while verifying the signature, so the
+// key is looked up once per request.
+type resolved struct{ account *certgate.Account }
+
+type resolvedKey struct{}
+
+func (h *Handler) lookupSecret(ctx context.Context, accessKeyID string) (string, error) {
+	a, secret, err := h.accounts.Resolve(ctx, accessKeyID)
+	if errors.Is(err, accounts.ErrUnknownAccessKey) {
+		return "", sigv4.ErrUnknownAccessKey
+	}
+	if err != nil {
+		return "", err
+	}
+	if r, ok := ctx.Value(resolvedKey{}).(*resolved); ok {
+		r.account = a
+	}
+	return secret, nil
+}
+
+// ServeHTTP authenticates every request (signed with SigV4), applies the
+// account's rate limit, and routes it. Unknown routes need a signature too,
+// so that nothing about the API is revealed to anonymous callers.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	w.Header().Set("x-amzn-RequestId", api.RequestID(ctx))
+	fail := func(err error) { api.RenderError(h.log, renderError, w, r, err) }
+
+	body, err := api.ReadBody(r, h.maxBody)
+	if err != nil {
+		fail(err)
+		return
+	}
+	res := &resolved{}
+	id, err := h.verifier.Verify(context.WithValue(ctx, resolvedKey{}, res), r, body)
+	var authErr *sigv4.Error
+	if errors.As(err, &authErr) {
+		fail(&certgate.Error{Code: certgate.EUnauthenticated, Message: authErr.Message, Err: authErr})
+		return
+	}
+	if err != nil {
+		fail(err)
+		return
+	}
+	if res.account == nil {
+		fail(errors.New("aws: signature verified without an account"))
+		return
+	}
+	api.WithAccount(ctx, res.account.ID)
+	if err := h.limiter.Allow(res.account.ID); err != nil {
+		fail(err)
+		return
+	}
+	// Clean paths only: ServeMux would otherwise answer an unclean one with
+	// a redirect that is not JSON.
+	if !isClean(r.URL.Path) {
+		fail(unknownOperation(r))
+		return
+	}
+	c := &caller{scope: certgate.Scope{AccountID: res.account.ID, Region: id.Region}, body: body}
+	h.mux.ServeHTTP(w, r.WithContext(context.WithValue(ctx, callerKey{}, c)))
+}
+
+// isClean reports whether p has no empty, "." or ".." segments (a trailing
+// slash is allowed: it reaches the handlers, which explain what is missing).
+func isClean(p string) bool {
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
+}
+
+func unknownOperation(r *http.Request) error {
+	return routeError(&apiError{status: http.StatusNotFound, code: codeUnknownOperation,
+		message: "Unknown operation: " + r.Method + " " + clipped(r.URL.EscapedPath())})
+}
+
+// routeError wraps an apiError so the shared plumbing sees a client error
+// (not an internal one) while renderError still finds the AWS code.
+func routeError(e *apiError) error {
+	code := certgate.EInvalid
+	if e.status == http.StatusNotFound {
+		code = certgate.ENotFound
+	}
+	return &certgate.Error{Code: code, Message: e.message, Err: e}
+}
+
+func callerOf(r *http.Request) *caller { return r.Context().Value(callerKey{}).(*caller) }
+
+var methods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// unknownRoute answers in JSON for paths no operation serves (404) and for
+// known paths with a wrong method (405 with Allow).
+func (h *Handler) unknownRoute(w http.ResponseWriter, r *http.Request) error {
+	switch r.URL.Path {
+	case "/clientcertificates/":
+		return &certgate.Error{Code: certgate.EInvalid, Message: "Invalid Client Certificate identifier specified: the identifier is empty"}
+	case "/tags/":
+		return &certgate.Error{Code: certgate.EInvalid, Message: "Invalid ARN specified in the request: the ARN is empty"}
+	}
+	var allow []string
+	for _, m := range methods {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := h.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		sort.Strings(allow)
+		return routeError(&apiError{status: http.StatusMethodNotAllowed, code: codeMethodNotAllowed, allow: strings.Join(allow, ", "),
+			message: "Method " + r.Method + " is not allowed on " + clipped(r.URL.EscapedPath()) + "; allowed: " + strings.Join(allow, ", ")})
+	}
+	return unknownOperation(r)
+}
+
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, c *certgate.Certificate) {
+	if wantsHAL(r) {
+		writeJSON(w, status, halType, toHAL(c))
+		return
+	}
+	writeJSON(w, status, "application/json", toWire(c))
+}
+
+type generateRequest struct {
+	Description *string           `json:"description"`
+	Tags        map[string]string `json:"tags"`
+}
+
+func (h *Handler) generate(w http.ResponseWriter, r *http.Request) error {
+	cl := callerOf(r)
+	var req generateRequest
+	if err := decodeJSON(cl.body, &req); err != nil {
+		return err
+	}
+	in := certs.GenerateInput{Tags: req.Tags}
+	if req.Description != nil {
+		in.Description = *req.Description
+	}
+	c, err := h.certs.GenerateClientCertificate(r.Context(), cl.scope, in)
+	if err != nil {
+		return err
+	}
+	h.render(w, r, http.StatusCreated, c)
+	return nil
+}
+
+func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
+	c, err := h.certs.Get(r.Context(), callerOf(r).scope, certgate.KindClient, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	h.render(w, r, http.StatusOK, c)
+	return nil
+}
+
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
+	q := query(r)
+	limit := 0
+	if v := q.Get("limit"); v != "" || q.Has("limit") {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return &certgate.Error{Code: certgate.EInvalid, Field: "limit",
+				Message: "Invalid value for parameter 'limit': '" + clipped(v) + "'. It must be an integer between 1 and 500"}
+		}
+		limit = n
+	}
+	page, err := h.certs.List(r.Context(), callerOf(r).scope, certgate.KindClient, q.Get("position"), limit)
+	if err != nil {
+		return err
+	}
+	if wantsHAL(r) {
+		if limit == 0 {
+			limit = certs.DefaultPageLimit
+		}
+		writeJSON(w, http.StatusOK, halType, toHALList(page.Items, page.Position, limit))
+		return nil
+	}
+	out := clientCertificates{Position: page.Position, Item: make([]clientCertificate, 0, len(page.Items))}
+	for _, c := range page.Items {
+		out.Item = append(out.Item, toWire(c))
+	}
+	writeJSON(w, http.StatusOK, "application/json", out)
+	return nil
+}
+
+func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
+	cl := callerOf(r)
+	id := r.PathValue("id")
+	upd, err := parsePatch(cl.body)
+	if err != nil {
+		return err
+	}
+	var c *certgate.Certificate
+	if upd.Description != nil {
+		c, err = h.certs.SetDescription(r.Context(), cl.scope, certgate.KindClient, id, *upd.Description)
+	} else {
+		// An empty patch changes nothing and returns the certificate.
+		c, err = h.certs.Get(r.Context(), cl.scope, certgate.KindClient, id)
+	}
+	if err != nil {
+		return err
+	}
+	h.render(w, r, http.StatusOK, c)
+	return nil
+}
+
+func (h *Handler) delete(w http.ResponseWriter, r *http.Request) error {
+	if err := h.certs.Delete(r.Context(), callerOf(r).scope, certgate.KindClient, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+// resourceID resolves the {arn} label to a certificate id in the caller's
+// scope. An ARN naming another region is not found here, as an ARN from
+// another region's endpoint would be on AWS.
+func resourceID(r *http.Request) (string, error) {
+	region, id, err := parseARN(r.PathValue("arn"))
+	if err != nil {
+		return "", err
+	}
+	if region != callerOf(r).scope.Region {
+		return "", &certgate.Error{Code: certgate.ENotFound, Reason: "other_region", Message: notFoundMessage}
+	}
+	return id, nil
+}
+
+type tagRequest struct {
+	Tags map[string]string `json:"tags"`
+}
+
+func (h *Handler) tagResource(w http.ResponseWriter, r *http.Request) error {
+	cl := callerOf(r)
+	id, err := resourceID(r)
+	if err != nil {
+		return err
+	}
+	var req tagRequest
+	if err := decodeJSON(cl.body, &req); err != nil {
+		return err
+	}
+	if req.Tags == nil {
+		return &certgate.Error{Code: certgate.EInvalid, Field: "tags",
+			Message: "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null"}
+	}
+	if _, err := h.certs.Tag(r.Context(), cl.scope, certgate.KindClient, id, req.Tags); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) untagResource(w http.ResponseWriter, r *http.Request) error {
+	cl := callerOf(r)
+	id, err := resourceID(r)
+	if err != nil {
+		return err
+	}
+	if _, err := h.certs.Untag(r.Context(), cl.scope, certgate.KindClient, id, query(r)["tagKeys"]); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) getTags(w http.ResponseWriter, r *http.Request) error {
+	cl := callerOf(r)
+	id, err := resourceID(r)
+	if err != nil {
+		return err
+	}
+	c, err := h.certs.Get(r.Context(), cl.scope, certgate.KindClient, id)
+	if err != nil {
+		return err
+	}
+	tags := c.Tags
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	writeJSON(w, http.StatusOK, "application/json", map[string]any{"tags": tags})
+	return nil
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// query parses the raw query the way SigV4 canonicalises it: a raw '+' is a
+// literal plus, not a space (url.ParseQuery would read it as a space, so the
+// handler could act on a value other than the one that was signed). Pairs
+// that do not decode are dropped; they could not have been signed either.
+func query(r *http.Request) url.Values {
+	out := url.Values{}
+	for _, pair := range strings.Split(r.URL.RawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		dk, err1 := url.PathUnescape(k)
+		dv, err2 := url.PathUnescape(v)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		out[dk] = append(out[dk], dv)
+	}
+	return out
+}

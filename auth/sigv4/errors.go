@@ -1,0 +1,39 @@
+package sigv4
+
+import (
+	"errors"
+	"net/http"
+)
+
+// ErrUnknownAccessKey is wrapped by a SecretLookup's error when the access key
+// id does not exist.
+var ErrUnknownAccessKey = errors.New("sigv4: unknown access key")
+
+// Error is an authentication failure, carrying AWS's error code, HTTP status
+// and message. Messages never contain the signature or a secret.
+type Error struct {
+	Code    string // e.g. "InvalidSignatureException"
+	Status  int
+	Message string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+const (
+	codeMissingToken  = "MissingAuthenticationTokenException"
+	codeIncomplete    = "IncompleteSignatureException"
+	codeInvalid       = "InvalidSignatureException"
+	codeUnrecognized  = "UnrecognizedClientException"
+	msgMissingToken   = "Missing Authentication Token"
+	msgUnrecognized   = "The security token included in the request is invalid."
+	msgSignatureWrong = "The request signature we calculated does not match the signature you provided. " +
+		"Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+)
+
+func incomplete(msg string) *Error {
+	return &Error{Code: codeIncomplete, Status: http.StatusBadRequest, Message: msg}
+}
+
+func invalid(msg string) *Error {
+	return &Error{Code: codeInvalid, Status: http.StatusForbidden, Message: msg}
+}

@@ -1,0 +1,283 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/certgate/certgate/pki"
+)
+
+// Config is every setting of certgate serve. It is filled in this order:
+// defaults, then environment variables, then flags; then Validate.
+type Config struct {
+	Addr                     string
+	Database                 string
+	MasterKeyFile            string
+	MasterKey                string // from CERTGATE_MASTER_KEY only: a flag would show in ps
+	BootstrapCredentialsFile string
+	ClientCertificateQuota   int
+	RateLimit                float64
+	RateBurst                int
+	KeyPoolSize              int
+	KeyPoolWorkers           int
+	ClientKeyType            string
+	ClientCertValidity       time.Duration
+	ClientCertSubject        string
+	MaxBodyBytes             int64
+	ShutdownTimeout          time.Duration
+	LogLevel                 string
+	LogFormat                string
+}
+
+// DefaultConfig returns the defaults: loopback only, embedded SQLite under
+// ./certgate-data, AWS's quota and certificate shape.
+func DefaultConfig() Config {
+	return Config{
+		Addr:                   "127.0.0.1:8080",
+		Database:               "sqlite:certgate-data/certgate.db",
+		ClientCertificateQuota: 60,
+		RateLimit:              50,
+		RateBurst:              100,
+		KeyPoolSize:            40,
+		KeyPoolWorkers:         1,
+		ClientKeyType:          string(pki.RSA2048),
+		ClientCertValidity:     365 * 24 * time.Hour,
+		ClientCertSubject:      "C=US, L=Seattle, CN=ApiGateway",
+		MaxBodyBytes:           1 << 20,
+		ShutdownTimeout:        30 * time.Second,
+		LogLevel:               "info",
+		LogFormat:              "text",
+	}
+}
+
+// setting is one configurable value: its flag, its environment variable and
+// where it is stored.
+type setting struct {
+	flag, env, usage string
+	value            flag.Value
+}
+
+// settings lists the settings; serveOnly marks those account create ignores.
+func (c *Config) settings(serveOnly bool) []setting {
+	common := []setting{
+		{"database", "CERTGATE_DATABASE", "database: sqlite:PATH (embedded) or postgres://...", (*stringValue)(&c.Database)},
+		{"master-key-file", "CERTGATE_MASTER_KEY_FILE", "file holding the master key that seals private keys (default: master.key beside the SQLite database; the key itself may be given in CERTGATE_MASTER_KEY instead)", (*stringValue)(&c.MasterKeyFile)},
+	}
+	if !serveOnly {
+		return common
+	}
+	return append(append([]setting{
+		{"addr", "CERTGATE_ADDR", "listen address", (*stringValue)(&c.Addr)},
+	}, common...),
+		setting{"bootstrap-credentials-file", "CERTGATE_BOOTSTRAP_CREDENTIALS_FILE", "where the first start writes the bootstrap account's credentials (AWS credentials-file format); \"none\" disables (default: credentials beside the SQLite database)", (*stringValue)(&c.BootstrapCredentialsFile)},
+		setting{"client-certificate-quota", "CERTGATE_CLIENT_CERTIFICATE_QUOTA", "client certificates per account and region; 0 means unlimited", (*intValue)(&c.ClientCertificateQuota)},
+		setting{"rate-limit", "CERTGATE_RATE_LIMIT", "API requests per second per account, per node; 0 disables", (*floatValue)(&c.RateLimit)},
+		setting{"rate-burst", "CERTGATE_RATE_BURST", "burst size of the per-account rate limit", (*intValue)(&c.RateBurst)},
+		setting{"key-pool-size", "CERTGATE_KEY_POOL_SIZE", "pre-generated private keys kept ready for GenerateClientCertificate; 0 disables the pool", (*intValue)(&c.KeyPoolSize)},
+		setting{"key-pool-workers", "CERTGATE_KEY_POOL_WORKERS", "background goroutines refilling the key pool", (*intValue)(&c.KeyPoolWorkers)},
+		setting{"client-key-type", "CERTGATE_CLIENT_KEY_TYPE", "key type of generated client certificates: rsa2048 or ecdsa-p256", (*stringValue)(&c.ClientKeyType)},
+		setting{"client-cert-validity", "CERTGATE_CLIENT_CERT_VALIDITY", "validity of generated client certificates", (*durationValue)(&c.ClientCertValidity)},
+		setting{"client-cert-subject", "CERTGATE_CLIENT_CERT_SUBJECT", "subject (and issuer) of generated client certificates", (*stringValue)(&c.ClientCertSubject)},
+		setting{"max-body-bytes", "CERTGATE_MAX_BODY_BYTES", "largest accepted request body", (*int64Value)(&c.MaxBodyBytes)},
+		setting{"shutdown-timeout", "CERTGATE_SHUTDOWN_TIMEOUT", "how long a graceful shutdown waits for in-flight requests", (*durationValue)(&c.ShutdownTimeout)},
+		setting{"log-level", "CERTGATE_LOG_LEVEL", "debug, info, warn or error", (*stringValue)(&c.LogLevel)},
+		setting{"log-format", "CERTGATE_LOG_FORMAT", "text or json", (*stringValue)(&c.LogFormat)},
+	)
+}
+
+// bind applies the environment to c, then registers c's settings as flags
+// on fs so that parsing fs overrides the environment.
+func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string, serveOnly bool) error {
+	for _, s := range c.settings(serveOnly) {
+		if v := getenv(s.env); v != "" {
+			if err := s.value.Set(v); err != nil {
+				return fmt.Errorf("%s=%q: %v", s.env, v, err)
+			}
+		}
+		fs.Var(s.value, s.flag, s.usage+" (env "+s.env+")")
+	}
+	c.MasterKey = getenv("CERTGATE_MASTER_KEY")
+	return nil
+}
+
+// usage prints a command's help: every flag with its environment variable
+// and current value.
+func usage(w io.Writer, fs *flag.FlagSet, synopsis string, extra string) {
+	fmt.Fprintf(w, "Usage: %s\n\n", synopsis)
+	if extra != "" {
+		fmt.Fprintln(w, extra)
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "Settings (flag, then environment variable):")
+	fs.VisitAll(func(f *flag.Flag) {
+		def := f.Value.String()
+		if def != "" && def != "0" && def != "false" {
+			def = " (default " + strconv.Quote(def) + ")"
+		} else {
+			def = ""
+		}
+		fmt.Fprintf(w, "  --%s\n      %s%s\n", f.Name, f.Usage, def)
+	})
+}
+
+// sqlitePath returns the file path of a sqlite: database URL, or "" for
+// another backend.
+func sqlitePath(db string) string {
+	if p, ok := strings.CutPrefix(db, "sqlite:"); ok {
+		return strings.TrimPrefix(p, "//")
+	}
+	return ""
+}
+
+// dataDir is the directory holding the embedded database, where certgate
+// keeps its key file and bootstrap credentials by default.
+func (c *Config) dataDir() string {
+	if p := sqlitePath(c.Database); p != "" {
+		return filepath.Dir(p)
+	}
+	return ""
+}
+
+// resolveDefaults fills settings whose defaults depend on others.
+func (c *Config) resolveDefaults() {
+	if c.MasterKeyFile == "" && c.MasterKey == "" && c.dataDir() != "" {
+		c.MasterKeyFile = filepath.Join(c.dataDir(), "master.key")
+	}
+	if c.BootstrapCredentialsFile == "" && c.dataDir() != "" {
+		c.BootstrapCredentialsFile = filepath.Join(c.dataDir(), "credentials")
+	}
+	if c.BootstrapCredentialsFile == "none" {
+		c.BootstrapCredentialsFile = ""
+	}
+}
+
+// Validate reports every invalid setting at once.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Addr == "" {
+		bad("--addr must not be empty")
+	}
+	switch {
+	case sqlitePath(c.Database) != "":
+	case strings.HasPrefix(c.Database, "postgres://"), strings.HasPrefix(c.Database, "postgresql://"):
+		bad("--database %s: the PostgreSQL backend is not available yet; use sqlite:PATH", redactURL(c.Database))
+	default:
+		bad("--database must be sqlite:PATH or postgres://..., got %q", redactURL(c.Database))
+	}
+	if c.MasterKey == "" && c.MasterKeyFile == "" {
+		bad("no master key: set --master-key-file (CERTGATE_MASTER_KEY_FILE) or CERTGATE_MASTER_KEY")
+	}
+	if c.ClientCertificateQuota < 0 {
+		bad("--client-certificate-quota must be >= 0")
+	}
+	if c.RateLimit < 0 {
+		bad("--rate-limit must be >= 0")
+	}
+	if c.RateLimit > 0 && c.RateBurst < 1 {
+		bad("--rate-burst must be >= 1 when --rate-limit is set")
+	}
+	if c.KeyPoolSize < 0 || c.KeyPoolSize > 10000 {
+		bad("--key-pool-size must be between 0 and 10000")
+	}
+	if c.KeyPoolWorkers < 1 || c.KeyPoolWorkers > 64 {
+		bad("--key-pool-workers must be between 1 and 64")
+	}
+	if _, err := pki.ParseKeyType(c.ClientKeyType); err != nil {
+		bad("--client-key-type: %v", err)
+	}
+	if c.ClientCertValidity < time.Hour || c.ClientCertValidity > 100*365*24*time.Hour {
+		bad("--client-cert-validity must be between 1h and 100 years")
+	}
+	if _, err := pki.ParseSubject(c.ClientCertSubject); err != nil {
+		bad("--client-cert-subject: %v", err)
+	}
+	if c.MaxBodyBytes < 1024 {
+		bad("--max-body-bytes must be at least 1024")
+	}
+	if c.ShutdownTimeout < 0 {
+		bad("--shutdown-timeout must be >= 0")
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		bad("--log-level: %v", err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("--log-format must be text or json")
+	}
+	return errors.Join(errs...)
+}
+
+// redactURL hides a password in a database URL.
+func redactURL(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		rest := s[i+3:]
+		if at := strings.Index(rest, "@"); at >= 0 {
+			if colon := strings.Index(rest[:at], ":"); colon >= 0 {
+				return s[:i+3] + rest[:colon] + ":xxxxx" + rest[at:]
+			}
+		}
+	}
+	return s
+}
+
+type stringValue string
+
+func (v *stringValue) Set(s string) error { *v = stringValue(s); return nil }
+func (v *stringValue) String() string     { return string(*v) }
+
+type intValue int
+
+func (v *intValue) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return errors.New("not an integer")
+	}
+	*v = intValue(n)
+	return nil
+}
+func (v *intValue) String() string { return strconv.Itoa(int(*v)) }
+
+type int64Value int64
+
+func (v *int64Value) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return errors.New("not an integer")
+	}
+	*v = int64Value(n)
+	return nil
+}
+func (v *int64Value) String() string { return strconv.FormatInt(int64(*v), 10) }
+
+type floatValue float64
+
+func (v *floatValue) Set(s string) error {
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return errors.New("not a number")
+	}
+	*v = floatValue(n)
+	return nil
+}
+func (v *floatValue) String() string { return strconv.FormatFloat(float64(*v), 'g', -1, 64) }
+
+type durationValue time.Duration
+
+func (v *durationValue) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("not a duration (e.g. 8760h, 30s)")
+	}
+	*v = durationValue(d)
+	return nil
+}
+func (v *durationValue) String() string { return time.Duration(*v).String() }
+
+func getenv(k string) string { return os.Getenv(k) }

@@ -1,0 +1,182 @@
+// Command certgate is a self-hosted certificate service for API gateways.
+//
+//	certgate serve              run the server
+//	certgate account create     create an account (tenant) and its access key
+//
+// This package holds subcommands and wiring only: it builds the store, the
+// sealer, the key pool and the core, and mounts the API dialects.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/accounts"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, getenv))
+}
+
+const topUsage = `certgate: a self-hosted certificate service for API gateways.
+
+Usage:
+  certgate serve [flags]             run the server (certgate serve --help lists every setting)
+  certgate account create [flags]    create an account and print its access key
+  certgate help                      show this help
+`
+
+// run is main without the process: tests call it with their own streams.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, topUsage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return cmdServe(ctx, args[1:], stdout, stderr, getenv)
+	case "account":
+		if len(args) > 1 && args[1] == "create" {
+			return cmdAccountCreate(ctx, args[2:], stdout, stderr, getenv)
+		}
+		fmt.Fprint(stderr, "Usage: certgate account create [--name NAME] [--account-id 12DIGITS] [--project-id 32HEX] [--json]\n")
+		return 2
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, topUsage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "certgate: unknown command %q\n\n%s", args[0], topUsage)
+		return 2
+	}
+}
+
+func newLogger(w io.Writer, level, format string) *slog.Logger {
+	lvl, _ := parseLevel(level)
+	opts := &slog.HandlerOptions{Level: lvl}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(s))
+	return l, err
+}
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := cfg.bind(fs, getenv, true); err != nil {
+		fmt.Fprintf(stderr, "certgate serve: %v\n", err)
+		return 2
+	}
+	fs.Usage = func() {
+		usage(stdout, fs, "certgate serve [flags]",
+			"Runs the certificate service. Every setting has a flag and an environment variable; flags win.\n"+
+				"The master key itself can also be given, base64-encoded, in CERTGATE_MASTER_KEY (environment only,\n"+
+				"so that it never shows in a process listing).")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "certgate serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	m := &Main{Config: cfg, Logger: log}
+	if err := m.Open(ctx); err != nil {
+		fmt.Fprintf(stderr, "certgate serve: %v\n", err)
+		return 1
+	}
+	defer m.Close()
+	if err := m.Serve(ctx); err != nil {
+		fmt.Fprintf(stderr, "certgate serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func cmdAccountCreate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet("account create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := cfg.bind(fs, getenv, false); err != nil {
+		fmt.Fprintf(stderr, "certgate account create: %v\n", err)
+		return 2
+	}
+	var in accounts.CreateInput
+	var asJSON bool
+	fs.StringVar(&in.Name, "name", "", "a name for the account")
+	fs.StringVar(&in.AccountID, "account-id", "", "the AWS-style account id, 12 digits (default: random)")
+	fs.StringVar(&in.ProjectID, "project-id", "", "the Huawei-style project id, 32 lowercase hex characters (default: random)")
+	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	fs.Usage = func() {
+		usage(stdout, fs, "certgate account create [flags]",
+			"Creates an account (one tenant) with an access key, and prints the secret once. It works while a\n"+
+				"server runs on the same database.")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "certgate account create: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	cfg.resolveDefaults()
+	log := newLogger(stderr, "warn", "text")
+
+	st, err := openStore(ctx, cfg.Database)
+	if err != nil {
+		fmt.Fprintf(stderr, "certgate account create: %v\n", err)
+		return 1
+	}
+	defer st.Close()
+	sealer, err := openSealer(ctx, &cfg, st, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "certgate account create: %v\n", err)
+		return 1
+	}
+	created, err := accounts.New(st, sealer).Create(ctx, in)
+	if err != nil {
+		msg := err.Error()
+		if e := certgate.AsError(err); e != nil && e.Code != certgate.EInternal {
+			msg = e.Message
+		}
+		fmt.Fprintf(stderr, "certgate account create: %s\n", msg)
+		return 1
+	}
+	if asJSON {
+		_ = json.NewEncoder(stdout).Encode(map[string]string{
+			"accountId":       created.Account.ID,
+			"projectId":       created.Account.ProjectID,
+			"accessKeyId":     created.AccessKeyID,
+			"secretAccessKey": created.SecretAccessKey,
+		})
+		return 0
+	}
+	fmt.Fprintf(stdout, "accountId:        %s\nprojectId:        %s\naccessKeyId:      %s\nsecretAccessKey:  %s\n\nThe secret is shown only once.\n",
+		created.Account.ID, created.Account.ProjectID, created.AccessKeyID, created.SecretAccessKey)
+	return 0
+}

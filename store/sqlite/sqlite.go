@@ -1,0 +1,275 @@
+// Package sqlite is the embedded default backend of store.Store: a single
+// SQLite file, pure Go (modernc.org/sqlite, no cgo).
+//
+// The database runs in WAL mode with synchronous=FULL, so a write is on disk
+// when its method returns and survives kill -9 and power loss. Each handle
+// keeps one write connection, whose transactions start with BEGIN IMMEDIATE
+// so that writers (goroutines, handles, processes) queue on SQLite's lock via
+// busy_timeout instead of failing on a lock upgrade, and a small pool of
+// read-only connections that WAL lets run beside the writer.
+//
+// The DML is kept portable (plain types, ? placeholders, ON CONFLICT DO
+// NOTHING, no SQLite functions) so that a PostgreSQL backend can reuse it;
+// the schema, in migrations/, is SQLite's own.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/store"
+)
+
+// busyTimeout is how long SQLite itself waits for another connection's lock.
+const busyTimeout = 10 * time.Second
+
+// readConns caps the read pool. Reads are short point or index queries, so a
+// few connections are enough and keep file descriptors low.
+const readConns = 4
+
+// busyRetries bounds the retries of an operation that still failed with
+// SQLITE_BUSY after busy_timeout: SQLite skips the busy handler in a few
+// cases (WAL recovery, a stale snapshot), and the contract does not let such
+// a transient error reach the caller.
+const busyRetries = 8
+
+// DB is a Store on one SQLite file. It is safe for concurrent use, and any
+// number of DB handles, in one process or several, may share a file.
+//
+// Returned records own their memory. Empty Tags come back as an empty,
+// non-nil map; empty SANs and KeySealed come back as nil.
+type DB struct {
+	path string
+	w    *sql.DB // one connection; every write transaction goes here
+	r    *sql.DB // read-only pool
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the database file at path, applies
+// pragmas, runs embedded migrations, and returns a handle. Parent directory
+// is created with 0700 if missing; the db file ends up 0600.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, certgate.Errorf(certgate.EInvalid, "sqlite: empty database path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	// Create the file ourselves: SQLite would use 0644, and it gives the -wal
+	// and -shm files the mode of the database file, so this covers them too.
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	fi, err := f.Stat()
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		// The file holds sealed keys and account data: owner only.
+		if err := os.Chmod(abs, 0o600); err != nil {
+			return nil, fmt.Errorf("sqlite: open: %w", err)
+		}
+	}
+
+	db := &DB{path: abs}
+	// Pragmas go in the DSN because they are per connection and database/sql
+	// may open a new connection at any time.
+	common := "_pragma=" + url.QueryEscape(fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	wdsn := fileURI(abs) + "?" + common +
+		"&_pragma=" + url.QueryEscape("journal_mode(WAL)") +
+		"&_pragma=" + url.QueryEscape("synchronous(FULL)") +
+		"&_pragma=" + url.QueryEscape("foreign_keys(1)") +
+		"&_txlock=immediate"
+	rdsn := fileURI(abs) + "?" + common +
+		"&_pragma=" + url.QueryEscape("query_only(1)")
+
+	if db.w, err = sql.Open("sqlite", wdsn); err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	db.w.SetMaxOpenConns(1)
+	db.w.SetMaxIdleConns(1)
+	db.w.SetConnMaxLifetime(0)
+	db.w.SetConnMaxIdleTime(0)
+
+	if db.r, err = sql.Open("sqlite", rdsn); err != nil {
+		db.w.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	db.r.SetMaxOpenConns(readConns)
+	db.r.SetMaxIdleConns(readConns)
+
+	if err := db.init(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// init checks the connection settings took effect and migrates the schema.
+func (db *DB) init(ctx context.Context) error {
+	var mode string
+	err := db.retry(ctx, func() error {
+		return db.w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+	}
+	// WAL is what makes readers and the writer independent; some file
+	// systems (network mounts) cannot do it, and we would rather fail loudly.
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("sqlite: open %s: journal_mode is %q, want wal", db.path, mode)
+	}
+	if err := db.migrate(ctx); err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// fileURI turns an absolute path into a SQLite URI filename, escaping the
+// characters ('?', '#', '%') that would otherwise end or alter the path.
+func fileURI(abs string) string {
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}
+	if !strings.HasPrefix(u.Path, "/") { // Windows drive letter
+		u.Path = "/" + u.Path
+	}
+	return "file:" + u.EscapedPath()
+}
+
+// Path returns the absolute path of the database file.
+func (db *DB) Path() string { return db.path }
+
+// Ping checks that the database answers on both pools.
+func (db *DB) Ping(ctx context.Context) error {
+	for _, p := range []*sql.DB{db.r, db.w} {
+		var one int
+		if err := p.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+			return fmt.Errorf("sqlite: ping: %w", err)
+		}
+	}
+	return nil
+}
+
+// Close releases the handle. It does not affect other handles, and closing
+// twice is harmless.
+func (db *DB) Close() error {
+	var errs []error
+	if db.r != nil {
+		errs = append(errs, db.r.Close())
+	}
+	if db.w != nil {
+		errs = append(errs, db.w.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	return nil
+}
+
+// write runs fn in a write transaction (BEGIN IMMEDIATE) and commits it,
+// retrying the whole transaction on a busy error. A *certgate.Error from fn
+// is returned unchanged; anything else is wrapped with op.
+func (db *DB) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	err := db.retry(ctx, func() error {
+		tx, err := db.w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+		return tx.Commit()
+	})
+	return wrap(op, err)
+}
+
+// read runs fn, which uses the read pool, retrying on a busy error.
+func (db *DB) read(ctx context.Context, op string, fn func() error) error {
+	return wrap(op, db.retry(ctx, fn))
+}
+
+// retry calls fn until it returns something other than a busy error, at most
+// busyRetries more times, with a short jittered backoff.
+func (db *DB) retry(ctx context.Context, fn func() error) error {
+	backoff := 5 * time.Millisecond
+	for i := 0; ; i++ {
+		err := fn()
+		if err == nil || !isBusy(err) || i == busyRetries {
+			return err
+		}
+		d := backoff/2 + rand.N(backoff)
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		backoff = min(2*backoff, 500*time.Millisecond)
+	}
+}
+
+// wrap leaves contract errors alone and adds context to the others.
+func wrap(op string, err error) error {
+	if err == nil || certgate.AsError(err) != nil {
+		return err
+	}
+	return fmt.Errorf("sqlite: %s: %w", op, err)
+}
+
+// isBusy reports whether err is SQLITE_BUSY or SQLITE_LOCKED (any extended
+// code): another connection holds a lock, so trying again can succeed.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return true
+	}
+	return false
+}
+
+// uniqueViolation reports whether err is a UNIQUE or PRIMARY KEY constraint
+// failure and returns SQLite's description of it, which names the columns
+// ("UNIQUE constraint failed: certificates.account_id, ...").
+func uniqueViolation(err error) (string, bool) {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return "", false
+	}
+	switch se.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return se.Error(), true
+	}
+	return "", false
+}
+
+// conflict builds the EConflict error for a uniqueness violation.
+func conflict(reason, msg string, cause error) error {
+	return &certgate.Error{Code: certgate.EConflict, Reason: reason, Message: msg, Err: cause}
+}
+
+//go:embed migrations/*.sql
+var migrations embed.FS

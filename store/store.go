@@ -1,0 +1,125 @@
+// Package store defines the persistence contract of certgate. Backends live in
+// sub-packages (sqlite, and later postgres) and all pass the same conformance
+// suite in store/storetest.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/certgate/certgate"
+)
+
+// Store persists accounts, access keys and certificate records.
+//
+// The contract, which store/storetest checks for every backend:
+//
+//   - All methods are safe for concurrent use, including by several Store
+//     handles (processes, nodes) open on the same database at once.
+//   - Every error a method returns for a condition the caller can act on is a
+//     *certgate.Error: ENotFound when a record is absent, EConflict for a
+//     uniqueness violation or a lost optimistic-concurrency race, and
+//     ELimitExceeded when a quota is full. Anything else is an internal error.
+//   - Records are scoped. A method given a Scope and Kind never reads, changes
+//     or reveals a record of another scope or kind: such a record is reported
+//     as ENotFound, exactly like one that does not exist.
+//   - A write is durable when the method returns nil: it survives the process
+//     being killed (kill -9) right afterwards. A method that returns an error
+//     has written nothing.
+//   - Returned records are owned by the caller; stores copy what they keep.
+//   - Times are stored with at least microsecond precision and returned in UTC.
+//   - Methods honour ctx cancellation where the backend allows.
+type Store interface {
+	// CreateCertificate inserts c. It fails with EConflict (Reason
+	// "duplicate_id") if c.ID is taken anywhere, and with EConflict (Reason
+	// "duplicate_name") if c.Name is non-empty and another record of the same
+	// account and kind already has that name. When quota > 0 and the scope
+	// (account, region, kind) already holds quota records, it fails with
+	// ELimitExceeded. The check and the insert are atomic: concurrent callers
+	// can never exceed the quota together. On success c.Version is 1.
+	CreateCertificate(ctx context.Context, c *certgate.Certificate, quota int) error
+
+	// GetCertificate returns the record with this id in this scope and kind.
+	GetCertificate(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) (*certgate.Certificate, error)
+
+	// ListCertificates returns the records of q.Scope and q.Kind that match
+	// q's filters, ordered by (CreatedAt, ID) ascending, starting strictly
+	// after q.After when it is set, skipping q.Offset records, and returning
+	// at most q.Limit (all when q.Limit <= 0).
+	ListCertificates(ctx context.Context, q ListQuery) ([]*certgate.Certificate, error)
+
+	// CountCertificates returns how many records match q's scope, kind and
+	// filters, ignoring After, Offset and Limit.
+	CountCertificates(ctx context.Context, q ListQuery) (int64, error)
+
+	// UpdateCertificate replaces the mutable fields of the stored record
+	// (Name, Description, Tags, InstanceID, CertificatePEM, KeySealed,
+	// SealKeyID, TrustedRootCA, the parsed facts and UpdatedAt) that has
+	// c.ID, c.Scope and c.Kind, provided its stored Version equals c.Version.
+	// On success the stored and returned c.Version is one higher. It fails
+	// with ENotFound when no such record exists, EConflict (Reason "version")
+	// when the version differs, and EConflict (Reason "duplicate_name") when
+	// the new name is taken.
+	UpdateCertificate(ctx context.Context, c *certgate.Certificate) error
+
+	// DeleteCertificate removes the record and frees its quota slot. It fails
+	// with ENotFound when there is no such record.
+	DeleteCertificate(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) error
+
+	// CreateAccount inserts an account and its first access key atomically.
+	// It fails with EConflict if the account id, the project id or the access
+	// key id is taken.
+	CreateAccount(ctx context.Context, a *certgate.Account, k *certgate.AccessKey) error
+
+	// GetAccount returns an account by its id.
+	GetAccount(ctx context.Context, id string) (*certgate.Account, error)
+
+	// GetAccountByProject returns the account that owns a Huawei project id.
+	GetAccountByProject(ctx context.Context, projectID string) (*certgate.Account, error)
+
+	// CountAccounts returns the number of accounts.
+	CountAccounts(ctx context.Context) (int64, error)
+
+	// GetAccessKey returns an access key by its id.
+	GetAccessKey(ctx context.Context, id string) (*certgate.AccessKey, error)
+
+	// PutMetaIfAbsent stores value under key unless the key already exists,
+	// and returns the value stored afterwards: value when it was inserted,
+	// the earlier value otherwise. Two callers racing see the same winner.
+	PutMetaIfAbsent(ctx context.Context, key, value string) (string, error)
+
+	// GetMeta returns the value stored under key, or ENotFound.
+	GetMeta(ctx context.Context, key string) (string, error)
+
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+
+	// Close releases the handle. It does not affect other handles.
+	Close() error
+}
+
+// ListQuery selects certificate records. Empty filter fields match anything.
+type ListQuery struct {
+	Scope certgate.Scope
+	Kind  certgate.Kind
+
+	// After is a keyset cursor: only records strictly after (CreatedAt, ID)
+	// in list order are returned.
+	After *Cursor
+	// Offset skips this many matching records (after After is applied).
+	Offset int
+	// Limit caps the number of records returned; <= 0 means no cap.
+	Limit int
+
+	Name               string // exact match
+	CommonName         string // exact match
+	SignatureAlgorithm string // exact match
+	KeyAlgorithm       string // exact match
+	InstanceID         string // exact match
+}
+
+// Cursor is a position in list order.
+type Cursor struct {
+	CreatedAt time.Time
+	ID        string
+}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"math/big"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/certgate/certgate"
@@ -25,11 +26,30 @@ type Service struct {
 	sealer *seal.Sealer
 	now    func() time.Time
 	random io.Reader
+
+	// cache holds resolved access keys for a short while: every API request
+	// resolves one, and two database reads plus an unseal per request would
+	// be most of a GET's server time. Misses are never cached, so a key made
+	// by `account create` (on any node) works at once.
+	mu    sync.Mutex
+	cache map[string]cachedKey
 }
+
+type cachedKey struct {
+	account *certgate.Account
+	secret  string
+	expires time.Time
+}
+
+// Resolution cache bounds.
+const (
+	cacheTTL     = 30 * time.Second
+	cacheEntries = 10000
+)
 
 // New returns a Service.
 func New(st store.Store, sealer *seal.Sealer) *Service {
-	return &Service{store: st, sealer: sealer, now: time.Now, random: rand.Reader}
+	return &Service{store: st, sealer: sealer, now: time.Now, random: rand.Reader, cache: map[string]cachedKey{}}
 }
 
 // CreateInput holds the optional fields of a new account; empty fields are
@@ -139,6 +159,29 @@ var ErrUnknownAccessKey = fmt.Errorf("unknown access key")
 // Resolve returns the account and plaintext secret of an access key. It
 // returns an error wrapping ErrUnknownAccessKey when the key does not exist.
 func (s *Service) Resolve(ctx context.Context, accessKeyID string) (*certgate.Account, string, error) {
+	now := s.now()
+	s.mu.Lock()
+	c, ok := s.cache[accessKeyID]
+	s.mu.Unlock()
+	if ok && now.Before(c.expires) {
+		a := *c.account
+		return &a, c.secret, nil
+	}
+	a, secret, err := s.resolve(ctx, accessKeyID)
+	if err != nil {
+		return nil, "", err
+	}
+	s.mu.Lock()
+	if len(s.cache) >= cacheEntries {
+		clear(s.cache) // crude, but bounded; a full cache only costs re-reads
+	}
+	s.cache[accessKeyID] = cachedKey{account: a, secret: secret, expires: now.Add(cacheTTL)}
+	s.mu.Unlock()
+	b := *a
+	return &b, secret, nil
+}
+
+func (s *Service) resolve(ctx context.Context, accessKeyID string) (*certgate.Account, string, error) {
 	k, err := s.store.GetAccessKey(ctx, accessKeyID)
 	if certgate.ErrorCode(err) == certgate.ENotFound {
 		return nil, "", fmt.Errorf("%w: %s", ErrUnknownAccessKey, accessKeyID)

@@ -82,8 +82,7 @@ func (db *DB) GetCertificate(ctx context.Context, scope certgate.Scope, kind cer
 	var c *certgate.Certificate
 	err := db.read(ctx, "get certificate", func() error {
 		var err error
-		c, err = scanCert(db.r.QueryRowContext(ctx,
-			"SELECT "+certColumns+" FROM certificates WHERE "+certKey, keyArgs(scope, kind, id)...))
+		c, err = scanCert(db.getCert.QueryRowContext(ctx, keyArgs(scope, kind, id)...))
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound()
 		}

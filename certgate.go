@@ -55,6 +55,16 @@ type AccessKey struct {
 	CreatedAt    time.Time
 }
 
+// Token is an X-Auth-Token issued to an access key. Only a hash of the token
+// is stored; the token itself is shown once, when it is created.
+type Token struct {
+	Hash        string
+	AccessKeyID string
+	AccountID   string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
 // Certificate is the one record type behind both dialects.
 type Certificate struct {
 	ID    string

@@ -83,6 +83,14 @@ type Store interface {
 	// GetAccessKey returns an access key by its id.
 	GetAccessKey(ctx context.Context, id string) (*certgate.AccessKey, error)
 
+	// CreateToken stores an issued token (by its hash). It fails with
+	// EConflict if the hash exists.
+	CreateToken(ctx context.Context, t *certgate.Token) error
+
+	// GetToken returns the token with this hash, expired or not; ENotFound
+	// when there is none.
+	GetToken(ctx context.Context, hash string) (*certgate.Token, error)
+
 	// PutMetaIfAbsent stores value under key unless the key already exists,
 	// and returns the value stored afterwards: value when it was inserted,
 	// the earlier value otherwise. Two callers racing see the same winner.
@@ -116,7 +124,16 @@ type ListQuery struct {
 	SignatureAlgorithm string // exact match
 	KeyAlgorithm       string // exact match
 	InstanceID         string // exact match
+	// Type is "global" (no instance id) or "instance" (an instance id);
+	// empty matches both.
+	Type string
 }
+
+// Values of ListQuery.Type.
+const (
+	TypeGlobal   = "global"
+	TypeInstance = "instance"
+)
 
 // Cursor is a position in list order.
 type Cursor struct {

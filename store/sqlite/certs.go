@@ -160,6 +160,12 @@ func listWhere(q store.ListQuery, cursor bool) (string, []any) {
 			args = append(args, f.val)
 		}
 	}
+	switch q.Type {
+	case store.TypeGlobal:
+		b.WriteString(" AND instance_id = ''")
+	case store.TypeInstance:
+		b.WriteString(" AND instance_id <> ''")
+	}
 	if cursor && q.After != nil {
 		at := micros(q.After.CreatedAt)
 		b.WriteString(" AND (created_at > ? OR (created_at = ? AND id > ?))")

@@ -26,6 +26,9 @@ type Config struct {
 	// ClientQuota caps client certificates per account and region; <= 0
 	// means unlimited. AWS's default is 60.
 	ClientQuota int
+	// ServerQuota caps uploaded certificates per account; <= 0 means
+	// unlimited.
+	ServerQuota int
 	// ClientTemplate shapes generated client certificates.
 	ClientTemplate pki.ClientCertTemplate
 	// ClientKeyType is used only for reporting; the key pool decides the

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"path"
 	"sort"
 	"strconv"
@@ -221,7 +220,7 @@ type generateRequest struct {
 func (h *Handler) generate(w http.ResponseWriter, r *http.Request) error {
 	cl := callerOf(r)
 	var req generateRequest
-	if err := decodeJSON(cl.body, &req); err != nil {
+	if err := api.DecodeJSON(cl.body, &req); err != nil {
 		return err
 	}
 	in := certs.GenerateInput{Tags: req.Tags}
@@ -246,7 +245,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
-	q := query(r)
+	q := api.Query(r)
 	limit := 0
 	if v := q.Get("limit"); v != "" || q.Has("limit") {
 		n, err := strconv.Atoi(v)
@@ -329,7 +328,7 @@ func (h *Handler) tagResource(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var req tagRequest
-	if err := decodeJSON(cl.body, &req); err != nil {
+	if err := api.DecodeJSON(cl.body, &req); err != nil {
 		return err
 	}
 	if req.Tags == nil {
@@ -349,7 +348,7 @@ func (h *Handler) untagResource(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.certs.Untag(r.Context(), cl.scope, certgate.KindClient, id, query(r)["tagKeys"]); err != nil {
+	if _, err := h.certs.Untag(r.Context(), cl.scope, certgate.KindClient, id, api.Query(r)["tagKeys"]); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -375,24 +374,3 @@ func (h *Handler) getTags(w http.ResponseWriter, r *http.Request) error {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-// query parses the raw query the way SigV4 canonicalises it: a raw '+' is a
-// literal plus, not a space (url.ParseQuery would read it as a space, so the
-// handler could act on a value other than the one that was signed). Pairs
-// that do not decode are dropped; they could not have been signed either.
-func query(r *http.Request) url.Values {
-	out := url.Values{}
-	for _, pair := range strings.Split(r.URL.RawQuery, "&") {
-		if pair == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(pair, "=")
-		dk, err1 := url.PathUnescape(k)
-		dv, err2 := url.PathUnescape(v)
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		out[dk] = append(out[dk], dv)
-	}
-	return out
-}

@@ -1,66 +1,12 @@
 package aws
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/api"
 )
-
-// decodeJSON decodes a request body into v. An empty body (the Go SDK sends
-// none when every member is empty) and a JSON null both decode as {}.
-// Malformed JSON, wrong types and trailing data give BadRequestException.
-func decodeJSON(body []byte, v any) error {
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
-		return nil
-	}
-	if trimmed[0] != '{' {
-		return badJSON("the body must be a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			field := te.Field
-			if field == "" {
-				field = "(root)"
-			}
-			return badJSON(fmt.Sprintf("field '%s' must be %s, not %s", field, jsonKind(te.Type.Kind().String()), te.Value))
-		}
-		return badJSON("malformed JSON")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return badJSON("unexpected data after the JSON object")
-	}
-	return nil
-}
-
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
-		return "a string"
-	case "map", "struct":
-		return "an object"
-	case "slice", "array":
-		return "an array"
-	case "bool":
-		return "a boolean"
-	case "ptr", "interface":
-		return "a value of another type"
-	default:
-		return "a number"
-	}
-}
-
-func badJSON(detail string) error {
-	return &certgate.Error{Code: certgate.EInvalid, Reason: "bad_json",
-		Message: "Could not parse request body into json: " + detail}
-}
 
 // patchOperation is API Gateway's PatchOperation.
 type patchOperation struct {
@@ -90,7 +36,7 @@ type clientCertificateUpdate struct {
 func parsePatch(body []byte) (clientCertificateUpdate, error) {
 	var req updateRequest
 	var out clientCertificateUpdate
-	if err := decodeJSON(body, &req); err != nil {
+	if err := api.DecodeJSON(body, &req); err != nil {
 		return out, err
 	}
 	if len(req.PatchOperations) > maxPatchOperations {

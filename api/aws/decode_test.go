@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/api"
 )
 
 var patchCases = []struct {
@@ -148,7 +149,7 @@ func TestWantsHAL(t *testing.T) {
 func TestQueryKeepsPlus(t *testing.T) {
 	r := newRequest("")
 	r.URL.RawQuery = "tagKeys=a+b&tagKeys=c%20d&tagKeys=e%2Bf&limit=5&bare&bad=%zz"
-	q := query(r)
+	q := api.Query(r)
 	if got := strings.Join(q["tagKeys"], "|"); got != "a+b|c d|e+f" {
 		t.Errorf("tagKeys %q", got)
 	}
@@ -166,11 +167,11 @@ func FuzzQuery(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		r := newRequest("")
 		r.URL.RawQuery = raw
-		for k, vs := range query(r) {
+		for k, vs := range api.Query(r) {
 			for _, v := range vs {
 				again := newRequest("")
 				again.URL.RawQuery = queryEscape(k) + "=" + queryEscape(v)
-				got := query(again)
+				got := api.Query(again)
 				if len(got[k]) != 1 || got[k][0] != v {
 					t.Fatalf("(%q, %q) from %q does not round-trip: %v", k, v, raw, got)
 				}
@@ -185,7 +186,7 @@ func FuzzDecodeGenerate(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var req generateRequest
-		if err := decodeJSON(body, &req); err != nil && certgate.ErrorCode(err) != certgate.EInvalid {
+		if err := api.DecodeJSON(body, &req); err != nil && certgate.ErrorCode(err) != certgate.EInvalid {
 			t.Fatalf("non-EInvalid error %v", err)
 		}
 	})

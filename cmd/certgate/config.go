@@ -23,6 +23,7 @@ type Config struct {
 	MasterKey                string // from CERTGATE_MASTER_KEY only: a flag would show in ps
 	BootstrapCredentialsFile string
 	ClientCertificateQuota   int
+	ServerCertificateQuota   int
 	RateLimit                float64
 	RateBurst                int
 	KeyPoolSize              int
@@ -43,6 +44,7 @@ func DefaultConfig() Config {
 		Addr:                   "127.0.0.1:8080",
 		Database:               "sqlite:certgate-data/certgate.db",
 		ClientCertificateQuota: 60,
+		ServerCertificateQuota: 1000,
 		RateLimit:              50,
 		RateBurst:              100,
 		KeyPoolSize:            40,
@@ -78,6 +80,7 @@ func (c *Config) settings(serveOnly bool) []setting {
 	}, common...),
 		setting{"bootstrap-credentials-file", "CERTGATE_BOOTSTRAP_CREDENTIALS_FILE", "where the first start writes the bootstrap account's credentials (AWS credentials-file format); \"none\" disables (default: credentials beside the SQLite database)", (*stringValue)(&c.BootstrapCredentialsFile)},
 		setting{"client-certificate-quota", "CERTGATE_CLIENT_CERTIFICATE_QUOTA", "client certificates per account and region; 0 means unlimited", (*intValue)(&c.ClientCertificateQuota)},
+		setting{"server-certificate-quota", "CERTGATE_SERVER_CERTIFICATE_QUOTA", "uploaded SSL certificates per account (Huawei project); 0 means unlimited", (*intValue)(&c.ServerCertificateQuota)},
 		setting{"rate-limit", "CERTGATE_RATE_LIMIT", "API requests per second per account, per node; 0 disables", (*floatValue)(&c.RateLimit)},
 		setting{"rate-burst", "CERTGATE_RATE_BURST", "burst size of the per-account rate limit", (*intValue)(&c.RateBurst)},
 		setting{"key-pool-size", "CERTGATE_KEY_POOL_SIZE", "pre-generated private keys kept ready for GenerateClientCertificate; 0 disables the pool", (*intValue)(&c.KeyPoolSize)},
@@ -177,6 +180,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ClientCertificateQuota < 0 {
 		bad("--client-certificate-quota must be >= 0")
+	}
+	if c.ServerCertificateQuota < 0 {
+		bad("--server-certificate-quota must be >= 0")
 	}
 	if c.RateLimit < 0 {
 		bad("--rate-limit must be >= 0")

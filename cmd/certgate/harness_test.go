@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -146,4 +147,23 @@ func assertNoSecrets(t *testing.T, where, s string, secrets ...string) {
 			t.Errorf("%s contains a secret", where)
 		}
 	}
+}
+
+// rawDatabase returns the bytes of the SQLite files (database, WAL, shared
+// memory), for tests that look for secrets at rest.
+func (s *testServer) rawDatabase() []byte {
+	s.t.Helper()
+	var raw []byte
+	files, _ := filepath.Glob(filepath.Join(s.dir, "certgate.db*"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		raw = append(raw, b...)
+	}
+	if len(raw) < 4096 {
+		s.t.Fatalf("read only %d bytes from %v", len(raw), files)
+	}
+	return raw
 }

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/accounts"
@@ -32,6 +33,7 @@ const topUsage = `certgate: a self-hosted certificate service for API gateways.
 Usage:
   certgate serve [flags]             run the server (certgate serve --help lists every setting)
   certgate account create [flags]    create an account and print its access key
+  certgate token create [flags]      issue an X-Auth-Token for the Huawei dialect
   certgate help                      show this help
 `
 
@@ -49,6 +51,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return cmdAccountCreate(ctx, args[2:], stdout, stderr, getenv)
 		}
 		fmt.Fprint(stderr, "Usage: certgate account create [--name NAME] [--account-id 12DIGITS] [--project-id 32HEX] [--json]\n")
+		return 2
+	case "token":
+		if len(args) > 1 && args[1] == "create" {
+			return cmdTokenCreate(ctx, args[2:], stdout, stderr, getenv)
+		}
+		fmt.Fprint(stderr, "Usage: certgate token create --access-key-id AK [--ttl 24h] [--json]\n")
 		return 2
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, topUsage)
@@ -178,5 +186,62 @@ func cmdAccountCreate(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	fmt.Fprintf(stdout, "accountId:        %s\nprojectId:        %s\naccessKeyId:      %s\nsecretAccessKey:  %s\n\nThe secret is shown only once.\n",
 		created.Account.ID, created.Account.ProjectID, created.AccessKeyID, created.SecretAccessKey)
+	return 0
+}
+
+func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := cfg.bind(fs, getenv, false); err != nil {
+		fmt.Fprintf(stderr, "certgate token create: %v\n", err)
+		return 2
+	}
+	var akid string
+	var asJSON bool
+	ttl := accounts.DefaultTokenTTL
+	fs.StringVar(&akid, "access-key-id", "", "the access key the token acts for (required)")
+	fs.DurationVar(&ttl, "ttl", accounts.DefaultTokenTTL, fmt.Sprintf("lifetime of the token, at most %v", accounts.MaxTokenTTL))
+	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	fs.Usage = func() {
+		usage(stdout, fs, "certgate token create --access-key-id AK [--ttl 24h] [--json]",
+			"Issues a token for the Huawei dialect's X-Auth-Token header. Only a hash of it is stored; it is shown once.")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if akid == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "certgate token create: --access-key-id is required")
+		return 2
+	}
+	cfg.resolveDefaults()
+	st, err := openStore(ctx, cfg.Database)
+	if err != nil {
+		fmt.Fprintf(stderr, "certgate token create: %v\n", err)
+		return 1
+	}
+	defer st.Close()
+	sealer, err := openSealer(ctx, &cfg, st, newLogger(stderr, "warn", "text"))
+	if err != nil {
+		fmt.Fprintf(stderr, "certgate token create: %v\n", err)
+		return 1
+	}
+	token, expires, err := accounts.New(st, sealer).CreateToken(ctx, akid, ttl)
+	if err != nil {
+		msg := err.Error()
+		if e := certgate.AsError(err); e != nil && e.Code != certgate.EInternal {
+			msg = e.Message
+		}
+		fmt.Fprintf(stderr, "certgate token create: %s\n", msg)
+		return 1
+	}
+	if asJSON {
+		_ = json.NewEncoder(stdout).Encode(map[string]string{"token": token, "expiresAt": expires.Format(time.RFC3339)})
+		return 0
+	}
+	fmt.Fprintf(stdout, "token:      %s\nexpiresAt:  %s\n\nUse it as the X-Auth-Token header. It is shown only once.\n", token, expires.Format(time.RFC3339))
 	return 0
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
@@ -36,18 +34,7 @@ func TestDatabaseHoldsNoSecrets(t *testing.T) {
 		}
 		keys = append(keys, der)
 	}
-	var raw []byte
-	files, _ := filepath.Glob(filepath.Join(s.dir, "certgate.db*"))
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw = append(raw, b...)
-	}
-	if len(raw) < 4096 {
-		t.Fatalf("read only %d bytes from %v", len(raw), files)
-	}
+	raw := s.rawDatabase()
 	// Sanity: the scan does find what is stored in the clear.
 	if !bytes.Contains(raw, []byte(s.Bootstrap.AccessKeyID)) {
 		t.Fatal("access key id not found in the raw files: the scan reads the wrong bytes")

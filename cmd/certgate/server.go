@@ -10,12 +10,15 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/certgate/certgate/accounts"
 	"github.com/certgate/certgate/api"
 	awsapi "github.com/certgate/certgate/api/aws"
+	huaweiapi "github.com/certgate/certgate/api/huawei"
+	"github.com/certgate/certgate/auth/hwsign"
 	"github.com/certgate/certgate/auth/sigv4"
 	"github.com/certgate/certgate/certs"
 	"github.com/certgate/certgate/pki"
@@ -28,8 +31,10 @@ import (
 type Main struct {
 	Config Config
 	Logger *slog.Logger
-	// SigV4Options tune the signature verifier (tests pin its clock).
-	SigV4Options []sigv4.Option
+	// SigV4Options and HWSignOptions tune the signature verifiers (tests
+	// pin their clocks).
+	SigV4Options  []sigv4.Option
+	HWSignOptions []hwsign.Option
 
 	Store    store.Store
 	Sealer   *seal.Sealer
@@ -83,6 +88,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 
 	m.Certs = certs.New(m.Store, m.Sealer, m.Pool, certs.NewPager(pkey), certs.Config{
 		ClientQuota:    cfg.ClientCertificateQuota,
+		ServerQuota:    cfg.ServerCertificateQuota,
 		ClientTemplate: pki.ClientCertTemplate{Subject: subject, Validity: cfg.ClientCertValidity},
 		ClientKeyType:  kt,
 	}, certs.WithLogger(log))
@@ -97,14 +103,22 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Certs: m.Certs, Accounts: m.Accounts, Limiter: limiter, Logger: log,
 		MaxBodyBytes: cfg.MaxBodyBytes, VerifierOptions: m.SigV4Options,
 	})
+	huaweiHandler := huaweiapi.New(huaweiapi.Config{
+		Certs: m.Certs, Accounts: m.Accounts, Limiter: limiter, Logger: log,
+		MaxBodyBytes: cfg.MaxBodyBytes, VerifierOptions: m.HWSignOptions,
+	})
 	// The root is a plain switch, not a ServeMux: a ServeMux would answer an
 	// unclean path with a redirect that is neither JSON nor signed-for.
+	// Huawei's API lives under /v2/; AWS's paths are at the root.
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		switch {
+		case r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 			m.health(w, r)
-			return
+		case strings.HasPrefix(r.URL.Path, huaweiapi.Prefix):
+			huaweiHandler.ServeHTTP(w, r)
+		default:
+			awsHandler.ServeHTTP(w, r)
 		}
-		awsHandler.ServeHTTP(w, r)
 	})
 
 	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {

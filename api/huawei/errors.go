@@ -1,0 +1,145 @@
+package huawei
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/api"
+	"github.com/certgate/certgate/auth/hwsign"
+)
+
+// wireError is an error already in Huawei's terms.
+type wireError struct {
+	status int
+	code   string
+	msg    string
+}
+
+func (e *wireError) Error() string { return e.code + ": " + e.msg }
+
+// asClientError wraps a wireError so the shared plumbing sees a client
+// error, not an internal one, while renderError still finds the code.
+func asClientError(status int, code, msg string) error {
+	c := certgate.EInvalid
+	switch status {
+	case http.StatusNotFound:
+		c = certgate.ENotFound
+	case http.StatusForbidden:
+		c = certgate.EForbidden
+	case http.StatusUnauthorized:
+		c = certgate.EUnauthenticated
+	}
+	return &certgate.Error{Code: c, Message: msg, Err: &wireError{status: status, code: code, msg: msg}}
+}
+
+// invalidParam follows APIG's pattern for a bad parameter value.
+func invalidParam(name string) string {
+	return "Invalid parameter value,parameterName:" + name + ". Please refer to the support documentation"
+}
+
+// uploadCodes maps the reasons of certificate upload failures (package pki,
+// via certs) to APIG's codes.
+var uploadCodes = map[string]string{
+	"unparsable":      "APIG.2106",
+	"unsupported_key": "APIG.2106",
+	"chain_order":     "APIG.2104",
+	"encrypted_key":   "APIG.2105",
+	"key_mismatch":    "APIG.2101",
+	"expired":         "APIG.2102",
+	"no_san":          "APIG.2109",
+	"too_large":       "APIG.2003",
+}
+
+// Codes certgate chose where Huawei documents none; see the README.
+const (
+	codeDuplicateName = "APIG.3405" // 409: a certificate of that name exists in the project
+	codeWrongProject  = "APIG.1005" // 403: the path's project is not the caller's
+	codeQuota         = "APIG.3100" // 403: resource count over limit
+	codeNotFound      = "APIG.3021" // 404: the SSL certificate does not exist
+	codeThrottled     = "APIGW.0308"
+	codeNoRoute       = "APIG.0101"
+	codeSystem        = "APIG.9999"
+)
+
+// renderError writes err as APIG does: {"error_code", "error_msg",
+// "request_id"} and the X-Request-Id header. It is the dialect's single
+// error table.
+func renderError(w http.ResponseWriter, r *http.Request, err error) {
+	status, code, msg := statusOf(w, err)
+	id := api.RequestID(r.Context())
+	writeJSON(w, status, map[string]string{"error_code": code, "error_msg": msg, "request_id": id})
+}
+
+func statusOf(w http.ResponseWriter, err error) (int, string, string) {
+	var (
+		se *hwsign.Error
+		we *wireError
+	)
+	if errors.As(err, &se) {
+		return se.Status, se.Code, se.Message
+	}
+	if errors.As(err, &we) {
+		return we.status, we.code, we.msg
+	}
+	e := certgate.AsError(err)
+	if e == nil {
+		return http.StatusInternalServerError, codeSystem, "System error"
+	}
+	switch e.Code {
+	case certgate.EInvalid:
+		if e.Reason == "too_large" && e.Field == "" { // the whole body
+			return http.StatusRequestEntityTooLarge, "APIG.2000", e.Message
+		}
+		if code, ok := uploadCodes[e.Reason]; ok {
+			return http.StatusBadRequest, code, e.Message
+		}
+		switch e.Reason {
+		case "missing":
+			return http.StatusBadRequest, "APIG.2001", "The request parameters must be specified,parameterName:" + e.Field + ". " + e.Message
+		}
+		if e.Field != "" {
+			return http.StatusBadRequest, "APIG.2012", invalidParam(e.Field) + ". " + e.Message
+		}
+		return http.StatusBadRequest, "APIG.2000", "Parameter error: " + e.Message
+	case certgate.ENotFound:
+		return http.StatusNotFound, codeNotFound, "The SSL certificate does not exist"
+	case certgate.EConflict:
+		return http.StatusConflict, codeDuplicateName, e.Message
+	case certgate.ELimitExceeded:
+		return http.StatusForbidden, codeQuota, "Resource count over limit: " + e.Message
+	case certgate.EThrottled:
+		secs := int(e.RetryAfter.Seconds())
+		if secs < 1 {
+			secs = 1
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		return http.StatusTooManyRequests, codeThrottled, "The throttling threshold has been reached: " + e.Message
+	case certgate.EUnauthenticated:
+		switch e.Reason {
+		case "token_expired":
+			return http.StatusUnauthorized, "APIG.1001", e.Message
+		case "token_invalid":
+			return http.StatusUnauthorized, "APIG.1002", e.Message
+		}
+		return http.StatusUnauthorized, "APIG.1000", e.Message
+	case certgate.EForbidden:
+		return http.StatusForbidden, codeWrongProject, e.Message
+	case certgate.EUnavailable:
+		return http.StatusServiceUnavailable, codeSystem, "Service unavailable"
+	}
+	return http.StatusInternalServerError, codeSystem, "System error"
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error_code":"APIG.9999","error_msg":"System error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}

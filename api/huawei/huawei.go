@@ -104,6 +104,12 @@ func callerOf(r *http.Request) *caller { return r.Context().Value(callerKey{}).(
 func (h *Handler) authenticate(r *http.Request, body []byte) (*certgate.Account, error) {
 	ctx := r.Context()
 	if hwsign.HasSignature(r) {
+		// Every route here takes JSON, for which the SDKs always sign the
+		// body; an unsigned payload would let the body be changed in transit.
+		if len(body) > 0 && strings.EqualFold(r.Header.Get("X-Sdk-Content-Sha256"), "UNSIGNED-PAYLOAD") {
+			return nil, asClientError(http.StatusUnauthorized, "APIGW.0301",
+				"Incorrect IAM authentication information: an unsigned payload is not accepted for a request with a body")
+		}
 		res := &resolved{}
 		if _, err := h.verifier.Verify(context.WithValue(ctx, resolvedKey{}, res), r, body); err != nil {
 			var se *hwsign.Error
@@ -304,7 +310,9 @@ const (
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	cl := callerOf(r)
-	q := api.Query(r)
+	// hwsign canonicalises the query as url.ParseQuery reads it (a raw '+'
+	// is a space), so the handler must read it the same way.
+	q := r.URL.Query()
 	offset, err := intParam(q.Get("offset"), "offset", 0)
 	if err != nil {
 		return err

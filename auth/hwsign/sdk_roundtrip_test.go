@@ -1,11 +1,5 @@
-//go:build hwsdk
-
-// Round trip with the Huawei Go SDK's own signer. It needs SDK dependencies
-// whose checksums are not in go.sum, so it sits behind a build tag and runs
-// against a scratch copy of go.mod (the repository's files stay untouched):
-//
-//	cp go.mod /tmp/hwsdk.mod && cp go.sum /tmp/hwsdk.sum
-//	GOFLAGS=-mod=mod go test -modfile=/tmp/hwsdk.mod -tags hwsdk ./auth/hwsign/
+// Round trip with the Huawei Go SDK's own signer: requests signed by the SDK
+// must verify, and certgate's Sign must produce the SDK's exact header.
 
 package hwsign
 

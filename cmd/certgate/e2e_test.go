@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 // End-to-end tests: they build the real certgate binary, start it as a user
@@ -28,6 +30,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -497,10 +500,7 @@ func findAWSCLIs(t *testing.T) map[int]awsCLI {
 			t.Logf("%s --version: %v %q: not usable", c, err, first)
 			continue
 		}
-		major := int(m[1][0] - '0')
-		if len(m[1]) != 1 {
-			major = -1
-		}
+		major, _ := strconv.Atoi(m[1])
 		if _, dup := found[major]; dup {
 			t.Logf("%s: %s (another v%d was found first; not used)", c, first, major)
 			continue
@@ -552,7 +552,7 @@ func TestE2EAWSCLI(t *testing.T) {
 		major    int
 		missing  string
 		errorRC  int // exit code of a service error
-		dateKind string
+		dateKind string // how the CLI prints dates with an empty config
 	}{
 		{"v1", 1, "AWS CLI v1", 255, "number"},
 		{"v2", 2, "AWS CLI v2 (Debian package awscli)", 254, "string"},
@@ -563,12 +563,12 @@ func TestE2EAWSCLI(t *testing.T) {
 				testtool.Missing(t, v.missing)
 			}
 			t.Parallel()
-			cliScenario(t, cli, v.errorRC)
+			cliScenario(t, cli, v.errorRC, v.dateKind)
 		})
 	}
 }
 
-func cliScenario(t *testing.T, cli awsCLI, errorRC int) {
+func cliScenario(t *testing.T, cli awsCLI, errorRC int, dateKind string) {
 	dir := t.TempDir()
 	db := "sqlite:" + filepath.Join(dir, "certgate.db")
 	srv := startCertgate(t, cgEnv(), "--addr", "127.0.0.1:0", "--database", db,
@@ -591,11 +591,11 @@ func cliScenario(t *testing.T, cli awsCLI, errorRC int) {
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		start := time.Now()
 		err := cmd.Run()
-		r := cliResult{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}
 		var ee *exec.ExitError
 		if err != nil && !errors.As(err, &ee) {
-			t.Fatalf("aws %s: %v", shellQuote(full), err)
+			t.Fatalf("aws %s: %v\n%s", shellQuote(full), err, stderr.String())
 		}
+		r := cliResult{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}
 		msg := fmt.Sprintf("$ aws %s\n  (exit %d, %.1fs)", shellQuote(full), r.code, time.Since(start).Seconds())
 		if s := strings.TrimSpace(r.stdout); s != "" {
 			msg += "\n" + elide(s)
@@ -649,8 +649,17 @@ func cliScenario(t *testing.T, cli awsCLI, errorRC int) {
 	if !expires.Equal(cert.NotAfter) || created.After(cert.NotBefore.Add(time.Second)) || cert.NotBefore.After(created.Add(time.Second)) {
 		t.Errorf("dates %v..%v do not match the certificate's %v..%v", created, expires, cert.NotBefore, cert.NotAfter)
 	}
-	t.Logf("generated %s: dates printed as %T (%v, %v), expirationDate-createdDate=%ds, subject %s, %T %d bits",
-		id, gen.Created, gen.Created, gen.Expiration, int(expires.Sub(created).Seconds()), cert.Subject, cert.PublicKey, cert.PublicKey.(*rsa.PublicKey).N.BitLen())
+	// certgate sends epoch seconds; v1 prints them as they came, v2 formats
+	// them as ISO-8601 (the default cli_timestamp_format of each).
+	if kind := map[bool]string{true: "number", false: "string"}[fmt.Sprintf("%T", gen.Created) == "float64"]; kind != dateKind {
+		t.Errorf("createdDate printed as a %s (%v), want a %s for this CLI version", kind, gen.Created, dateKind)
+	}
+	bits := 0
+	if k, ok := cert.PublicKey.(*rsa.PublicKey); ok {
+		bits = k.N.BitLen()
+	}
+	t.Logf("generated %s: dates printed as %T (%v, %v), expirationDate-createdDate=%ds, subject %s, RSA %d bits",
+		id, gen.Created, gen.Created, gen.Expiration, int(expires.Sub(created).Seconds()), cert.Subject, bits)
 
 	var got cliCert
 	ok(fileEnv, &got, "get-client-certificate", "--client-certificate-id", id)
@@ -899,8 +908,12 @@ func TestE2EBoto3(t *testing.T) {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
 	err = cmd.Run()
+	code := -1
+	if cmd.ProcessState != nil {
+		code = cmd.ProcessState.ExitCode()
+	}
 	t.Logf("$ AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=<secret> python3 testdata/boto3_e2e.py --endpoint %s\n  (exit %d, %.1fs)\n%s%s",
-		ak, srv.URL, cmd.ProcessState.ExitCode(), time.Since(start).Seconds(), elide(stdout.String()), stderr.String())
+		ak, srv.URL, code, time.Since(start).Seconds(), elide(stdout.String()), stderr.String())
 	if err != nil {
 		t.Fatalf("boto3_e2e.py failed: %v\n%s", err, stderr.String())
 	}

@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 // Lifecycle tests of the real certgate binary: help and settings, the first

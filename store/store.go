@@ -99,6 +99,23 @@ type Store interface {
 	// GetMeta returns the value stored under key, or ENotFound.
 	GetMeta(ctx context.Context, key string) (string, error)
 
+	// SwapMeta replaces the value under key with newValue if it is still
+	// oldValue, and reports whether it did.
+	SwapMeta(ctx context.Context, key, oldValue, newValue string) (bool, error)
+
+	// ListSealed returns sealed values (certificate private keys and access
+	// key secrets) that are NOT sealed under exceptKeyID, ordered by
+	// (Type, ID), strictly after the cursor (Type, ID) when it is non-empty,
+	// at most limit of them. Master-key rotation walks them in batches.
+	ListSealed(ctx context.Context, exceptKeyID string, after SealedCursor, limit int) ([]SealedItem, error)
+
+	// Reseal replaces one sealed value, provided it is still sealed under
+	// item.KeyID (compare-and-swap), and reports whether it did. Replacing a
+	// certificate's key counts as an update: its Version increases, so a
+	// concurrent UpdateCertificate that read the old envelope fails with
+	// EConflict instead of writing it back.
+	Reseal(ctx context.Context, item SealedItem, envelope []byte, keyID string) (bool, error)
+
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 
@@ -139,4 +156,28 @@ const (
 type Cursor struct {
 	CreatedAt time.Time
 	ID        string
+}
+
+// Types of sealed values.
+const (
+	SealedCertificateKey = "certificate"
+	SealedAccessKey      = "access_key"
+)
+
+// SealedItem is one value sealed under a master key, with what its
+// additional authenticated data is built from.
+type SealedItem struct {
+	Type      string // SealedCertificateKey or SealedAccessKey
+	ID        string // certificate id or access key id
+	AccountID string
+	Kind      certgate.Kind // certificates only
+	Envelope  []byte
+	KeyID     string
+}
+
+// SealedCursor is a position in ListSealed order; the zero value is the
+// start.
+type SealedCursor struct {
+	Type string
+	ID   string
 }

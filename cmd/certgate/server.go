@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -49,6 +50,33 @@ type Main struct {
 	srv      *http.Server
 	cancel   context.CancelFunc
 	draining atomic.Bool
+
+	// fresh holds connections that have not sent a request yet. Clients
+	// (the AWS SDK among them) dial spare connections they may never use;
+	// Shutdown would wait about five seconds for each before counting it
+	// idle. Nothing was read on them, so closing them loses nothing.
+	connMu sync.Mutex
+	fresh  map[net.Conn]struct{}
+}
+
+func (m *Main) trackConn(c net.Conn, state http.ConnState) {
+	m.connMu.Lock()
+	defer m.connMu.Unlock()
+	switch state {
+	case http.StateNew:
+		m.fresh[c] = struct{}{}
+	default:
+		delete(m.fresh, c)
+	}
+}
+
+func (m *Main) closeFreshConns() {
+	m.connMu.Lock()
+	defer m.connMu.Unlock()
+	for c := range m.fresh {
+		_ = c.Close()
+		delete(m.fresh, c)
+	}
 }
 
 // Open builds every component, runs migrations, checks the master key and
@@ -132,7 +160,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnState:         m.trackConn,
 	}
+	m.fresh = map[net.Conn]struct{}{}
 	log.Info("certgate listening", slog.String("addr", m.ln.Addr().String()),
 		slog.String("database", redactURL(cfg.Database)), slog.String("master_key_id", m.Sealer.CurrentKeyID()),
 		slog.Int("key_pool_size", cfg.KeyPoolSize), slog.String("client_key_type", string(kt)))
@@ -160,8 +190,13 @@ func (m *Main) Serve(ctx context.Context) error {
 	m.Logger.Info("shutting down: finishing in-flight requests", slog.Duration("timeout", m.Config.ShutdownTimeout))
 	sctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 	defer cancel()
-	if err := m.srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("graceful shutdown: %w", err)
+	m.srv.SetKeepAlivesEnabled(false)
+	done := make(chan error, 1)
+	go func() { done <- m.srv.Shutdown(sctx) }()
+	m.closeFreshConns()
+	if err := <-done; err != nil {
+		_ = m.srv.Close()
+		return fmt.Errorf("graceful shutdown: requests still running after %v were cut off: %w", m.Config.ShutdownTimeout, err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

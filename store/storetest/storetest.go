@@ -59,6 +59,8 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"Meta", testMeta},
 		{"MetaRace", testMetaRace},
 		{"Tokens", testTokens},
+		{"Sealed", testSealed},
+		{"SwapMeta", testSwapMeta},
 		{"ContextCancelled", testContextCancelled},
 		{"PingClose", testPingClose},
 	}

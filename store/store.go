@@ -116,6 +116,11 @@ type Store interface {
 	// EConflict instead of writing it back.
 	Reseal(ctx context.Context, item SealedItem, envelope []byte, keyID string) (bool, error)
 
+	// SealKeyIDs returns the distinct master key ids that sealed values in
+	// the database are sealed under, sorted, so that a server can refuse to
+	// start when one of them is not loaded.
+	SealKeyIDs(ctx context.Context) ([]string, error)
+
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 

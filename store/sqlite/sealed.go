@@ -113,3 +113,26 @@ func (db *DB) Reseal(ctx context.Context, item store.SealedItem, envelope []byte
 	})
 	return swapped, err
 }
+
+// SealKeyIDs returns the distinct master key ids in use.
+func (db *DB) SealKeyIDs(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := db.read(ctx, "seal key ids", func() error {
+		ids = ids[:0]
+		rows, err := db.r.QueryContext(ctx,
+			`SELECT seal_key_id FROM access_keys UNION SELECT seal_key_id FROM certificates ORDER BY 1`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return rows.Err()
+	})
+	return ids, err
+}

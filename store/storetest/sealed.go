@@ -89,6 +89,9 @@ func testSealed(t *testing.T, p *pair) {
 	if k2, err := p.b.GetAccessKey(ctx, k.ID); err != nil || string(k2.SecretSealed) != "new secret" || k2.SealKeyID != "mk-new" {
 		t.Errorf("access key after Reseal: %+v %v", k2, err)
 	}
+	if ids, err := p.b.SealKeyIDs(ctx); err != nil || len(ids) != 2 || ids[0] != "mk-new" || ids[1] != "mk-old" {
+		t.Errorf("SealKeyIDs = %v, %v; want [mk-new mk-old]", ids, err)
+	}
 	rest, err := p.a.ListSealed(ctx, "mk-new", store.SealedCursor{}, 100)
 	if err != nil || len(rest) != 4 {
 		t.Errorf("after two reseals, %d items remain (%v), want 4", len(rest), err)

@@ -116,7 +116,11 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Created, error) 
 	return &Created{Account: a, AccessKeyID: akid, SecretAccessKey: secret}, nil
 }
 
-func secretAAD(akid string) []byte { return []byte("certgate/secret/v1|" + akid) }
+func secretAAD(akid string) []byte { return SecretAAD(akid) }
+
+// SecretAAD is the additional data an access key's secret is sealed with,
+// exported for master-key rotation.
+func SecretAAD(accessKeyID string) []byte { return []byte("certgate/secret/v1|" + accessKeyID) }
 
 // accessKeyAlphabet is AWS's: access key ids use base32 letters and digits.
 const accessKeyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"

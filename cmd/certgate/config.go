@@ -21,6 +21,7 @@ type Config struct {
 	Database                 string
 	MasterKeyFile            string
 	MasterKey                string // from CERTGATE_MASTER_KEY only: a flag would show in ps
+	PreviousMasterKeyFiles   string // comma-separated; keys that open records but never seal new ones
 	BootstrapCredentialsFile string
 	ClientCertificateQuota   int
 	ServerCertificateQuota   int
@@ -33,6 +34,7 @@ type Config struct {
 	ClientCertSubject        string
 	MaxBodyBytes             int64
 	ShutdownTimeout          time.Duration
+	ShutdownDelay            time.Duration
 	LogLevel                 string
 	LogFormat                string
 }
@@ -71,6 +73,7 @@ func (c *Config) settings(serveOnly bool) []setting {
 	common := []setting{
 		{"database", "CERTGATE_DATABASE", "database: sqlite:PATH (embedded) or postgres://...", (*stringValue)(&c.Database)},
 		{"master-key-file", "CERTGATE_MASTER_KEY_FILE", "file holding the master key that seals private keys (default: master.key beside the SQLite database; the key itself may be given in CERTGATE_MASTER_KEY instead)", (*stringValue)(&c.MasterKeyFile)},
+		{"previous-master-key-files", "CERTGATE_PREVIOUS_MASTER_KEY_FILES", "comma-separated files of older master keys, which still open records sealed under them but never seal new ones; needed while a master key rotation is in progress", (*stringValue)(&c.PreviousMasterKeyFiles)},
 	}
 	if !serveOnly {
 		return common
@@ -90,6 +93,7 @@ func (c *Config) settings(serveOnly bool) []setting {
 		setting{"client-cert-subject", "CERTGATE_CLIENT_CERT_SUBJECT", "subject (and issuer) of generated client certificates", (*stringValue)(&c.ClientCertSubject)},
 		setting{"max-body-bytes", "CERTGATE_MAX_BODY_BYTES", "largest accepted request body", (*int64Value)(&c.MaxBodyBytes)},
 		setting{"shutdown-timeout", "CERTGATE_SHUTDOWN_TIMEOUT", "how long a graceful shutdown waits for in-flight requests", (*durationValue)(&c.ShutdownTimeout)},
+		setting{"shutdown-delay", "CERTGATE_SHUTDOWN_DELAY", "on SIGTERM, how long /healthz answers 503 (while requests are still served) before the listener closes; set it above your load balancer's health-check interval", (*durationValue)(&c.ShutdownDelay)},
 		setting{"log-level", "CERTGATE_LOG_LEVEL", "debug, info, warn or error", (*stringValue)(&c.LogLevel)},
 		setting{"log-format", "CERTGATE_LOG_FORMAT", "text or json", (*stringValue)(&c.LogFormat)},
 	)
@@ -210,6 +214,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout < 0 {
 		bad("--shutdown-timeout must be >= 0")
+	}
+	if c.ShutdownDelay < 0 || c.ShutdownDelay > 10*time.Minute {
+		bad("--shutdown-delay must be between 0 and 10m")
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		bad("--log-level: %v", err)

@@ -290,9 +290,9 @@ type accountKeys struct {
 	SecretAccessKey string `json:"secretAccessKey"`
 }
 
-func createAccount(t *testing.T, database string) accountKeys {
+func createAccount(t *testing.T, database string, extraEnv ...string) accountKeys {
 	t.Helper()
-	stdout, stderr, code := runCertgate(t, 30*time.Second, cgEnv(), "account", "create", "--database", database, "--json")
+	stdout, stderr, code := runCertgate(t, 30*time.Second, cgEnv(extraEnv...), "account", "create", "--database", database, "--json")
 	if code != 0 {
 		t.Fatalf("certgate account create exited %d: %s", code, stderr)
 	}
@@ -551,7 +551,7 @@ func TestE2EAWSCLI(t *testing.T) {
 		name     string
 		major    int
 		missing  string
-		errorRC  int // exit code of a service error
+		errorRC  int    // exit code of a service error
 		dateKind string // how the CLI prints dates with an empty config
 	}{
 		{"v1", 1, "AWS CLI v1", 255, "number"},
@@ -651,7 +651,11 @@ func cliScenario(t *testing.T, cli awsCLI, errorRC int, dateKind string) {
 	}
 	// certgate sends epoch seconds; v1 prints them as they came, v2 formats
 	// them as ISO-8601 (the default cli_timestamp_format of each).
-	if kind := map[bool]string{true: "number", false: "string"}[fmt.Sprintf("%T", gen.Created) == "float64"]; kind != dateKind {
+	kind := "string"
+	if _, isNumber := gen.Created.(float64); isNumber {
+		kind = "number"
+	}
+	if kind != dateKind {
 		t.Errorf("createdDate printed as a %s (%v), want a %s for this CLI version", kind, gen.Created, dateKind)
 	}
 	bits := 0

@@ -16,6 +16,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -620,4 +622,55 @@ func TestLifecycleRestartKeepsData(t *testing.T) {
 		t.Errorf("after restart: %q %v %v %v", aws.ToString(got.Description), got.Tags, got.CreatedDate, got.ExpirationDate)
 	}
 	srv.stopClean()
+}
+
+// TestLifecycleShutdownDelay: with --shutdown-delay, SIGTERM first turns
+// /healthz to 503 while requests are still served, so a load balancer can
+// stop sending traffic; then the server shuts down cleanly.
+func TestLifecycleShutdownDelay(t *testing.T) {
+	dir := t.TempDir()
+	db := "sqlite:" + filepath.Join(dir, "certgate.db")
+	srv := startCertgate(t, cgEnv(), ecdsaServe(db, "--shutdown-delay", "1500ms")...)
+	api := bootstrapClient(t, srv.URL, filepath.Join(dir, "credentials"))
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	resp, err := http.Get(srv.URL + "/healthz")
+	if err != nil {
+		t.Fatalf("healthz while draining: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || !strings.Contains(string(body), "draining") {
+		t.Errorf("healthz while draining: %d %s", resp.StatusCode, body)
+	}
+	if _, err := api.GenerateClientCertificate(context.Background(), &apigateway.GenerateClientCertificateInput{}); err != nil {
+		t.Errorf("a request while draining: %v", err)
+	}
+	if code := srv.wait(10 * time.Second); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+	if log := srv.stderr.String(); !strings.Contains(log, "draining") || !strings.Contains(log, "shut down cleanly") {
+		t.Errorf("log:\n%s", log)
+	}
+}
+
+// TestLifecycleAccountCreateNeedsDatabase: a mistyped path must not create a
+// new database with a new master key.
+func TestLifecycleAccountCreateNeedsDatabase(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "typo", "certgat.db")
+	for _, args := range [][]string{
+		{"account", "create", "--database", "sqlite:" + missing, "--json"},
+		{"token", "create", "--database", "sqlite:" + missing, "--access-key-id", "CGAKAAAAAAAAAAAAAAAA"},
+	} {
+		stdout, stderr, code := runCertgate(t, 30*time.Second, cgEnv(), args...)
+		if code != 1 || stdout != "" || !strings.Contains(stderr, "does not exist") {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", args[0], code, stdout, stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Dir(missing)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the mistyped path was created: %v", err)
+	}
 }

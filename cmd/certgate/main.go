@@ -34,6 +34,9 @@ Usage:
   certgate serve [flags]             run the server (certgate serve --help lists every setting)
   certgate account create [flags]    create an account and print its access key
   certgate token create [flags]      issue an X-Auth-Token for the Huawei dialect
+  certgate master-key generate       create a new master key file
+  certgate master-key rotate         re-seal every record under a new master key, online
+  certgate backup --out FILE         take a consistent online snapshot of an SQLite database
   certgate help                      show this help
 `
 
@@ -58,6 +61,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 		fmt.Fprint(stderr, "Usage: certgate token create --access-key-id AK [--ttl 24h] [--json]\n")
 		return 2
+	case "master-key":
+		return cmdMasterKey(ctx, args[1:], stdout, stderr, getenv)
+	case "backup":
+		return cmdBackup(ctx, args[1:], stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, topUsage)
 		return 0
@@ -155,7 +162,7 @@ func cmdAccountCreate(ctx context.Context, args []string, stdout, stderr io.Writ
 	cfg.resolveDefaults()
 	log := newLogger(stderr, "warn", "text")
 
-	st, err := openStore(ctx, cfg.Database)
+	st, err := openExistingStore(ctx, cfg.Database)
 	if err != nil {
 		fmt.Fprintf(stderr, "certgate account create: %v\n", err)
 		return 1
@@ -218,7 +225,7 @@ func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 		return 2
 	}
 	cfg.resolveDefaults()
-	st, err := openStore(ctx, cfg.Database)
+	st, err := openExistingStore(ctx, cfg.Database)
 	if err != nil {
 		fmt.Fprintf(stderr, "certgate token create: %v\n", err)
 		return 1

@@ -24,6 +24,18 @@ const (
 	metaBootstrap   = "bootstrap"
 )
 
+// openExistingStore opens the database for a command that manages an
+// existing installation (account create, token create): a mistyped SQLite
+// path must not silently create a new, empty database with a new key.
+func openExistingStore(ctx context.Context, url string) (store.Store, error) {
+	if p := sqlitePath(url); p != "" {
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("database %s does not exist: start `certgate serve --database %s` once to create it, or check the path", p, url)
+		}
+	}
+	return openStore(ctx, url)
+}
+
 // openStore opens the database named by a --database URL.
 func openStore(ctx context.Context, url string) (store.Store, error) {
 	if p := sqlitePath(url); p != "" {
@@ -81,7 +93,11 @@ func openSealer(ctx context.Context, cfg *Config, st store.Store, log *slog.Logg
 		}
 	}
 
-	sealer := seal.NewSealer(key)
+	previous, err := loadPreviousKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sealer := seal.NewSealer(key, previous...)
 	if fresh {
 		canary, err := sealer.Canary()
 		if err != nil {
@@ -92,6 +108,11 @@ func openSealer(ctx context.Context, cfg *Config, st store.Store, log *slog.Logg
 		}
 	}
 	if err := sealer.CheckCanary(stored); err != nil {
+		return nil, withRotationHint(err)
+	}
+	// The canary proves one key; every key that sealed a record must be
+	// loaded too, or some requests would fail later instead of now.
+	if err := checkSealKeys(ctx, st, sealer); err != nil {
 		return nil, err
 	}
 	return sealer, nil

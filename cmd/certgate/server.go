@@ -187,6 +187,16 @@ func (m *Main) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	m.draining.Store(true)
+	if d := m.Config.ShutdownDelay; d > 0 {
+		// Keep serving while /healthz answers 503, so that a load balancer
+		// stops sending new requests before the listener closes.
+		m.Logger.Info("draining: /healthz answers 503 before shutdown", slog.Duration("delay", d))
+		select {
+		case <-time.After(d):
+		case err := <-errc:
+			return err
+		}
+	}
 	m.Logger.Info("shutting down: finishing in-flight requests", slog.Duration("timeout", m.Config.ShutdownTimeout))
 	sctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 	defer cancel()
@@ -267,17 +277,20 @@ func (m *Main) bootstrap(ctx context.Context) error {
 		return fmt.Errorf("create bootstrap account: %w", err)
 	}
 	m.Bootstrap = created
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
 	content := fmt.Sprintf(`# certgate bootstrap credentials: account %s, project %s.
 # Keep this file secret. Use it with:
 #   AWS_SHARED_CREDENTIALS_FILE=%s AWS_PROFILE=certgate
 [certgate]
 aws_access_key_id = %s
 aws_secret_access_key = %s
-`, created.Account.ID, created.Account.ProjectID, path, created.AccessKeyID, created.SecretAccessKey)
+`, created.Account.ID, created.Account.ProjectID, abs, created.AccessKeyID, created.SecretAccessKey)
 	if err := writePrivateFile(path, []byte(content)); err != nil {
 		return fmt.Errorf("write bootstrap credentials: %w", err)
 	}
-	abs, _ := filepath.Abs(path)
 	m.Logger.Info("created the bootstrap account; its credentials are in a private file (profile certgate)",
 		slog.String("path", abs), slog.String("account", created.Account.ID),
 		slog.String("access_key_id", created.AccessKeyID))

@@ -1,0 +1,46 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/certgate/certgate"
+)
+
+// CreateToken stores an issued token by its hash.
+func (db *DB) CreateToken(ctx context.Context, t *certgate.Token) error {
+	if t == nil || t.Hash == "" || t.AccessKeyID == "" || t.AccountID == "" {
+		return certgate.Errorf(certgate.EInvalid, "token hash, access key and account are required")
+	}
+	return db.write(ctx, "create token", func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx,
+			"INSERT INTO tokens (hash, access_key_id, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+			t.Hash, t.AccessKeyID, t.AccountID, micros(t.CreatedAt), micros(t.ExpiresAt))
+		if _, ok := uniqueViolation(err); ok {
+			return conflict("duplicate_token", "a token with this hash already exists", err)
+		}
+		return err
+	})
+}
+
+// GetToken returns the token with this hash.
+func (db *DB) GetToken(ctx context.Context, hash string) (*certgate.Token, error) {
+	var t certgate.Token
+	err := db.read(ctx, "get token", func() error {
+		var created, expires int64
+		err := db.pool.QueryRow(ctx,
+			"SELECT hash, access_key_id, account_id, created_at, expires_at FROM tokens WHERE hash = $1", hash).
+			Scan(&t.Hash, &t.AccessKeyID, &t.AccountID, &created, &expires)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return certgate.Errorf(certgate.ENotFound, "token not found")
+		}
+		t.CreatedAt, t.ExpiresAt = fromMicros(created), fromMicros(expires)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}

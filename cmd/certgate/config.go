@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/certgate/certgate/pki"
+	"github.com/certgate/certgate/store/postgres"
 )
 
 // Config is every setting of certgate serve. It is filled in this order:
@@ -35,6 +36,11 @@ type Config struct {
 	MaxBodyBytes             int64
 	ShutdownTimeout          time.Duration
 	ShutdownDelay            time.Duration
+	DBMaxConns               int
+	DBMinConns               int
+	DBMaxConnLifetime        time.Duration
+	DBMaxConnIdleTime        time.Duration
+	DBConnectTimeout         time.Duration
 	LogLevel                 string
 	LogFormat                string
 }
@@ -56,6 +62,10 @@ func DefaultConfig() Config {
 		ClientCertSubject:      "C=US, L=Seattle, CN=ApiGateway",
 		MaxBodyBytes:           1 << 20,
 		ShutdownTimeout:        30 * time.Second,
+		DBMaxConns:             10,
+		DBMaxConnLifetime:      30 * time.Minute,
+		DBMaxConnIdleTime:      5 * time.Minute,
+		DBConnectTimeout:       10 * time.Second,
 		LogLevel:               "info",
 		LogFormat:              "text",
 	}
@@ -73,6 +83,11 @@ func (c *Config) settings(serveOnly bool) []setting {
 	common := []setting{
 		{"database", "CERTGATE_DATABASE", "database: sqlite:PATH (embedded) or postgres://...", (*stringValue)(&c.Database)},
 		{"master-key-file", "CERTGATE_MASTER_KEY_FILE", "file holding the master key that seals private keys (default: master.key beside the SQLite database; the key itself may be given in CERTGATE_MASTER_KEY instead)", (*stringValue)(&c.MasterKeyFile)},
+		{"db-max-conns", "CERTGATE_DB_MAX_CONNS", "PostgreSQL: connections in the pool at most", (*intValue)(&c.DBMaxConns)},
+		{"db-min-conns", "CERTGATE_DB_MIN_CONNS", "PostgreSQL: connections kept open at least", (*intValue)(&c.DBMinConns)},
+		{"db-max-conn-lifetime", "CERTGATE_DB_MAX_CONN_LIFETIME", "PostgreSQL: a connection is replaced after this long", (*durationValue)(&c.DBMaxConnLifetime)},
+		{"db-max-conn-idle-time", "CERTGATE_DB_MAX_CONN_IDLE_TIME", "PostgreSQL: an idle connection is closed after this long", (*durationValue)(&c.DBMaxConnIdleTime)},
+		{"db-connect-timeout", "CERTGATE_DB_CONNECT_TIMEOUT", "PostgreSQL: how long to wait for a connection", (*durationValue)(&c.DBConnectTimeout)},
 		{"previous-master-key-files", "CERTGATE_PREVIOUS_MASTER_KEY_FILES", "comma-separated files of older master keys, which still open records sealed under them but never seal new ones; needed while a master key rotation is in progress", (*stringValue)(&c.PreviousMasterKeyFiles)},
 	}
 	if !serveOnly {
@@ -175,7 +190,6 @@ func (c *Config) Validate() error {
 	switch {
 	case sqlitePath(c.Database) != "":
 	case strings.HasPrefix(c.Database, "postgres://"), strings.HasPrefix(c.Database, "postgresql://"):
-		bad("--database %s: the PostgreSQL backend is not available yet; use sqlite:PATH", redactURL(c.Database))
 	default:
 		bad("--database must be sqlite:PATH or postgres://..., got %q", redactURL(c.Database))
 	}
@@ -214,6 +228,12 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout < 0 {
 		bad("--shutdown-timeout must be >= 0")
+	}
+	if c.DBMaxConns < 1 || c.DBMaxConns > 1000 || c.DBMinConns < 0 || c.DBMinConns > c.DBMaxConns {
+		bad("--db-max-conns must be between 1 and 1000, and --db-min-conns between 0 and --db-max-conns")
+	}
+	if c.DBMaxConnLifetime <= 0 || c.DBMaxConnIdleTime <= 0 || c.DBConnectTimeout <= 0 {
+		bad("--db-max-conn-lifetime, --db-max-conn-idle-time and --db-connect-timeout must be positive")
 	}
 	if c.ShutdownDelay < 0 || c.ShutdownDelay > 10*time.Minute {
 		bad("--shutdown-delay must be between 0 and 10m")
@@ -294,3 +314,14 @@ func (v *durationValue) Set(s string) error {
 func (v *durationValue) String() string { return time.Duration(*v).String() }
 
 func getenv(k string) string { return os.Getenv(k) }
+
+// pool returns the PostgreSQL pool settings.
+func (c *Config) pool() postgres.Options {
+	return postgres.Options{
+		MaxConns:        int32(c.DBMaxConns),
+		MinConns:        int32(c.DBMinConns),
+		MaxConnLifetime: c.DBMaxConnLifetime,
+		MaxConnIdleTime: c.DBMaxConnIdleTime,
+		ConnectTimeout:  c.DBConnectTimeout,
+	}
+}

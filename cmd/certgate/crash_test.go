@@ -22,9 +22,11 @@ import (
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/certs"
+	"github.com/certgate/certgate/internal/pgtest"
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/seal"
 	"github.com/certgate/certgate/store"
+	"github.com/certgate/certgate/store/postgres"
 )
 
 // backend is a database the process tests run certgate on.
@@ -78,7 +80,7 @@ func hwClientFor(t *testing.T, url string, k accountKeys) *apig.ApigClient {
 func checkStored(t *testing.T, b backend, key *seal.MasterKey, accountID string) map[certgate.Kind]map[string]bool {
 	t.Helper()
 	ctx := context.Background()
-	st, err := openStore(ctx, b.url)
+	st, err := openStore(ctx, b.url, postgres.Options{})
 	if err != nil {
 		t.Fatalf("open %s: %v", b.name, err)
 	}
@@ -241,6 +243,16 @@ func copySet(m map[string]bool) map[string]bool {
 	return out
 }
 
+// postgresBackend is a fresh database on the private PostgreSQL server (or
+// on CERTGATE_TEST_DATABASE's); it skips without PostgreSQL.
+func postgresBackend(t *testing.T) backend {
+	return backend{name: "postgres", url: pgtest.URL(t)}
+}
+
 func TestCrashSafetySQLite(t *testing.T) {
 	crashTest(t, sqliteBackend(t))
+}
+
+func TestCrashSafetyPostgres(t *testing.T) {
+	crashTest(t, postgresBackend(t))
 }

@@ -43,6 +43,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/smithy-go"
 
+	"github.com/certgate/certgate/internal/pgtest"
 	"github.com/certgate/certgate/internal/testtool"
 )
 
@@ -60,6 +61,7 @@ var e2eBuild struct {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	pgtest.Stop() // the private PostgreSQL server, if a test started one
 	if e2eBuild.dir != "" {
 		_ = os.RemoveAll(e2eBuild.dir)
 	}

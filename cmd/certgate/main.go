@@ -162,7 +162,7 @@ func cmdAccountCreate(ctx context.Context, args []string, stdout, stderr io.Writ
 	cfg.resolveDefaults()
 	log := newLogger(stderr, "warn", "text")
 
-	st, err := openExistingStore(ctx, cfg.Database)
+	st, err := openExistingStore(ctx, cfg.Database, cfg.pool())
 	if err != nil {
 		fmt.Fprintf(stderr, "certgate account create: %v\n", err)
 		return 1
@@ -225,7 +225,7 @@ func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 		return 2
 	}
 	cfg.resolveDefaults()
-	st, err := openExistingStore(ctx, cfg.Database)
+	st, err := openExistingStore(ctx, cfg.Database, cfg.pool())
 	if err != nil {
 		fmt.Fprintf(stderr, "certgate token create: %v\n", err)
 		return 1

@@ -122,7 +122,7 @@ func cmdMasterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 	ctx, stop := notifyContext(ctx)
 	defer stop()
-	st, err := openExistingStore(ctx, cfg.Database)
+	st, err := openExistingStore(ctx, cfg.Database, cfg.pool())
 	if err != nil {
 		return fail(err)
 	}

@@ -236,3 +236,15 @@ func TestConcurrencySQLite(t *testing.T) {
 	describeRace(t, c)
 	t.Logf("took %v", time.Since(start).Round(time.Millisecond))
 }
+
+// TestMultiNodePostgres: two certgate processes on one PostgreSQL database
+// behave as one service.
+func TestMultiNodePostgres(t *testing.T) {
+	c := startCluster(t, postgresBackend(t), 2, "--client-certificate-quota", "60")
+	start := time.Now()
+	t.Run("CrossNode", func(t *testing.T) { crossNode(t, c) })
+	t.Run("QuotaRace", func(t *testing.T) { quotaRace(t, c) })
+	t.Run("TagRace", func(t *testing.T) { tagRace(t, c) })
+	t.Run("DescriptionRace", func(t *testing.T) { describeRace(t, c) })
+	t.Logf("took %v", time.Since(start).Round(time.Millisecond))
+}

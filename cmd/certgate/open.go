@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/seal"
 	"github.com/certgate/certgate/store"
+	"github.com/certgate/certgate/store/postgres"
 	"github.com/certgate/certgate/store/sqlite"
 )
 
@@ -27,17 +29,18 @@ const (
 // openExistingStore opens the database for a command that manages an
 // existing installation (account create, token create): a mistyped SQLite
 // path must not silently create a new, empty database with a new key.
-func openExistingStore(ctx context.Context, url string) (store.Store, error) {
+func openExistingStore(ctx context.Context, url string, pool postgres.Options) (store.Store, error) {
 	if p := sqlitePath(url); p != "" {
 		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("database %s does not exist: start `certgate serve --database %s` once to create it, or check the path", p, url)
 		}
 	}
-	return openStore(ctx, url)
+	return openStore(ctx, url, pool)
 }
 
-// openStore opens the database named by a --database URL.
-func openStore(ctx context.Context, url string) (store.Store, error) {
+// openStore opens the database named by a --database URL: sqlite:PATH or
+// postgres://… (pool settings apply to PostgreSQL only).
+func openStore(ctx context.Context, url string, pool postgres.Options) (store.Store, error) {
 	if p := sqlitePath(url); p != "" {
 		db, err := sqlite.Open(ctx, p)
 		if err != nil {
@@ -45,7 +48,15 @@ func openStore(ctx context.Context, url string) (store.Store, error) {
 		}
 		return db, nil
 	}
+	if isPostgres(url) {
+		// postgres.Open redacts the password in its errors.
+		return postgres.Open(ctx, url, pool)
+	}
 	return nil, fmt.Errorf("unsupported --database %q", redactURL(url))
+}
+
+func isPostgres(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
 }
 
 // openSealer loads the master key and checks it against the database, so that

@@ -97,7 +97,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}()
 
-	if m.Store, err = openStore(ctx, cfg.Database); err != nil {
+	if m.Store, err = openStore(ctx, cfg.Database, cfg.pool()); err != nil {
 		return err
 	}
 	if m.Sealer, err = openSealer(ctx, cfg, m.Store, log); err != nil {

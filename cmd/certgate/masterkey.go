@@ -146,7 +146,8 @@ func cmdMasterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Wr
 			fmt.Fprintf(stderr, "Interrupted after re-sealing %d records; run the same command again to resume.\n", stats.Resealed)
 			return 1
 		}
-		return fail(err)
+		fmt.Fprintf(stderr, "certgate master-key rotate: %v\nRe-sealed %d records before stopping; the old keys are still needed.\n", err, stats.Resealed)
+		return 1
 	}
 	rate := ""
 	if s := stats.Elapsed.Seconds(); stats.Resealed > 0 && s > 0 {
@@ -154,7 +155,7 @@ func cmdMasterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 	fmt.Fprintf(stdout, "Re-sealed %d records in %v%s.\n", stats.Resealed, stats.Elapsed.Round(time.Millisecond), rate)
 	if stats.Raced > 0 {
-		fmt.Fprintf(stdout, "%d records changed while being re-sealed and were taken again in a later pass.\n", stats.Raced)
+		fmt.Fprintf(stdout, "%d records were changed by a server while being re-sealed; the server's writes were kept.\n", stats.Raced)
 	}
 	var old []string
 	for _, id := range sealer.KeyIDs() {

@@ -109,8 +109,10 @@ type Store interface {
 	// at most limit of them. Master-key rotation walks them in batches.
 	ListSealed(ctx context.Context, exceptKeyID string, after SealedCursor, limit int) ([]SealedItem, error)
 
-	// Reseal replaces one sealed value, provided it is still sealed under
-	// item.KeyID (compare-and-swap), and reports whether it did. Replacing a
+	// Reseal replaces one sealed value, provided it is still item.Envelope
+	// under item.KeyID (compare-and-swap on both, so a value another writer
+	// replaced meanwhile, even under the same old key, is left alone), and
+	// reports whether it did. Replacing a
 	// certificate's key counts as an update: its Version increases, so a
 	// concurrent UpdateCertificate that read the old envelope fails with
 	// EConflict instead of writing it back.

@@ -247,7 +247,7 @@ func TestErrorsHideKeys(t *testing.T) {
 	}
 	// A NOT NULL violation's detail is "Failing row contains (...)", with
 	// key_sealed in hex.
-	_, err2 := db.Reseal(ctx, store.SealedItem{Type: store.SealedCertificateKey, ID: c.ID, KeyID: "mk1"}, nil, "")
+	_, err2 := db.Reseal(ctx, store.SealedItem{Type: store.SealedCertificateKey, ID: c.ID, KeyID: c.SealKeyID, Envelope: c.KeySealed}, nil, "")
 	if err2 == nil {
 		t.Fatal("Reseal with a nil envelope succeeded")
 	}

@@ -91,15 +91,15 @@ func (db *DB) Reseal(ctx context.Context, item store.SealedItem, envelope []byte
 	var q string
 	switch item.Type {
 	case store.SealedAccessKey:
-		q = "UPDATE access_keys SET secret_sealed = $1, seal_key_id = $2 WHERE id = $3 AND seal_key_id = $4"
+		q = "UPDATE access_keys SET secret_sealed = $1, seal_key_id = $2 WHERE id = $3 AND seal_key_id = $4 AND secret_sealed = $5"
 	case store.SealedCertificateKey:
-		q = "UPDATE certificates SET key_sealed = $1, seal_key_id = $2, version = version + 1 WHERE id = $3 AND seal_key_id = $4"
+		q = "UPDATE certificates SET key_sealed = $1, seal_key_id = $2, version = version + 1 WHERE id = $3 AND seal_key_id = $4 AND key_sealed = $5"
 	default:
 		return false, certgate.Errorf(certgate.EInvalid, "unknown sealed type %q", item.Type)
 	}
 	var swapped bool
 	err := db.write(ctx, "reseal", func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, q, envelope, keyID, item.ID, item.KeyID)
+		tag, err := tx.Exec(ctx, q, envelope, keyID, item.ID, item.KeyID, item.Envelope)
 		swapped = err == nil && tag.RowsAffected() == 1
 		return err
 	})

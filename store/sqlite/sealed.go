@@ -95,15 +95,15 @@ func (db *DB) Reseal(ctx context.Context, item store.SealedItem, envelope []byte
 	var q string
 	switch item.Type {
 	case store.SealedAccessKey:
-		q = "UPDATE access_keys SET secret_sealed = ?, seal_key_id = ? WHERE id = ? AND seal_key_id = ?"
+		q = "UPDATE access_keys SET secret_sealed = ?, seal_key_id = ? WHERE id = ? AND seal_key_id = ? AND secret_sealed = ?"
 	case store.SealedCertificateKey:
-		q = "UPDATE certificates SET key_sealed = ?, seal_key_id = ?, version = version + 1 WHERE id = ? AND seal_key_id = ?"
+		q = "UPDATE certificates SET key_sealed = ?, seal_key_id = ?, version = version + 1 WHERE id = ? AND seal_key_id = ? AND key_sealed = ?"
 	default:
 		return false, certgate.Errorf(certgate.EInvalid, "unknown sealed type %q", item.Type)
 	}
 	var swapped bool
 	err := db.write(ctx, "reseal", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, q, envelope, keyID, item.ID, item.KeyID)
+		res, err := tx.ExecContext(ctx, q, envelope, keyID, item.ID, item.KeyID, item.Envelope)
 		if err != nil {
 			return err
 		}

@@ -64,7 +64,13 @@ func testSealed(t *testing.T, p *pair) {
 		}
 	}
 
-	// Reseal is a compare-and-swap on the key id.
+	// Reseal is a compare-and-swap on the key id and the envelope: a value
+	// replaced meanwhile under the same old key is left alone.
+	changed := byID[certs[1].ID]
+	changed.Envelope = []byte("not what is stored")
+	if ok, err := p.a.Reseal(ctx, changed, []byte("x"), "mk-new"); err != nil || ok {
+		t.Errorf("Reseal of a changed envelope: %v %v, want false", ok, err)
+	}
 	it := byID[certs[0].ID]
 	ok, err := p.a.Reseal(ctx, it, []byte("new envelope"), "mk-new")
 	if err != nil || !ok {

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,15 +20,17 @@ import (
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/accounts"
 	"github.com/certgate/certgate/certs"
+	"github.com/certgate/certgate/internal/pgtest"
 	"github.com/certgate/certgate/rotation"
 	"github.com/certgate/certgate/seal"
 	"github.com/certgate/certgate/store"
+	"github.com/certgate/certgate/store/postgres"
 	"github.com/certgate/certgate/store/sqlite"
 )
 
 // fixture is a SQLite store whose records are all sealed under key A.
 type fixture struct {
-	st     *sqlite.DB
+	st     store.Store
 	a, b   *seal.MasterKey
 	secret map[string][]byte // plaintext by "type/id"
 	certs  []*certgate.Certificate
@@ -50,11 +53,19 @@ func newKey(t testing.TB) *seal.MasterKey {
 // (its own data key and AAD), which is all rotation ever touches.
 func newFixture(t testing.TB, n int) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "certgate.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "certgate.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newFixtureOn(t, n, st)
+}
+
+// newFixtureOn fills st (which it closes at cleanup) with n certificates
+// and one access key sealed under key a.
+func newFixtureOn(t testing.TB, n int, st store.Store) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	var err error
 	t.Cleanup(func() { st.Close() })
 	f := &fixture{st: st, a: newKey(t), b: newKey(t), secret: map[string][]byte{}}
 	sa := seal.NewSealer(f.a)
@@ -353,8 +364,26 @@ func TestRunGivesUpOnANodeSealingWithTheOldKey(t *testing.T) {
 //
 //	go test -run '^$' -bench Rotate10k -benchtime 3x ./rotation
 func BenchmarkRotate10k(b *testing.B) {
+	benchmarkRotate(b, newFixture(b, 10000))
+}
+
+// BenchmarkRotate10kPostgres is the same on the private PostgreSQL server.
+func BenchmarkRotate10kPostgres(b *testing.B) {
+	st, err := postgres.Open(context.Background(), pgtest.URL(b), postgres.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchmarkRotate(b, newFixtureOn(b, 10000, st))
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
+}
+
+func benchmarkRotate(b *testing.B, f *fixture) {
 	const n = 10000
-	f := newFixture(b, n)
 	from, to := f.a, f.b
 	ctx := context.Background()
 	var total time.Duration

@@ -9,8 +9,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"path"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -142,22 +140,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Clean paths only: ServeMux would otherwise answer an unclean one with
 	// a redirect that is not JSON.
-	if !isClean(r.URL.Path) {
+	if !api.CleanPath(r.URL.Path) {
 		fail(unknownOperation(r))
 		return
 	}
 	c := &caller{scope: certgate.Scope{AccountID: res.account.ID, Region: id.Region}, body: body}
 	h.mux.ServeHTTP(w, r.WithContext(context.WithValue(ctx, callerKey{}, c)))
-}
-
-// isClean reports whether p has no empty, "." or ".." segments (a trailing
-// slash is allowed: it reaches the handlers, which explain what is missing).
-func isClean(p string) bool {
-	c := path.Clean(p)
-	if strings.HasSuffix(p, "/") && c != "/" {
-		c += "/"
-	}
-	return c == p
 }
 
 func unknownOperation(r *http.Request) error {
@@ -177,8 +165,6 @@ func routeError(e *apiError) error {
 
 func callerOf(r *http.Request) *caller { return r.Context().Value(callerKey{}).(*caller) }
 
-var methods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
-
 // unknownRoute answers in JSON for paths no operation serves (404) and for
 // known paths with a wrong method (405 with Allow).
 func (h *Handler) unknownRoute(w http.ResponseWriter, r *http.Request) error {
@@ -188,16 +174,7 @@ func (h *Handler) unknownRoute(w http.ResponseWriter, r *http.Request) error {
 	case "/tags/":
 		return &certgate.Error{Code: certgate.EInvalid, Message: "Invalid ARN specified in the request: the ARN is empty"}
 	}
-	var allow []string
-	for _, m := range methods {
-		probe := r.Clone(r.Context())
-		probe.Method = m
-		if _, pattern := h.mux.Handler(probe); pattern != "/" && pattern != "" {
-			allow = append(allow, m)
-		}
-	}
-	if len(allow) > 0 {
-		sort.Strings(allow)
+	if allow := api.AllowedMethods(h.mux, r); len(allow) > 0 {
 		return routeError(&apiError{status: http.StatusMethodNotAllowed, code: codeMethodNotAllowed, allow: strings.Join(allow, ", "),
 			message: "Method " + r.Method + " is not allowed on " + clipped(r.URL.EscapedPath()) + "; allowed: " + strings.Join(allow, ", ")})
 	}

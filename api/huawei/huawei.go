@@ -9,7 +9,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"path"
 	"strconv"
 	"strings"
 
@@ -148,7 +147,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
-	if !isClean(r.URL.Path) {
+	if !api.CleanPath(r.URL.Path) {
 		fail(noRoute(r))
 		return
 	}
@@ -163,27 +162,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r.WithContext(context.WithValue(ctx, callerKey{}, c)))
 }
 
-func isClean(p string) bool {
-	c := path.Clean(p)
-	if strings.HasSuffix(p, "/") && c != "/" {
-		c += "/"
-	}
-	return c == p
-}
-
 func noRoute(r *http.Request) error {
 	return asClientError(http.StatusNotFound, codeNoRoute, "The API does not exist or has not been published in the environment")
 }
 
-var methods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
-
 func (h *Handler) unknownRoute(w http.ResponseWriter, r *http.Request) error {
-	for _, m := range methods {
-		probe := r.Clone(r.Context())
-		probe.Method = m
-		if _, pattern := h.mux.Handler(probe); pattern != "/" && pattern != "" {
-			return asClientError(http.StatusMethodNotAllowed, codeNoRoute, "The API request method does not exist")
-		}
+	if len(api.AllowedMethods(h.mux, r)) > 0 {
+		return asClientError(http.StatusMethodNotAllowed, codeNoRoute, "The API request method does not exist")
 	}
 	return noRoute(r)
 }

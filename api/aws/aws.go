@@ -36,10 +36,10 @@ type Config struct {
 // Handler serves the dialect. Mount it at "/".
 type Handler struct {
 	certs    *certs.Service
-	accounts *accounts.Service
 	limiter  *api.RateLimiter
 	log      *slog.Logger
 	maxBody  int64
+	signer   *api.Signer
 	verifier *sigv4.Verifier
 	mux      *http.ServeMux
 }
@@ -47,12 +47,11 @@ type Handler struct {
 // New returns the dialect's handler.
 func New(cfg Config) *Handler {
 	h := &Handler{
-		certs:    cfg.Certs,
-		accounts: cfg.Accounts,
-		limiter:  cfg.Limiter,
-		log:      cfg.Logger,
-		maxBody:  cfg.MaxBodyBytes,
-		mux:      http.NewServeMux(),
+		certs:   cfg.Certs,
+		limiter: cfg.Limiter,
+		log:     cfg.Logger,
+		maxBody: cfg.MaxBodyBytes,
+		mux:     http.NewServeMux(),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -60,7 +59,8 @@ func New(cfg Config) *Handler {
 	if h.maxBody <= 0 {
 		h.maxBody = api.DefaultMaxBodyBytes
 	}
-	h.verifier = sigv4.NewVerifier(ServiceName, h.lookupSecret, cfg.VerifierOptions...)
+	h.signer = api.NewSigner(cfg.Accounts, sigv4.ErrUnknownAccessKey)
+	h.verifier = sigv4.NewVerifier(ServiceName, h.signer.Lookup, cfg.VerifierOptions...)
 
 	handle := func(pattern string, fn api.HandlerFunc) {
 		h.mux.Handle(pattern, api.Handle(h.log, renderError, fn))
@@ -85,26 +85,6 @@ type caller struct {
 
 type callerKey struct{}
 
-// resolved carries the account found while verifying the signature, so the
-// key is looked up once per request.
-type resolved struct{ account *certgate.Account }
-
-type resolvedKey struct{}
-
-func (h *Handler) lookupSecret(ctx context.Context, accessKeyID string) (string, error) {
-	a, secret, err := h.accounts.Resolve(ctx, accessKeyID)
-	if errors.Is(err, accounts.ErrUnknownAccessKey) {
-		return "", sigv4.ErrUnknownAccessKey
-	}
-	if err != nil {
-		return "", err
-	}
-	if r, ok := ctx.Value(resolvedKey{}).(*resolved); ok {
-		r.account = a
-	}
-	return secret, nil
-}
-
 // ServeHTTP authenticates every request (signed with SigV4), applies the
 // account's rate limit, and routes it. Unknown routes need a signature too,
 // so that nothing about the API is revealed to anonymous callers.
@@ -118,8 +98,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
-	res := &resolved{}
-	id, err := h.verifier.Verify(context.WithValue(ctx, resolvedKey{}, res), r, body)
+	vctx, signedBy := h.signer.Track(ctx)
+	id, err := h.verifier.Verify(vctx, r, body)
 	var authErr *sigv4.Error
 	if errors.As(err, &authErr) {
 		fail(&certgate.Error{Code: certgate.EUnauthenticated, Message: authErr.Message, Err: authErr})
@@ -129,12 +109,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
-	if res.account == nil {
+	acct := signedBy()
+	if acct == nil {
 		fail(errors.New("aws: signature verified without an account"))
 		return
 	}
-	api.WithAccount(ctx, res.account.ID)
-	if err := h.limiter.Allow(res.account.ID); err != nil {
+	api.WithAccount(ctx, acct.ID)
+	if err := h.limiter.Allow(acct.ID); err != nil {
 		fail(err)
 		return
 	}
@@ -144,7 +125,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(unknownOperation(r))
 		return
 	}
-	c := &caller{scope: certgate.Scope{AccountID: res.account.ID, Region: id.Region}, body: body}
+	c := &caller{scope: certgate.Scope{AccountID: acct.ID, Region: id.Region}, body: body}
 	h.mux.ServeHTTP(w, r.WithContext(context.WithValue(ctx, callerKey{}, c)))
 }
 

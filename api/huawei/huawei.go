@@ -36,10 +36,11 @@ type Config struct {
 // Handler serves the dialect. Mount it at Prefix.
 type Handler struct {
 	certs    *certs.Service
-	accounts *accounts.Service
 	limiter  *api.RateLimiter
 	log      *slog.Logger
 	maxBody  int64
+	accounts *accounts.Service // tokens
+	signer   *api.Signer
 	verifier *hwsign.Verifier
 	mux      *http.ServeMux
 }
@@ -56,7 +57,8 @@ func New(cfg Config) *Handler {
 	if h.maxBody <= 0 {
 		h.maxBody = api.DefaultMaxBodyBytes
 	}
-	h.verifier = hwsign.NewVerifier(h.lookupSecret, cfg.VerifierOptions...)
+	h.signer = api.NewSigner(cfg.Accounts, hwsign.ErrUnknownAccessKey)
+	h.verifier = hwsign.NewVerifier(h.signer.Lookup, cfg.VerifierOptions...)
 	handle := func(pattern string, fn api.HandlerFunc) {
 		h.mux.Handle(pattern, api.Handle(h.log, renderError, fn))
 	}
@@ -68,24 +70,6 @@ func New(cfg Config) *Handler {
 	handle("DELETE "+base+"/{id}", h.delete)
 	handle("/", h.unknownRoute)
 	return h
-}
-
-type resolved struct{ account *certgate.Account }
-
-type resolvedKey struct{}
-
-func (h *Handler) lookupSecret(ctx context.Context, accessKeyID string) (string, error) {
-	a, secret, err := h.accounts.Resolve(ctx, accessKeyID)
-	if errors.Is(err, accounts.ErrUnknownAccessKey) {
-		return "", hwsign.ErrUnknownAccessKey
-	}
-	if err != nil {
-		return "", err
-	}
-	if r, ok := ctx.Value(resolvedKey{}).(*resolved); ok {
-		r.account = a
-	}
-	return secret, nil
 }
 
 type caller struct {
@@ -109,18 +93,19 @@ func (h *Handler) authenticate(r *http.Request, body []byte) (*certgate.Account,
 			return nil, asClientError(http.StatusUnauthorized, "APIGW.0301",
 				"Incorrect IAM authentication information: an unsigned payload is not accepted for a request with a body")
 		}
-		res := &resolved{}
-		if _, err := h.verifier.Verify(context.WithValue(ctx, resolvedKey{}, res), r, body); err != nil {
+		vctx, signedBy := h.signer.Track(ctx)
+		if _, err := h.verifier.Verify(vctx, r, body); err != nil {
 			var se *hwsign.Error
 			if errors.As(err, &se) {
 				return nil, &certgate.Error{Code: certgate.EUnauthenticated, Message: se.Message, Err: se}
 			}
 			return nil, err
 		}
-		if res.account == nil {
+		acct := signedBy()
+		if acct == nil {
 			return nil, errors.New("huawei: signature verified without an account")
 		}
-		return res.account, nil
+		return acct, nil
 	}
 	return h.accounts.ResolveToken(ctx, r.Header.Get("X-Auth-Token"))
 }

@@ -2,26 +2,20 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/store"
+	"github.com/certgate/certgate/store/internal/rowcodec"
 )
 
-// certColumns is the column list every certificate SELECT uses, in the
-// order scanCert reads.
-const certColumns = `id, account_id, region, kind, name, description, tags, instance_id,
-	certificate_pem, key_sealed, seal_key_id, trusted_root_ca,
-	common_name, sans, not_before, not_after, serial_number, signature_algorithm, key_algorithm,
-	created_at, updated_at, version`
+const certColumns = rowcodec.CertColumns
 
 // certKey is the WHERE clause that pins a certificate to its scope and kind
 // ($1..$4); every statement on one certificate uses it, so a caller can
@@ -41,7 +35,7 @@ func (db *DB) CreateCertificate(ctx context.Context, c *certgate.Certificate, qu
 	if c == nil || c.ID == "" {
 		return certgate.Errorf(certgate.EInvalid, "certificate id is required")
 	}
-	row, err := encodeCert(c)
+	row, err := rowcodec.EncodeCert(c)
 	if err != nil {
 		return db.wrap("create certificate", err)
 	}
@@ -70,9 +64,9 @@ func (db *DB) CreateCertificate(ctx context.Context, c *certgate.Certificate, qu
 		_, err = tx.Exec(ctx, `INSERT INTO certificates (`+certColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
 			c.ID, c.Scope.AccountID, c.Scope.Region, string(c.Kind), c.Name, c.Description,
-			row.tags, c.InstanceID, c.CertificatePEM, row.key, c.SealKeyID, c.TrustedRootCA,
-			c.CommonName, row.sans, micros(c.NotBefore), micros(c.NotAfter), c.SerialNumber,
-			c.SignatureAlgorithm, c.KeyAlgorithm, micros(c.CreatedAt), micros(c.UpdatedAt), int64(1))
+			row.Tags, c.InstanceID, c.CertificatePEM, row.Key, c.SealKeyID, c.TrustedRootCA,
+			c.CommonName, row.SANs, rowcodec.Micros(c.NotBefore), rowcodec.Micros(c.NotAfter), c.SerialNumber,
+			c.SignatureAlgorithm, c.KeyAlgorithm, rowcodec.Micros(c.CreatedAt), rowcodec.Micros(c.UpdatedAt), int64(1))
 		return certConflict(err)
 	})
 	if err != nil {
@@ -87,7 +81,7 @@ func (db *DB) GetCertificate(ctx context.Context, scope certgate.Scope, kind cer
 	var c *certgate.Certificate
 	err := db.read(ctx, "get certificate", func() error {
 		var err error
-		c, err = scanCert(db.pool.QueryRow(ctx, getCertSQL, keyArgs(scope, kind, id)...))
+		c, err = rowcodec.ScanCert(db.pool.QueryRow(ctx, getCertSQL, keyArgs(scope, kind, id)...))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound()
 		}
@@ -119,7 +113,7 @@ func (db *DB) ListCertificates(ctx context.Context, q store.ListQuery) ([]*certg
 		}
 		defer rows.Close()
 		for rows.Next() {
-			c, err := scanCert(rows)
+			c, err := rowcodec.ScanCert(rows)
 			if err != nil {
 				return err
 			}
@@ -182,7 +176,7 @@ func listWhere(a *args, q store.ListQuery, cursor bool) string {
 		// A row-value comparison, equal to SQLite's
 		// created_at > ? OR (created_at = ? AND id > ?), but one that the
 		// planner turns into a range scan of certificates_scope.
-		b.WriteString(" AND (created_at, id) > (" + a.add(micros(q.After.CreatedAt)) + ", " + a.add(q.After.ID) + ")")
+		b.WriteString(" AND (created_at, id) > (" + a.add(rowcodec.Micros(q.After.CreatedAt)) + ", " + a.add(q.After.ID) + ")")
 	}
 	return b.String()
 }
@@ -193,21 +187,21 @@ func (db *DB) UpdateCertificate(ctx context.Context, c *certgate.Certificate) er
 	if c == nil || c.ID == "" {
 		return certgate.Errorf(certgate.EInvalid, "certificate id is required")
 	}
-	row, err := encodeCert(c)
+	row, err := rowcodec.EncodeCert(c)
 	if err != nil {
 		return db.wrap("update certificate", err)
 	}
 	err = db.write(ctx, "update certificate", func(tx pgx.Tx) error {
 		a := args(keyArgs(c.Scope, c.Kind, c.ID)) // $1..$4, as in certKey
 		tag, err := tx.Exec(ctx, `UPDATE certificates SET
-			name = `+a.add(c.Name)+`, description = `+a.add(c.Description)+`, tags = `+a.add(row.tags)+`,
+			name = `+a.add(c.Name)+`, description = `+a.add(c.Description)+`, tags = `+a.add(row.Tags)+`,
 			instance_id = `+a.add(c.InstanceID)+`, certificate_pem = `+a.add(c.CertificatePEM)+`,
-			key_sealed = `+a.add(row.key)+`, seal_key_id = `+a.add(c.SealKeyID)+`,
+			key_sealed = `+a.add(row.Key)+`, seal_key_id = `+a.add(c.SealKeyID)+`,
 			trusted_root_ca = `+a.add(c.TrustedRootCA)+`, common_name = `+a.add(c.CommonName)+`,
-			sans = `+a.add(row.sans)+`, not_before = `+a.add(micros(c.NotBefore))+`,
-			not_after = `+a.add(micros(c.NotAfter))+`, serial_number = `+a.add(c.SerialNumber)+`,
+			sans = `+a.add(row.SANs)+`, not_before = `+a.add(rowcodec.Micros(c.NotBefore))+`,
+			not_after = `+a.add(rowcodec.Micros(c.NotAfter))+`, serial_number = `+a.add(c.SerialNumber)+`,
 			signature_algorithm = `+a.add(c.SignatureAlgorithm)+`, key_algorithm = `+a.add(c.KeyAlgorithm)+`,
-			updated_at = `+a.add(micros(c.UpdatedAt))+`, version = version + 1
+			updated_at = `+a.add(rowcodec.Micros(c.UpdatedAt))+`, version = version + 1
 			WHERE `+certKey+` AND version = `+a.add(c.Version), a...)
 		if err != nil {
 			return certConflict(err)
@@ -282,80 +276,3 @@ func certConflict(err error) error {
 }
 
 // encoded holds the columns of a certificate that need encoding.
-type encoded struct {
-	tags string
-	sans string
-	key  []byte
-}
-
-func encodeCert(c *certgate.Certificate) (encoded, error) {
-	tags := c.Tags
-	if tags == nil {
-		tags = map[string]string{}
-	}
-	// encoding/json sorts map keys, so equal tag sets give equal text.
-	t, err := json.Marshal(tags)
-	if err != nil {
-		return encoded{}, err
-	}
-	sans := c.SANs
-	if sans == nil {
-		sans = []string{}
-	}
-	s, err := json.Marshal(sans)
-	if err != nil {
-		return encoded{}, err
-	}
-	key := c.KeySealed
-	if key == nil {
-		key = []byte{} // the column is NOT NULL; pgx sends a nil slice as NULL
-	}
-	return encoded{tags: string(t), sans: string(s), key: key}, nil
-}
-
-// scanner is pgx.Row or pgx.Rows.
-type scanner interface{ Scan(dest ...any) error }
-
-// scanCert reads one certificate row. pgx copies bytea into a new slice and
-// strings are immutable, so the result shares no memory with the driver.
-func scanCert(s scanner) (*certgate.Certificate, error) {
-	var (
-		c                                      certgate.Certificate
-		kind, tags, sans                       string
-		notBefore, notAfter, created, modified int64
-	)
-	err := s.Scan(&c.ID, &c.Scope.AccountID, &c.Scope.Region, &kind, &c.Name, &c.Description,
-		&tags, &c.InstanceID, &c.CertificatePEM, &c.KeySealed, &c.SealKeyID, &c.TrustedRootCA,
-		&c.CommonName, &sans, &notBefore, &notAfter, &c.SerialNumber, &c.SignatureAlgorithm,
-		&c.KeyAlgorithm, &created, &modified, &c.Version)
-	if err != nil {
-		return nil, err
-	}
-	c.Kind = certgate.Kind(kind)
-	if err := json.Unmarshal([]byte(tags), &c.Tags); err != nil {
-		return nil, err
-	}
-	if c.Tags == nil {
-		c.Tags = map[string]string{}
-	}
-	if err := json.Unmarshal([]byte(sans), &c.SANs); err != nil {
-		return nil, err
-	}
-	if len(c.SANs) == 0 {
-		c.SANs = nil
-	}
-	if len(c.KeySealed) == 0 {
-		c.KeySealed = nil
-	}
-	c.NotBefore = fromMicros(notBefore)
-	c.NotAfter = fromMicros(notAfter)
-	c.CreatedAt = fromMicros(created)
-	c.UpdatedAt = fromMicros(modified)
-	return &c, nil
-}
-
-// micros is how times are stored: Unix microseconds, which fit every
-// time.Time a certificate can carry (years 1 to 9999, zero time included).
-func micros(t time.Time) int64 { return t.UnixMicro() }
-
-func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

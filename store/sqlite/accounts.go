@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/store/internal/rowcodec"
 )
 
 // CreateAccount inserts an account and its first access key in one
@@ -25,14 +26,14 @@ func (db *DB) CreateAccount(ctx context.Context, a *certgate.Account, k *certgat
 	return db.write(ctx, "create account", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
 			"INSERT INTO accounts (id, project_id, name, created_at) VALUES (?, ?, ?, ?)",
-			a.ID, a.ProjectID, a.Name, micros(a.CreatedAt))
+			a.ID, a.ProjectID, a.Name, rowcodec.Micros(a.CreatedAt))
 		if err := accountConflict(err); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx,
 			`INSERT INTO access_keys (id, account_id, secret_sealed, seal_key_id, created_at)
 			 VALUES (?, ?, ?, ?, ?)`,
-			k.ID, a.ID, secret, k.SealKeyID, micros(k.CreatedAt))
+			k.ID, a.ID, secret, k.SealKeyID, rowcodec.Micros(k.CreatedAt))
 		return accountConflict(err)
 	})
 }
@@ -76,7 +77,7 @@ func (db *DB) getAccount(ctx context.Context, op, query string, arg string) (*ce
 		if errors.Is(err, sql.ErrNoRows) {
 			return certgate.Errorf(certgate.ENotFound, "account not found")
 		}
-		a.CreatedAt = fromMicros(created)
+		a.CreatedAt = rowcodec.FromMicros(created)
 		return err
 	})
 	if err != nil {
@@ -108,7 +109,7 @@ func (db *DB) GetAccessKey(ctx context.Context, id string) (*certgate.AccessKey,
 		if errors.Is(err, sql.ErrNoRows) {
 			return certgate.Errorf(certgate.ENotFound, "access key not found")
 		}
-		k.CreatedAt = fromMicros(created)
+		k.CreatedAt = rowcodec.FromMicros(created)
 		return err
 	})
 	if err != nil {

@@ -3,23 +3,17 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"strings"
-	"time"
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/store"
+	"github.com/certgate/certgate/store/internal/rowcodec"
 )
 
-// certColumns is the column list every certificate SELECT uses, in the
-// order scanCert reads.
-const certColumns = `id, account_id, region, kind, name, description, tags, instance_id,
-	certificate_pem, key_sealed, seal_key_id, trusted_root_ca,
-	common_name, sans, not_before, not_after, serial_number, signature_algorithm, key_algorithm,
-	created_at, updated_at, version`
+const certColumns = rowcodec.CertColumns
 
 // certKey is the WHERE clause that pins a certificate to its scope and kind;
 // every statement on one certificate uses it, so a caller can never touch
@@ -36,7 +30,7 @@ func (db *DB) CreateCertificate(ctx context.Context, c *certgate.Certificate, qu
 	if c == nil || c.ID == "" {
 		return certgate.Errorf(certgate.EInvalid, "certificate id is required")
 	}
-	row, err := encodeCert(c)
+	row, err := rowcodec.EncodeCert(c)
 	if err != nil {
 		return wrap("create certificate", err)
 	}
@@ -65,9 +59,9 @@ func (db *DB) CreateCertificate(ctx context.Context, c *certgate.Certificate, qu
 		_, err = tx.ExecContext(ctx, `INSERT INTO certificates (`+certColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.Scope.AccountID, c.Scope.Region, string(c.Kind), c.Name, c.Description,
-			row.tags, c.InstanceID, c.CertificatePEM, row.key, c.SealKeyID, c.TrustedRootCA,
-			c.CommonName, row.sans, micros(c.NotBefore), micros(c.NotAfter), c.SerialNumber,
-			c.SignatureAlgorithm, c.KeyAlgorithm, micros(c.CreatedAt), micros(c.UpdatedAt), 1)
+			row.Tags, c.InstanceID, c.CertificatePEM, row.Key, c.SealKeyID, c.TrustedRootCA,
+			c.CommonName, row.SANs, rowcodec.Micros(c.NotBefore), rowcodec.Micros(c.NotAfter), c.SerialNumber,
+			c.SignatureAlgorithm, c.KeyAlgorithm, rowcodec.Micros(c.CreatedAt), rowcodec.Micros(c.UpdatedAt), 1)
 		return certConflict(err)
 	})
 	if err != nil {
@@ -82,7 +76,7 @@ func (db *DB) GetCertificate(ctx context.Context, scope certgate.Scope, kind cer
 	var c *certgate.Certificate
 	err := db.read(ctx, "get certificate", func() error {
 		var err error
-		c, err = scanCert(db.getCert.QueryRowContext(ctx, keyArgs(scope, kind, id)...))
+		c, err = rowcodec.ScanCert(db.getCert.QueryRowContext(ctx, keyArgs(scope, kind, id)...))
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound()
 		}
@@ -115,7 +109,7 @@ func (db *DB) ListCertificates(ctx context.Context, q store.ListQuery) ([]*certg
 		}
 		defer rows.Close()
 		for rows.Next() {
-			c, err := scanCert(rows)
+			c, err := rowcodec.ScanCert(rows)
 			if err != nil {
 				return err
 			}
@@ -167,7 +161,7 @@ func listWhere(q store.ListQuery, cursor bool) (string, []any) {
 		b.WriteString(" AND instance_id <> ''")
 	}
 	if cursor && q.After != nil {
-		at := micros(q.After.CreatedAt)
+		at := rowcodec.Micros(q.After.CreatedAt)
 		b.WriteString(" AND (created_at > ? OR (created_at = ? AND id > ?))")
 		args = append(args, at, at, q.After.ID)
 	}
@@ -180,15 +174,15 @@ func (db *DB) UpdateCertificate(ctx context.Context, c *certgate.Certificate) er
 	if c == nil || c.ID == "" {
 		return certgate.Errorf(certgate.EInvalid, "certificate id is required")
 	}
-	row, err := encodeCert(c)
+	row, err := rowcodec.EncodeCert(c)
 	if err != nil {
 		return wrap("update certificate", err)
 	}
 	err = db.write(ctx, "update certificate", func(tx *sql.Tx) error {
-		args := []any{c.Name, c.Description, row.tags, c.InstanceID, c.CertificatePEM, row.key,
-			c.SealKeyID, c.TrustedRootCA, c.CommonName, row.sans, micros(c.NotBefore),
-			micros(c.NotAfter), c.SerialNumber, c.SignatureAlgorithm, c.KeyAlgorithm,
-			micros(c.UpdatedAt)}
+		args := []any{c.Name, c.Description, row.Tags, c.InstanceID, c.CertificatePEM, row.Key,
+			c.SealKeyID, c.TrustedRootCA, c.CommonName, row.SANs, rowcodec.Micros(c.NotBefore),
+			rowcodec.Micros(c.NotAfter), c.SerialNumber, c.SignatureAlgorithm, c.KeyAlgorithm,
+			rowcodec.Micros(c.UpdatedAt)}
 		args = append(args, keyArgs(c.Scope, c.Kind, c.ID)...)
 		args = append(args, c.Version)
 		res, err := tx.ExecContext(ctx, `UPDATE certificates SET
@@ -267,78 +261,3 @@ func certConflict(err error) error {
 }
 
 // encoded holds the columns of a certificate that need encoding.
-type encoded struct {
-	tags string
-	sans string
-	key  []byte
-}
-
-func encodeCert(c *certgate.Certificate) (encoded, error) {
-	tags := c.Tags
-	if tags == nil {
-		tags = map[string]string{}
-	}
-	// encoding/json sorts map keys, so equal tag sets give equal text.
-	t, err := json.Marshal(tags)
-	if err != nil {
-		return encoded{}, err
-	}
-	sans := c.SANs
-	if sans == nil {
-		sans = []string{}
-	}
-	s, err := json.Marshal(sans)
-	if err != nil {
-		return encoded{}, err
-	}
-	key := c.KeySealed
-	if key == nil {
-		key = []byte{} // the column is NOT NULL; nil would bind as NULL
-	}
-	return encoded{tags: string(t), sans: string(s), key: key}, nil
-}
-
-// scanner is *sql.Row or *sql.Rows.
-type scanner interface{ Scan(dest ...any) error }
-
-func scanCert(s scanner) (*certgate.Certificate, error) {
-	var (
-		c                                      certgate.Certificate
-		kind, tags, sans                       string
-		notBefore, notAfter, created, modified int64
-	)
-	err := s.Scan(&c.ID, &c.Scope.AccountID, &c.Scope.Region, &kind, &c.Name, &c.Description,
-		&tags, &c.InstanceID, &c.CertificatePEM, &c.KeySealed, &c.SealKeyID, &c.TrustedRootCA,
-		&c.CommonName, &sans, &notBefore, &notAfter, &c.SerialNumber, &c.SignatureAlgorithm,
-		&c.KeyAlgorithm, &created, &modified, &c.Version)
-	if err != nil {
-		return nil, err
-	}
-	c.Kind = certgate.Kind(kind)
-	if err := json.Unmarshal([]byte(tags), &c.Tags); err != nil {
-		return nil, err
-	}
-	if c.Tags == nil {
-		c.Tags = map[string]string{}
-	}
-	if err := json.Unmarshal([]byte(sans), &c.SANs); err != nil {
-		return nil, err
-	}
-	if len(c.SANs) == 0 {
-		c.SANs = nil
-	}
-	if len(c.KeySealed) == 0 {
-		c.KeySealed = nil
-	}
-	c.NotBefore = fromMicros(notBefore)
-	c.NotAfter = fromMicros(notAfter)
-	c.CreatedAt = fromMicros(created)
-	c.UpdatedAt = fromMicros(modified)
-	return &c, nil
-}
-
-// micros is how times are stored: Unix microseconds, which fit every
-// time.Time a certificate can carry (years 1 to 9999, zero time included).
-func micros(t time.Time) int64 { return t.UnixMicro() }
-
-func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/store/internal/rowcodec"
 )
 
 // CreateToken stores an issued token by its hash.
@@ -16,7 +17,7 @@ func (db *DB) CreateToken(ctx context.Context, t *certgate.Token) error {
 	return db.write(ctx, "create token", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
 			"INSERT INTO tokens (hash, access_key_id, account_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-			t.Hash, t.AccessKeyID, t.AccountID, micros(t.CreatedAt), micros(t.ExpiresAt))
+			t.Hash, t.AccessKeyID, t.AccountID, rowcodec.Micros(t.CreatedAt), rowcodec.Micros(t.ExpiresAt))
 		if _, ok := uniqueViolation(err); ok {
 			return conflict("duplicate_token", "a token with this hash already exists", err)
 		}
@@ -35,7 +36,7 @@ func (db *DB) GetToken(ctx context.Context, hash string) (*certgate.Token, error
 		if errors.Is(err, sql.ErrNoRows) {
 			return certgate.Errorf(certgate.ENotFound, "token not found")
 		}
-		t.CreatedAt, t.ExpiresAt = fromMicros(created), fromMicros(expires)
+		t.CreatedAt, t.ExpiresAt = rowcodec.FromMicros(created), rowcodec.FromMicros(expires)
 		return err
 	})
 	if err != nil {

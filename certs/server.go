@@ -112,10 +112,11 @@ func (s *Service) validateUpload(certPEM, keyPEM, caPEM, wantAlg string) (*pki.U
 	return up, nil
 }
 
-// apply copies an upload's contents and facts into c, sealing the key.
-func (s *Service) apply(c *certgate.Certificate, up *pki.Upload) error {
+// setUpload copies an upload's chain and facts into c and seals its key. It
+// leaves c.TrustedRootCA alone: the caller decides the CA, from the record it
+// is changing (see UpdateServerCertificate).
+func (s *Service) setUpload(c *certgate.Certificate, up *pki.Upload) error {
 	c.CertificatePEM = up.ChainPEM
-	c.TrustedRootCA = up.CAPEM
 	c.CommonName = up.Facts.CommonName
 	c.SANs = up.Facts.SANs
 	c.NotBefore = up.Facts.NotBefore
@@ -160,9 +161,10 @@ func (s *Service) CreateServerCertificate(ctx context.Context, scope certgate.Sc
 		if c.ID, err = newServerID(s.random); err != nil {
 			return nil, err
 		}
-		if err := s.apply(c, up); err != nil {
+		if err := s.setUpload(c, up); err != nil {
 			return nil, err
 		}
+		c.TrustedRootCA = up.CAPEM
 		err = s.store.CreateCertificate(ctx, c, s.cfg.ServerQuota)
 		if e := certgate.AsError(err); e != nil && e.Code == certgate.EConflict && e.Reason == "duplicate_id" && attempt < 5 {
 			continue
@@ -217,7 +219,11 @@ func (s *Service) UpdateServerCertificate(ctx context.Context, scope certgate.Sc
 	if err != nil {
 		return nil, err
 	}
-	ca := cur.TrustedRootCA
+	// The CA bundle is validated on its own (nothing in the upload depends on
+	// it), so the CA to keep need not be known yet: an update that leaves the
+	// CA alone keeps whatever CA the record holds when it is written, never
+	// the one read above, which a concurrent update may have replaced.
+	ca := ""
 	if in.TrustedRootCA != nil {
 		ca = *in.TrustedRootCA
 	}
@@ -232,7 +238,10 @@ func (s *Service) UpdateServerCertificate(ctx context.Context, scope certgate.Sc
 		if in.InstanceID != nil {
 			c.InstanceID = *in.InstanceID
 		}
-		return s.apply(c, up)
+		if in.TrustedRootCA != nil {
+			c.TrustedRootCA = up.CAPEM
+		}
+		return s.setUpload(c, up)
 	})
 	if err != nil {
 		name := cur.Name

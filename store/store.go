@@ -1,6 +1,6 @@
 // Package store defines the persistence contract of certgate. Backends live in
-// sub-packages (sqlite, and later postgres) and all pass the same conformance
-// suite in store/storetest.
+// sub-packages (sqlite and postgres) and all pass the same conformance suite
+// in store/storetest.
 package store
 
 import (
@@ -29,6 +29,12 @@ import (
 //   - Returned records are owned by the caller; stores copy what they keep.
 //   - Times are stored with at least microsecond precision and returned in UTC.
 //   - Methods honour ctx cancellation where the backend allows.
+//   - Stored text is valid UTF-8 without NUL bytes, on every backend alike
+//     (PostgreSQL's TEXT can hold nothing else). A write whose text holds a
+//     NUL byte or invalid UTF-8 fails with EInvalid (Reason ReasonBadText,
+//     Field naming the field) and writes nothing. A lookup by such a key
+//     reports ENotFound, and a list or count whose scope or filters hold one
+//     matches nothing; neither is an error.
 type Store interface {
 	// CreateCertificate inserts c. It fails with EConflict (Reason
 	// "duplicate_id") if c.ID is taken anywhere, and with EConflict (Reason

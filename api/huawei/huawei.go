@@ -322,10 +322,13 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	case "":
 	case instanceGlobal:
 		if f.Type == store.TypeInstance {
-			f.InstanceID = "\x00" // global and instance at once: nothing matches
-		} else {
-			f.Type = store.TypeGlobal
+			// Global and instance at once: nothing can match, so answer
+			// without asking the store (a sentinel value would reach the
+			// database, and the backends used to answer it differently).
+			writeJSON(w, http.StatusOK, listResponse{Certs: []certBase{}})
+			return nil
 		}
+		f.Type = store.TypeGlobal
 	default:
 		f.InstanceID = inst
 	}

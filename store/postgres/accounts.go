@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/store"
 	"github.com/certgate/certgate/store/internal/rowcodec"
 )
 
@@ -18,6 +19,9 @@ func (db *DB) CreateAccount(ctx context.Context, a *certgate.Account, k *certgat
 	}
 	if k.AccountID != "" && k.AccountID != a.ID {
 		return certgate.Errorf(certgate.EInvalid, "access key belongs to another account")
+	}
+	if !store.IsText(a.ID, a.ProjectID, a.Name, k.ID, k.SealKeyID) {
+		return store.BadText("account")
 	}
 	secret := k.SecretSealed
 	if secret == nil {
@@ -70,6 +74,9 @@ func (db *DB) GetAccountByProject(ctx context.Context, projectID string) (*certg
 }
 
 func (db *DB) getAccount(ctx context.Context, op, query string, arg string) (*certgate.Account, error) {
+	if !store.IsText(arg) {
+		return nil, certgate.Errorf(certgate.ENotFound, "account not found")
+	}
 	var a certgate.Account
 	err := db.read(ctx, op, func() error {
 		var created int64
@@ -100,6 +107,9 @@ func (db *DB) CountAccounts(ctx context.Context) (int64, error) {
 
 // GetAccessKey returns an access key by its id.
 func (db *DB) GetAccessKey(ctx context.Context, id string) (*certgate.AccessKey, error) {
+	if !store.IsText(id) {
+		return nil, certgate.Errorf(certgate.ENotFound, "access key not found")
+	}
 	var k certgate.AccessKey
 	err := db.read(ctx, "get access key", func() error {
 		var created int64

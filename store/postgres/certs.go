@@ -35,6 +35,9 @@ func (db *DB) CreateCertificate(ctx context.Context, c *certgate.Certificate, qu
 	if c == nil || c.ID == "" {
 		return certgate.Errorf(certgate.EInvalid, "certificate id is required")
 	}
+	if err := store.CheckCertificateText(c); err != nil {
+		return err
+	}
 	row, err := rowcodec.EncodeCert(c)
 	if err != nil {
 		return db.wrap("create certificate", err)
@@ -78,6 +81,9 @@ func (db *DB) CreateCertificate(ctx context.Context, c *certgate.Certificate, qu
 
 // GetCertificate returns the record with this id in this scope and kind.
 func (db *DB) GetCertificate(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) (*certgate.Certificate, error) {
+	if !store.IsText(scope.AccountID, scope.Region, string(kind), id) {
+		return nil, notFound()
+	}
 	var c *certgate.Certificate
 	err := db.read(ctx, "get certificate", func() error {
 		var err error
@@ -95,6 +101,9 @@ func (db *DB) GetCertificate(ctx context.Context, scope certgate.Scope, kind cer
 
 // ListCertificates returns one page of records in (CreatedAt, ID) order.
 func (db *DB) ListCertificates(ctx context.Context, q store.ListQuery) ([]*certgate.Certificate, error) {
+	if q.MatchesNothing() {
+		return nil, nil
+	}
 	var a args
 	where := listWhere(&a, q, true)
 	limit := int64(q.Limit)
@@ -129,6 +138,9 @@ func (db *DB) ListCertificates(ctx context.Context, q store.ListQuery) ([]*certg
 
 // CountCertificates counts the records matching q's scope, kind and filters.
 func (db *DB) CountCertificates(ctx context.Context, q store.ListQuery) (int64, error) {
+	if q.MatchesNothing() {
+		return 0, nil
+	}
 	var a args
 	where := listWhere(&a, q, false)
 	var n int64
@@ -187,6 +199,9 @@ func (db *DB) UpdateCertificate(ctx context.Context, c *certgate.Certificate) er
 	if c == nil || c.ID == "" {
 		return certgate.Errorf(certgate.EInvalid, "certificate id is required")
 	}
+	if err := store.CheckCertificateText(c); err != nil {
+		return err
+	}
 	row, err := rowcodec.EncodeCert(c)
 	if err != nil {
 		return db.wrap("update certificate", err)
@@ -239,6 +254,9 @@ func (db *DB) UpdateCertificate(ctx context.Context, c *certgate.Certificate) er
 // delete and a create of the same id cannot deadlock. A delete of a
 // missing record rolls the decrement back.
 func (db *DB) DeleteCertificate(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) error {
+	if !store.IsText(scope.AccountID, scope.Region, string(kind), id) {
+		return notFound()
+	}
 	return db.write(ctx, "delete certificate", func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx,
 			"UPDATE cert_counts SET n = n - 1 WHERE account_id = $1 AND region = $2 AND kind = $3 AND n > 0",

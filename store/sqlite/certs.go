@@ -30,6 +30,9 @@ func (db *DB) CreateCertificate(ctx context.Context, c *certgate.Certificate, qu
 	if c == nil || c.ID == "" {
 		return certgate.Errorf(certgate.EInvalid, "certificate id is required")
 	}
+	if err := store.CheckCertificateText(c); err != nil {
+		return err
+	}
 	row, err := rowcodec.EncodeCert(c)
 	if err != nil {
 		return wrap("create certificate", err)
@@ -73,6 +76,9 @@ func (db *DB) CreateCertificate(ctx context.Context, c *certgate.Certificate, qu
 
 // GetCertificate returns the record with this id in this scope and kind.
 func (db *DB) GetCertificate(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) (*certgate.Certificate, error) {
+	if !store.IsText(scope.AccountID, scope.Region, string(kind), id) {
+		return nil, notFound()
+	}
 	var c *certgate.Certificate
 	err := db.read(ctx, "get certificate", func() error {
 		var err error
@@ -90,6 +96,9 @@ func (db *DB) GetCertificate(ctx context.Context, scope certgate.Scope, kind cer
 
 // ListCertificates returns one page of records in (CreatedAt, ID) order.
 func (db *DB) ListCertificates(ctx context.Context, q store.ListQuery) ([]*certgate.Certificate, error) {
+	if q.MatchesNothing() {
+		return nil, nil
+	}
 	where, args := listWhere(q, true)
 	limit := int64(q.Limit)
 	if limit <= 0 {
@@ -125,6 +134,9 @@ func (db *DB) ListCertificates(ctx context.Context, q store.ListQuery) ([]*certg
 
 // CountCertificates counts the records matching q's scope, kind and filters.
 func (db *DB) CountCertificates(ctx context.Context, q store.ListQuery) (int64, error) {
+	if q.MatchesNothing() {
+		return 0, nil
+	}
 	where, args := listWhere(q, false)
 	var n int64
 	err := db.read(ctx, "count certificates", func() error {
@@ -173,6 +185,9 @@ func listWhere(q store.ListQuery, cursor bool) (string, []any) {
 func (db *DB) UpdateCertificate(ctx context.Context, c *certgate.Certificate) error {
 	if c == nil || c.ID == "" {
 		return certgate.Errorf(certgate.EInvalid, "certificate id is required")
+	}
+	if err := store.CheckCertificateText(c); err != nil {
+		return err
 	}
 	row, err := rowcodec.EncodeCert(c)
 	if err != nil {
@@ -224,6 +239,9 @@ func (db *DB) UpdateCertificate(ctx context.Context, c *certgate.Certificate) er
 
 // DeleteCertificate removes the record and gives its quota slot back.
 func (db *DB) DeleteCertificate(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) error {
+	if !store.IsText(scope.AccountID, scope.Region, string(kind), id) {
+		return notFound()
+	}
 	return db.write(ctx, "delete certificate", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "DELETE FROM certificates WHERE "+certKey, keyArgs(scope, kind, id)...)
 		if err != nil {

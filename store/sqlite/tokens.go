@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/store"
 	"github.com/certgate/certgate/store/internal/rowcodec"
 )
 
@@ -13,6 +14,9 @@ import (
 func (db *DB) CreateToken(ctx context.Context, t *certgate.Token) error {
 	if t == nil || t.Hash == "" || t.AccessKeyID == "" || t.AccountID == "" {
 		return certgate.Errorf(certgate.EInvalid, "token hash, access key and account are required")
+	}
+	if !store.IsText(t.Hash, t.AccessKeyID, t.AccountID) {
+		return store.BadText("token")
 	}
 	return db.write(ctx, "create token", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
@@ -27,6 +31,9 @@ func (db *DB) CreateToken(ctx context.Context, t *certgate.Token) error {
 
 // GetToken returns the token with this hash.
 func (db *DB) GetToken(ctx context.Context, hash string) (*certgate.Token, error) {
+	if !store.IsText(hash) {
+		return nil, certgate.Errorf(certgate.ENotFound, "token not found")
+	}
 	var t certgate.Token
 	err := db.read(ctx, "get token", func() error {
 		var created, expires int64

@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"List", testList},
 		{"ListFilters", testListFilters},
 		{"ListType", testListType},
+		{"Text", testText},
 		{"Delete", testDelete},
 		{"Accounts", testAccounts},
 		{"AccountConflicts", testAccountConflicts},

@@ -17,7 +17,7 @@ import (
 // PostgreSQL).
 func TestHuaweiUnmatchableListsOnBothBackends(t *testing.T) {
 	backends := map[string]func(*Config){
-		"sqlite":   nil,
+		"sqlite": nil,
 		"postgres": func(c *Config) {
 			env, _ := masterKeyEnv(t)
 			c.Database, c.MasterKey = pgtest.URL(t), strings.TrimPrefix(env, "CERTGATE_MASTER_KEY=")

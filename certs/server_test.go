@@ -59,10 +59,29 @@ func selfSigned(t testing.TB, cn string, isCA bool) (certPEM, keyPEM string) {
 // hookStore runs afterGet once, right after the first GetCertificate that
 // passes through it while armed has read its record: a deterministic
 // interleaving point between a read and the write that follows it.
+// With hideCount set, CountCertificates reports 0, so that only the store's
+// own quota check stands between a caller and a full quota.
 type hookStore struct {
 	store.Store
-	mu       sync.Mutex
-	afterGet func()
+	mu        sync.Mutex
+	afterGet  func()
+	hideCount bool
+}
+
+func (h *hookStore) CountCertificates(ctx context.Context, q store.ListQuery) (int64, error) {
+	if h.hideCount {
+		return 0, nil
+	}
+	return h.Store.CountCertificates(ctx, q)
+}
+
+func mustPEMBlock(t testing.TB, s string) []byte {
+	t.Helper()
+	b, _ := pem.Decode([]byte(s))
+	if b == nil {
+		t.Fatal("no PEM block")
+	}
+	return b.Bytes
 }
 
 func (h *hookStore) GetCertificate(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) (*certgate.Certificate, error) {

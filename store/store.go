@@ -84,7 +84,8 @@ type Store interface {
 	GetAccessKey(ctx context.Context, id string) (*certgate.AccessKey, error)
 
 	// CreateToken stores an issued token (by its hash). It fails with
-	// EConflict if the hash exists.
+	// EConflict if the hash exists, and with ENotFound if its access key
+	// does not exist (or is deleted concurrently).
 	CreateToken(ctx context.Context, t *certgate.Token) error
 
 	// GetToken returns the token with this hash, expired or not; ENotFound

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"net/http"
 	"strings"
@@ -336,6 +337,50 @@ func TestAdminCommands(t *testing.T) {
 	for _, c := range []string{"access-key create", "access-key list", "access-key delete", "token revoke", "token list", "account list", "account delete"} {
 		if code != 0 || !strings.Contains(stdout, c) {
 			t.Errorf("certgate help does not list %q", c)
+		}
+	}
+}
+
+// TestAccessKeyCacheTTLSetting: the cache lifetime is a setting like the
+// others: flag, environment variable, default 30s shown in serve --help,
+// 0 allowed (no cache), and validated.
+func TestAccessKeyCacheTTLSetting(t *testing.T) {
+	var out, errb bytes.Buffer
+	env := func(k string) string {
+		if k == "CERTGATE_ACCESS_KEY_CACHE_TTL" {
+			return "5s"
+		}
+		return ""
+	}
+	if code := run(context.Background(), []string{"serve", "--help"}, &out, &errb, func(string) string { return "" }); code != 0 {
+		t.Fatalf("serve --help: %d %s", code, errb.String())
+	}
+	e := helpEntries(out.String())["access-key-cache-ttl"]
+	if !strings.Contains(e, "(env CERTGATE_ACCESS_KEY_CACHE_TTL)") || !strings.Contains(e, `(default "30s")`) || !strings.Contains(e, "0 disables") {
+		t.Errorf("serve --help: --access-key-cache-ttl is %q", e)
+	}
+	for _, tc := range []struct {
+		args []string
+		want time.Duration
+	}{{nil, 5 * time.Second}, {[]string{"--access-key-cache-ttl", "0"}, 0}, {[]string{"--access-key-cache-ttl", "1m"}, time.Minute}} {
+		cfg := DefaultConfig()
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		if err := cfg.bind(fs, env, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		if cfg.AccessKeyCacheTTL != tc.want {
+			t.Errorf("env 5s, flags %v: %v, want %v", tc.args, cfg.AccessKeyCacheTTL, tc.want)
+		}
+	}
+	for _, bad := range []time.Duration{-time.Second, 2 * time.Hour} {
+		cfg := DefaultConfig()
+		cfg.MasterKeyFile = "x"
+		cfg.AccessKeyCacheTTL = bad
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "--access-key-cache-ttl") {
+			t.Errorf("Validate with %v: %v", bad, err)
 		}
 	}
 }

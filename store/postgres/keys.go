@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/store/internal/rowcodec"
@@ -279,6 +280,13 @@ func (db *DB) DeleteAccount(ctx context.Context, id string, force bool) error {
 		}
 		return nil
 	})
+}
+
+// foreignKeyViolation reports whether err is a foreign key violation: a
+// token for a key that a concurrent delete removed.
+func foreignKeyViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23503"
 }
 
 func notEmpty(certs int64) error {

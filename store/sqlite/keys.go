@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/store/internal/rowcodec"
 )
@@ -264,6 +267,13 @@ func (db *DB) DeleteAccount(ctx context.Context, id string, force bool) error {
 		}
 		return nil
 	})
+}
+
+// foreignKeyViolation reports whether err is a FOREIGN KEY constraint
+// failure: a token for a key that a concurrent delete removed.
+func foreignKeyViolation(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
 
 func notEmpty(certs int64) error {

@@ -124,6 +124,7 @@ func testAccessKeys(t *testing.T, p *pair) {
 		}
 	}
 	checkErr(t, p.a.DeleteAccessKey(ctx, a.ID, k1.ID), certgate.ENotFound, "", "delete twice")
+	checkErr(t, p.a.CreateToken(ctx, newToken(k1, newID("h"))), certgate.ENotFound, "", "token for a deleted key")
 	// The slot is free again.
 	if err := p.a.CreateAccessKey(ctx, extraKey(a, 3*time.Hour), maxKeys); err != nil {
 		t.Errorf("CreateAccessKey after a delete: %v", err)

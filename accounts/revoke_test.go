@@ -117,7 +117,7 @@ func TestRevocationCacheRace(t *testing.T) {
 }
 
 func TestAccessKeyLifecycle(t *testing.T) {
-	ss, _ := nodes(t, time.Hour)
+	ss, now := nodes(t, time.Hour)
 	s := ss[0]
 	ctx := context.Background()
 	c, err := s.Create(ctx, CreateInput{})
@@ -128,6 +128,7 @@ func TestAccessKeyLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	*now = now.Add(time.Second) // list order is creation order
 	k2, err := s.CreateAccessKey(ctx, c.Account.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -389,6 +389,10 @@ func cmdAccountDelete(ctx context.Context, args []string, stdout, stderr io.Writ
 		return c.fail(err)
 	}
 	return c.print(map[string]any{"accountId": accountID, "deleted": true}, func(w io.Writer) {
-		fmt.Fprintf(w, "Deleted account %s with its access keys, tokens and certificates.\n", accountID)
+		what := "its access keys and tokens"
+		if force {
+			what = "its access keys, tokens and certificates"
+		}
+		fmt.Fprintf(w, "Deleted account %s with %s.\n", accountID, what)
 	})
 }

@@ -31,8 +31,12 @@ type Service struct {
 	// resolves one, and two database reads plus an unseal per request would
 	// be most of a GET's server time. Misses are never cached, so a key made
 	// by `account create` (on any node) works at once.
-	mu    sync.Mutex
-	cache map[string]cachedKey
+	mu       sync.Mutex
+	cache    map[string]cachedKey
+	cacheTTL time.Duration // 0: no cache
+	// gen counts revocations. A Resolve that read the store before a
+	// revocation purged the cache must not put its stale answer back.
+	gen uint64
 }
 
 type cachedKey struct {
@@ -41,15 +45,30 @@ type cachedKey struct {
 	expires time.Time
 }
 
-// Resolution cache bounds.
+// Resolution cache bounds. DefaultCacheTTL is also how long a revoked key
+// keeps working on a node other than the one that revoked it.
 const (
-	cacheTTL     = 30 * time.Second
-	cacheEntries = 10000
+	DefaultCacheTTL = 30 * time.Second
+	cacheEntries    = 10000
 )
 
+// Option configures a Service.
+type Option func(*Service)
+
+// WithCacheTTL sets how long a resolved access key is cached; 0 disables
+// the cache, so every request reads the store.
+func WithCacheTTL(d time.Duration) Option {
+	return func(s *Service) { s.cacheTTL = max(d, 0) }
+}
+
 // New returns a Service.
-func New(st store.Store, sealer *seal.Sealer) *Service {
-	return &Service{store: st, sealer: sealer, now: time.Now, random: rand.Reader, cache: map[string]cachedKey{}}
+func New(st store.Store, sealer *seal.Sealer, opts ...Option) *Service {
+	s := &Service{store: st, sealer: sealer, now: time.Now, random: rand.Reader, cache: map[string]cachedKey{},
+		cacheTTL: DefaultCacheTTL}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // CreateInput holds the optional fields of a new account; empty fields are
@@ -94,26 +113,35 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Created, error) 
 	} else if !projectIDRe.MatchString(in.ProjectID) {
 		return nil, certgate.Errorf(certgate.EInvalid, "project id must be 32 lowercase hexadecimal characters")
 	}
-	akid, err := s.newAccessKeyID()
-	if err != nil {
-		return nil, err
-	}
-	secretRaw := make([]byte, 30)
-	if _, err := io.ReadFull(s.random, secretRaw); err != nil {
-		return nil, err
-	}
-	secret := base64.StdEncoding.EncodeToString(secretRaw) // 40 characters, like AWS's
 	now := s.now().UTC()
 	a := &certgate.Account{ID: in.AccountID, ProjectID: in.ProjectID, Name: in.Name, CreatedAt: now}
-	k := &certgate.AccessKey{ID: akid, AccountID: a.ID, CreatedAt: now}
-	k.SecretSealed, k.SealKeyID, err = s.sealer.Seal([]byte(secret), secretAAD(akid))
+	k, secret, err := s.newAccessKey(a.ID, now)
 	if err != nil {
-		return nil, fmt.Errorf("seal secret: %w", err)
+		return nil, err
 	}
 	if err := s.store.CreateAccount(ctx, a, k); err != nil {
 		return nil, err
 	}
-	return &Created{Account: a, AccessKeyID: akid, SecretAccessKey: secret}, nil
+	return &Created{Account: a, AccessKeyID: k.ID, SecretAccessKey: secret}, nil
+}
+
+// newAccessKey makes a key pair for an account, its secret sealed.
+func (s *Service) newAccessKey(accountID string, now time.Time) (*certgate.AccessKey, string, error) {
+	akid, err := s.newAccessKeyID()
+	if err != nil {
+		return nil, "", err
+	}
+	secretRaw := make([]byte, 30)
+	if _, err := io.ReadFull(s.random, secretRaw); err != nil {
+		return nil, "", err
+	}
+	secret := base64.StdEncoding.EncodeToString(secretRaw) // 40 characters, like AWS's
+	k := &certgate.AccessKey{ID: akid, AccountID: accountID, CreatedAt: now}
+	k.SecretSealed, k.SealKeyID, err = s.sealer.Seal([]byte(secret), secretAAD(akid))
+	if err != nil {
+		return nil, "", fmt.Errorf("seal secret: %w", err)
+	}
+	return k, secret, nil
 }
 
 func secretAAD(akid string) []byte { return SecretAAD(akid) }
@@ -166,6 +194,7 @@ func (s *Service) Resolve(ctx context.Context, accessKeyID string) (*certgate.Ac
 	now := s.now()
 	s.mu.Lock()
 	c, ok := s.cache[accessKeyID]
+	gen := s.gen
 	s.mu.Unlock()
 	if ok && now.Before(c.expires) {
 		a := *c.account
@@ -175,11 +204,16 @@ func (s *Service) Resolve(ctx context.Context, accessKeyID string) (*certgate.Ac
 	if err != nil {
 		return nil, "", err
 	}
+	if s.cacheTTL == 0 {
+		return a, secret, nil
+	}
 	s.mu.Lock()
 	if len(s.cache) >= cacheEntries {
 		clear(s.cache) // crude, but bounded; a full cache only costs re-reads
 	}
-	s.cache[accessKeyID] = cachedKey{account: a, secret: secret, expires: now.Add(cacheTTL)}
+	if gen == s.gen {
+		s.cache[accessKeyID] = cachedKey{account: a, secret: secret, expires: now.Add(s.cacheTTL)}
+	}
 	s.mu.Unlock()
 	b := *a
 	return &b, secret, nil

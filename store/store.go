@@ -90,12 +90,54 @@ type Store interface {
 	GetAccessKey(ctx context.Context, id string) (*certgate.AccessKey, error)
 
 	// CreateToken stores an issued token (by its hash). It fails with
-	// EConflict if the hash exists.
+	// EConflict if the hash exists, and with ENotFound if its access key
+	// does not exist (or is deleted concurrently).
 	CreateToken(ctx context.Context, t *certgate.Token) error
 
 	// GetToken returns the token with this hash, expired or not; ENotFound
 	// when there is none.
 	GetToken(ctx context.Context, hash string) (*certgate.Token, error)
+
+	// CreateAccessKey adds an access key to the existing account k.AccountID.
+	// It fails with ENotFound when the account does not exist, with
+	// EConflict (Reason "duplicate_access_key") when k.ID is taken, and,
+	// when max > 0 and the account already has max keys, with
+	// ELimitExceeded (Reason "access_keys"). The count and the insert are
+	// atomic: concurrent callers, on any handle, never exceed max together.
+	CreateAccessKey(ctx context.Context, k *certgate.AccessKey, max int) error
+
+	// ListAccessKeys returns the keys of an account ordered by (CreatedAt,
+	// ID), with SecretSealed and SealKeyID left empty: listing never reads
+	// secrets. It fails with ENotFound when the account does not exist.
+	ListAccessKeys(ctx context.Context, accountID string) ([]*certgate.AccessKey, error)
+
+	// DeleteAccessKey removes the key id of accountID together with every
+	// token issued to it, in one transaction. A key of another account is
+	// reported as ENotFound, exactly like one that does not exist. Deleting
+	// an account's last key is allowed.
+	DeleteAccessKey(ctx context.Context, accountID, id string) error
+
+	// ListTokens returns the tokens of an account, expired ones included,
+	// ordered by (CreatedAt, Hash). It fails with ENotFound when the account
+	// does not exist.
+	ListTokens(ctx context.Context, accountID string) ([]*certgate.Token, error)
+
+	// DeleteToken removes the one token whose hash starts with hashPrefix (a
+	// full hash is its own prefix) and returns it. It fails with ENotFound
+	// when no hash matches, and with EConflict (Reason "ambiguous"), deleting
+	// nothing, when more than one does. An empty prefix is EInvalid.
+	DeleteToken(ctx context.Context, hashPrefix string) (*certgate.Token, error)
+
+	// ListAccounts returns every account ordered by (CreatedAt, ID).
+	ListAccounts(ctx context.Context) ([]*certgate.Account, error)
+
+	// DeleteAccount removes an account with its access keys and tokens, in
+	// one transaction. While the account holds certificates (of any region
+	// and kind) it fails with EConflict (Reason "not_empty") unless force
+	// is set, in which case the certificates and their quota counters go in
+	// the same transaction. It fails with ENotFound when there is no such
+	// account.
+	DeleteAccount(ctx context.Context, id string, force bool) error
 
 	// PutMetaIfAbsent stores value under key unless the key already exists,
 	// and returns the value stored afterwards: value when it was inserted,

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certgate/certgate/accounts"
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/store/postgres"
 )
@@ -43,6 +44,7 @@ type Config struct {
 	DBConnectTimeout         time.Duration
 	LogLevel                 string
 	LogFormat                string
+	AccessKeyCacheTTL        time.Duration
 }
 
 // DefaultConfig returns the defaults: loopback only, embedded SQLite under
@@ -68,6 +70,7 @@ func DefaultConfig() Config {
 		DBConnectTimeout:       10 * time.Second,
 		LogLevel:               "info",
 		LogFormat:              "text",
+		AccessKeyCacheTTL:      accounts.DefaultCacheTTL,
 	}
 }
 
@@ -111,6 +114,7 @@ func (c *Config) settings(serveOnly bool) []setting {
 		setting{"shutdown-delay", "CERTGATE_SHUTDOWN_DELAY", "on SIGTERM, how long /healthz answers 503 (while requests are still served) before the listener closes; set it above your load balancer's health-check interval", (*durationValue)(&c.ShutdownDelay)},
 		setting{"log-level", "CERTGATE_LOG_LEVEL", "debug, info, warn or error", (*stringValue)(&c.LogLevel)},
 		setting{"log-format", "CERTGATE_LOG_FORMAT", "text or json", (*stringValue)(&c.LogFormat)},
+		setting{"access-key-cache-ttl", "CERTGATE_ACCESS_KEY_CACHE_TTL", "how long a node caches a resolved access key; a key deleted on another node (or by the CLI) keeps working here for at most this long; 0 disables the cache", (*durationValue)(&c.AccessKeyCacheTTL)},
 	)
 }
 
@@ -240,6 +244,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		bad("--log-level: %v", err)
+	}
+	if c.AccessKeyCacheTTL < 0 || c.AccessKeyCacheTTL > time.Hour {
+		bad("--access-key-cache-ttl must be between 0 and 1h")
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("--log-format must be text or json")

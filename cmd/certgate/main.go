@@ -2,6 +2,8 @@
 //
 //	certgate serve              run the server
 //	certgate account create     create an account (tenant) and its access key
+//	certgate access-key ...     add, list and delete an account's access keys
+//	certgate token ...          issue, list and revoke X-Auth-Tokens
 //
 // This package holds subcommands and wiring only: it builds the store, the
 // sealer, the key pool and the core, and mounts the API dialects.
@@ -33,7 +35,14 @@ const topUsage = `certgate: a self-hosted certificate service for API gateways.
 Usage:
   certgate serve [flags]             run the server (certgate serve --help lists every setting)
   certgate account create [flags]    create an account and print its access key
+  certgate account list              list the accounts
+  certgate account delete [flags]    delete an account with its keys and tokens (--force: and certificates)
+  certgate access-key create [flags] add an access key to an account (at most 2) and print its secret
+  certgate access-key list [flags]   list an account's access key ids (never the secrets)
+  certgate access-key delete [flags] delete an access key and its tokens
   certgate token create [flags]      issue an X-Auth-Token for the Huawei dialect
+  certgate token list [flags]        list an account's tokens (hashes and expiry, never the tokens)
+  certgate token revoke [flags]      revoke a token, given itself or a prefix of its hash
   certgate master-key generate       create a new master key file
   certgate master-key rotate         re-seal every record under a new master key, online
   certgate backup --out FILE         take a consistent online snapshot of an SQLite database
@@ -50,16 +59,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "serve":
 		return cmdServe(ctx, args[1:], stdout, stderr, getenv)
 	case "account":
-		if len(args) > 1 && args[1] == "create" {
+		switch sub(args) {
+		case "create":
 			return cmdAccountCreate(ctx, args[2:], stdout, stderr, getenv)
+		case "list":
+			return cmdAccountList(ctx, args[2:], stdout, stderr, getenv)
+		case "delete":
+			return cmdAccountDelete(ctx, args[2:], stdout, stderr, getenv)
 		}
-		fmt.Fprint(stderr, "Usage: certgate account create [--name NAME] [--account-id 12DIGITS] [--project-id 32HEX] [--json]\n")
+		fmt.Fprint(stderr, "Usage: certgate account create [--name NAME] [--account-id 12DIGITS] [--project-id 32HEX] [--json]\n"+
+			"       certgate account list [--json]\n"+
+			"       certgate account delete --account-id 12DIGITS [--force] [--json]\n")
 		return 2
+	case "access-key":
+		return cmdAccessKey(ctx, args[1:], stdout, stderr, getenv)
 	case "token":
-		if len(args) > 1 && args[1] == "create" {
+		switch sub(args) {
+		case "create":
 			return cmdTokenCreate(ctx, args[2:], stdout, stderr, getenv)
+		case "list":
+			return cmdTokenList(ctx, args[2:], stdout, stderr, getenv)
+		case "revoke":
+			return cmdTokenRevoke(ctx, args[2:], stdout, stderr, getenv)
 		}
-		fmt.Fprint(stderr, "Usage: certgate token create --access-key-id AK [--ttl 24h] [--json]\n")
+		fmt.Fprint(stderr, "Usage: certgate token create --access-key-id AK [--ttl 24h] [--json]\n"+
+			"       certgate token list --account-id 12DIGITS [--json]\n"+
+			"       certgate token revoke (--token TOKEN | --token - | --hash-prefix HEX) [--json]\n")
 		return 2
 	case "master-key":
 		return cmdMasterKey(ctx, args[1:], stdout, stderr, getenv)
@@ -72,6 +97,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "certgate: unknown command %q\n\n%s", args[0], topUsage)
 		return 2
 	}
+}
+
+// sub returns the subcommand of a command with subcommands, or "".
+func sub(args []string) string {
+	if len(args) > 1 {
+		return args[1]
+	}
+	return ""
 }
 
 func newLogger(w io.Writer, level, format string) *slog.Logger {

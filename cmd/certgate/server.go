@@ -120,7 +120,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		ClientTemplate: pki.ClientCertTemplate{Subject: subject, Validity: cfg.ClientCertValidity},
 		ClientKeyType:  kt,
 	}, certs.WithLogger(log))
-	m.Accounts = accounts.New(m.Store, m.Sealer)
+	m.Accounts = accounts.New(m.Store, m.Sealer, accounts.WithCacheTTL(cfg.AccessKeyCacheTTL))
 
 	if err := m.bootstrap(ctx); err != nil {
 		return err

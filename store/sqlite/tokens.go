@@ -25,6 +25,9 @@ func (db *DB) CreateToken(ctx context.Context, t *certgate.Token) error {
 		if _, ok := uniqueViolation(err); ok {
 			return conflict("duplicate_token", "a token with this hash already exists", err)
 		}
+		if foreignKeyViolation(err) {
+			return &certgate.Error{Code: certgate.ENotFound, Message: "access key not found", Err: err}
+		}
 		return err
 	})
 }

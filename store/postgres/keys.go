@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/store"
 	"github.com/certgate/certgate/store/internal/rowcodec"
 )
 
@@ -22,6 +23,9 @@ import (
 func (db *DB) CreateAccessKey(ctx context.Context, k *certgate.AccessKey, max int) error {
 	if k == nil || k.ID == "" || k.AccountID == "" {
 		return certgate.Errorf(certgate.EInvalid, "access key id and account are required")
+	}
+	if !store.IsText(k.ID, k.AccountID, k.SealKeyID) {
+		return store.BadText("access_key")
 	}
 	secret := k.SecretSealed
 	if secret == nil {
@@ -96,6 +100,9 @@ func (db *DB) ListAccessKeys(ctx context.Context, accountID string) ([]*certgate
 }
 
 func (db *DB) accountExists(ctx context.Context, id string) error {
+	if !store.IsText(id) {
+		return accountNotFound()
+	}
 	var one int
 	err := db.pool.QueryRow(ctx, "SELECT 1 FROM accounts WHERE id = $1", id).Scan(&one)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -106,6 +113,9 @@ func (db *DB) accountExists(ctx context.Context, id string) error {
 
 // DeleteAccessKey removes a key of accountID and its tokens.
 func (db *DB) DeleteAccessKey(ctx context.Context, accountID, id string) error {
+	if !store.IsText(accountID, id) {
+		return certgate.Errorf(certgate.ENotFound, "access key not found")
+	}
 	return db.write(ctx, "delete access key", func(tx pgx.Tx) error {
 		// Lock the key first: a token insert racing with this delete then
 		// waits for it and fails its foreign key check, instead of adding a
@@ -162,6 +172,9 @@ func (db *DB) ListTokens(ctx context.Context, accountID string) ([]*certgate.Tok
 func (db *DB) DeleteToken(ctx context.Context, hashPrefix string) (*certgate.Token, error) {
 	if hashPrefix == "" {
 		return nil, certgate.Errorf(certgate.EInvalid, "a token hash prefix is required")
+	}
+	if !store.IsText(hashPrefix) {
+		return nil, certgate.Errorf(certgate.ENotFound, "token not found")
 	}
 	var t *certgate.Token
 	err := db.write(ctx, "delete token", func(tx pgx.Tx) error {
@@ -240,6 +253,9 @@ func (db *DB) ListAccounts(ctx context.Context) ([]*certgate.Account, error) {
 // DeleteAccount removes an account, its keys and tokens, and with force its
 // certificates.
 func (db *DB) DeleteAccount(ctx context.Context, id string, force bool) error {
+	if !store.IsText(id) {
+		return accountNotFound()
+	}
 	return db.write(ctx, "delete account", func(tx pgx.Tx) error {
 		// The account lock queues CreateAccessKey; the key locks queue
 		// token inserts; the quota-counter locks wait for certificate

@@ -10,6 +10,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/store"
 	"github.com/certgate/certgate/store/internal/rowcodec"
 )
 
@@ -22,6 +23,9 @@ import (
 func (db *DB) CreateAccessKey(ctx context.Context, k *certgate.AccessKey, max int) error {
 	if k == nil || k.ID == "" || k.AccountID == "" {
 		return certgate.Errorf(certgate.EInvalid, "access key id and account are required")
+	}
+	if !store.IsText(k.ID, k.AccountID, k.SealKeyID) {
+		return store.BadText("access_key")
 	}
 	secret := k.SecretSealed
 	if secret == nil {
@@ -98,6 +102,9 @@ func (db *DB) ListAccessKeys(ctx context.Context, accountID string) ([]*certgate
 }
 
 func (db *DB) accountExists(ctx context.Context, id string) error {
+	if !store.IsText(id) {
+		return accountNotFound()
+	}
 	var one int
 	err := db.r.QueryRowContext(ctx, "SELECT 1 FROM accounts WHERE id = ?", id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -108,6 +115,9 @@ func (db *DB) accountExists(ctx context.Context, id string) error {
 
 // DeleteAccessKey removes a key of accountID and its tokens.
 func (db *DB) DeleteAccessKey(ctx context.Context, accountID, id string) error {
+	if !store.IsText(accountID, id) {
+		return certgate.Errorf(certgate.ENotFound, "access key not found")
+	}
 	return db.write(ctx, "delete access key", func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx,
 			"DELETE FROM tokens WHERE access_key_id = ? AND account_id = ?", id, accountID); err != nil {
@@ -164,6 +174,9 @@ func (db *DB) ListTokens(ctx context.Context, accountID string) ([]*certgate.Tok
 func (db *DB) DeleteToken(ctx context.Context, hashPrefix string) (*certgate.Token, error) {
 	if hashPrefix == "" {
 		return nil, certgate.Errorf(certgate.EInvalid, "a token hash prefix is required")
+	}
+	if !store.IsText(hashPrefix) {
+		return nil, certgate.Errorf(certgate.ENotFound, "token not found")
 	}
 	var t *certgate.Token
 	err := db.write(ctx, "delete token", func(tx *sql.Tx) error {
@@ -241,6 +254,9 @@ func (db *DB) ListAccounts(ctx context.Context) ([]*certgate.Account, error) {
 // DeleteAccount removes an account, its keys and tokens, and with force its
 // certificates.
 func (db *DB) DeleteAccount(ctx context.Context, id string, force bool) error {
+	if !store.IsText(id) {
+		return accountNotFound()
+	}
 	return db.write(ctx, "delete account", func(tx *sql.Tx) error {
 		var exists, certs int64
 		if err := tx.QueryRowContext(ctx,

@@ -79,6 +79,21 @@ func testText(t *testing.T, p *pair) {
 			if _, err := s.GetToken(ctx, bad); certgate.ErrorCode(err) != certgate.ENotFound {
 				t.Errorf("GetToken(%s): %v, want ENotFound", what, err)
 			}
+			if _, err := s.ListAccessKeys(ctx, bad); certgate.ErrorCode(err) != certgate.ENotFound {
+				t.Errorf("ListAccessKeys(%s): %v, want ENotFound", what, err)
+			}
+			if _, err := s.ListTokens(ctx, bad); certgate.ErrorCode(err) != certgate.ENotFound {
+				t.Errorf("ListTokens(%s): %v, want ENotFound", what, err)
+			}
+			if err := s.DeleteAccessKey(ctx, bad, bad); certgate.ErrorCode(err) != certgate.ENotFound {
+				t.Errorf("DeleteAccessKey(%s): %v, want ENotFound", what, err)
+			}
+			if _, err := s.DeleteToken(ctx, bad); certgate.ErrorCode(err) != certgate.ENotFound {
+				t.Errorf("DeleteToken(%s): %v, want ENotFound", what, err)
+			}
+			if err := s.DeleteAccount(ctx, bad, true); certgate.ErrorCode(err) != certgate.ENotFound {
+				t.Errorf("DeleteAccount(%s): %v, want ENotFound", what, err)
+			}
 			filters := map[string]func(q *store.ListQuery){
 				"name":                func(q *store.ListQuery) { q.Name = bad },
 				"common_name":         func(q *store.ListQuery) { q.CommonName = bad },
@@ -107,6 +122,8 @@ func testText(t *testing.T, p *pair) {
 		if _, err := p.b.GetAccount(ctx, a.ID); certgate.ErrorCode(err) != certgate.ENotFound {
 			t.Errorf("a refused account was written: %v", err)
 		}
+		checkErr(t, p.a.CreateAccessKey(ctx, &certgate.AccessKey{ID: "CGAK" + bad, AccountID: kept.Scope.AccountID, SecretSealed: []byte{1}, SealKeyID: "k1", CreatedAt: base}, 2),
+			certgate.EInvalid, store.ReasonBadText, "access key id with "+what)
 		tok := &certgate.Token{Hash: "h" + bad, AccessKeyID: "CGAKTEXTTEXTTEXT0001", AccountID: a.ID, CreatedAt: base, ExpiresAt: base}
 		checkErr(t, p.a.CreateToken(ctx, tok), certgate.EInvalid, store.ReasonBadText, "token hash with "+what)
 	}

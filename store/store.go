@@ -19,7 +19,12 @@ import (
 //   - Every error a method returns for a condition the caller can act on is a
 //     *certgate.Error: ENotFound when a record is absent, EConflict for a
 //     uniqueness violation or a lost optimistic-concurrency race, and
-//     ELimitExceeded when a quota is full. Anything else is an internal error.
+//     ELimitExceeded when a quota is full, and EUnavailable (Reason
+//     "database", with a RetryAfter) when a networked backend cannot reach
+//     its database: connection refused or lost, server shutting down or
+//     starting, too many connections. Such an error leaves the handle
+//     usable: it reconnects on a later call. Anything else is an internal
+//     error.
 //   - Records are scoped. A method given a Scope and Kind never reads, changes
 //     or reveals a record of another scope or kind: such a record is reported
 //     as ENotFound, exactly like one that does not exist.

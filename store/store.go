@@ -128,6 +128,21 @@ type Store interface {
 	// start when one of them is not loaded.
 	SealKeyIDs(ctx context.Context) ([]string, error)
 
+	// Heartbeat records that node n is alive and holds the master keys
+	// n.KeyIDs, inserting or replacing the row of n.ID with n as given
+	// (n.SeenAt included, stored like every time). Nodes call it every few
+	// seconds, so that a master-key rotation can refuse to strand a node
+	// that lacks the new key.
+	Heartbeat(ctx context.Context, n NodeInfo) error
+
+	// ListNodes returns the nodes whose SeenAt is at or after since,
+	// ordered by ID; KeyIDs come back in the order they were given.
+	ListNodes(ctx context.Context, since time.Time) ([]NodeInfo, error)
+
+	// DeleteNode removes a node's row (a node stopping cleanly). A missing
+	// row is not an error.
+	DeleteNode(ctx context.Context, id string) error
+
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 
@@ -192,4 +207,13 @@ type SealedItem struct {
 type SealedCursor struct {
 	Type string
 	ID   string
+}
+
+// NodeInfo is a running server as it announces itself (see Heartbeat).
+type NodeInfo struct {
+	ID       string   // random per process
+	Hostname string   // os.Hostname, for the operator
+	Addr     string   // the API listen address
+	KeyIDs   []string // loaded master key ids, current first
+	SeenAt   time.Time
 }

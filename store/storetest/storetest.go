@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"Tokens", testTokens},
 		{"Sealed", testSealed},
 		{"SwapMeta", testSwapMeta},
+		{"Nodes", testNodes},
 		{"ContextCancelled", testContextCancelled},
 		{"PingClose", testPingClose},
 	}

@@ -43,6 +43,7 @@ type Config struct {
 	DBConnectTimeout         time.Duration
 	LogLevel                 string
 	LogFormat                string
+	HeartbeatInterval        time.Duration
 }
 
 // DefaultConfig returns the defaults: loopback only, embedded SQLite under
@@ -68,6 +69,7 @@ func DefaultConfig() Config {
 		DBConnectTimeout:       10 * time.Second,
 		LogLevel:               "info",
 		LogFormat:              "text",
+		HeartbeatInterval:      5 * time.Second,
 	}
 }
 
@@ -88,6 +90,7 @@ func (c *Config) settings(serveOnly bool) []setting {
 		{"db-max-conn-lifetime", "CERTGATE_DB_MAX_CONN_LIFETIME", "PostgreSQL: a connection is replaced after this long", (*durationValue)(&c.DBMaxConnLifetime)},
 		{"db-max-conn-idle-time", "CERTGATE_DB_MAX_CONN_IDLE_TIME", "PostgreSQL: an idle connection is closed after this long", (*durationValue)(&c.DBMaxConnIdleTime)},
 		{"db-connect-timeout", "CERTGATE_DB_CONNECT_TIMEOUT", "PostgreSQL: how long to wait for a connection", (*durationValue)(&c.DBConnectTimeout)},
+		{"heartbeat-interval", "CERTGATE_HEARTBEAT_INTERVAL", "how often a server records in the database that it is alive and which master keys it holds; a node missing 3 beats no longer counts as live for 'master-key rotate' (use the same value for serve and rotate)", (*durationValue)(&c.HeartbeatInterval)},
 		{"previous-master-key-files", "CERTGATE_PREVIOUS_MASTER_KEY_FILES", "comma-separated files of older master keys, which still open records sealed under them but never seal new ones; needed while a master key rotation is in progress", (*stringValue)(&c.PreviousMasterKeyFiles)},
 	}
 	if !serveOnly {
@@ -237,6 +240,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownDelay < 0 || c.ShutdownDelay > 10*time.Minute {
 		bad("--shutdown-delay must be between 0 and 10m")
+	}
+	if c.HeartbeatInterval < 100*time.Millisecond || c.HeartbeatInterval > 5*time.Minute {
+		bad("--heartbeat-interval must be between 100ms and 5m")
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		bad("--log-level: %v", err)

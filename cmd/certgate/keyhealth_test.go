@@ -158,3 +158,50 @@ func TestMultiNodeRotationToAKeyANodeLacks(t *testing.T) {
 		t.Errorf("rotate with every live node holding K2: exit %d\n%s", code, stderr)
 	}
 }
+
+// TestHealthNamesAMissingMasterKey: when the database's canary moves to a
+// key this node does not hold (a rotation finished elsewhere), /healthz
+// turns 503 naming it within a few heartbeats, and 200 again when it
+// moves back.
+func TestHealthNamesAMissingMasterKey(t *testing.T) {
+	s := startServer(t, func(c *Config) { c.HeartbeatInterval = 100 * time.Millisecond })
+	ctx := context.Background()
+	other, err := seal.NewMasterKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := s.Store.GetMeta(ctx, metaSealCanary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved, err := seal.NewSealer(other).Canary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitHealth := func(want int, contains string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			resp, body := s.do(nil, "GET", "/healthz", nil, nil)
+			if resp.StatusCode == want && strings.Contains(string(body), contains) {
+				t.Logf("/healthz: %d %s", resp.StatusCode, strings.TrimSpace(string(body)))
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("/healthz: %d %s, want %d with %q", resp.StatusCode, body, want, contains)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if ok, err := s.Store.SwapMeta(ctx, metaSealCanary, old, moved); err != nil || !ok {
+		t.Fatalf("swap canary: %v %v", ok, err)
+	}
+	waitHealth(503, other.ID())
+	if !strings.Contains(s.logs.String(), "missing_master_keys="+other.ID()) {
+		t.Errorf("the log does not name the missing key:\n%s", s.logs.String())
+	}
+	if ok, err := s.Store.SwapMeta(ctx, metaSealCanary, moved, old); err != nil || !ok {
+		t.Fatalf("swap canary back: %v %v", ok, err)
+	}
+	waitHealth(200, "ok")
+}

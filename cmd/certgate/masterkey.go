@@ -136,8 +136,6 @@ func cmdMasterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Wr
 		return fail(err)
 	}
 	cur := sealer.CurrentKeyID()
-	fmt.Fprintf(stderr, "Re-sealing every record under master key %s (loaded: %s)\n", cur, strings.Join(sealer.KeyIDs(), ", "))
-	pr := newProgress(stderr, "records")
 	var check func(context.Context) error
 	if !*force {
 		// Live nodes announce their keys (see heartbeat): one lacking the
@@ -150,7 +148,15 @@ func cmdMasterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Wr
 			now := time.Now()
 			return rotation.CheckNodes(ctx, st, cur, now.Add(-rotation.LiveBeats*interval), now)
 		}
+		// Asked first so that a refusal comes before any progress output;
+		// Run asks again before it moves the canary.
+		if err := check(ctx); err != nil {
+			fmt.Fprintf(stderr, "certgate master-key rotate: refused: %v\nNothing was changed.\n", err)
+			return 1
+		}
 	}
+	fmt.Fprintf(stderr, "Re-sealing every record under master key %s (loaded: %s)\n", cur, strings.Join(sealer.KeyIDs(), ", "))
+	pr := newProgress(stderr, "records")
 	stats, err := rotation.Run(ctx, st, sealer, rotation.Options{
 		Check:     check,
 		BatchSize: *batch,
@@ -160,7 +166,7 @@ func cmdMasterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Wr
 	pr.done()
 	if err != nil {
 		if errors.Is(err, rotation.ErrNodesLackKey) {
-			fmt.Fprintf(stderr, "certgate master-key rotate: refused: %v\nRe-sealed %d records; nothing else changed.\n", err, stats.Resealed)
+			fmt.Fprintf(stderr, "certgate master-key rotate: refused: %v\nRe-sealed %d records; the canary was not moved, so the old key is still needed.\n", err, stats.Resealed)
 			return 1
 		}
 		if errors.Is(err, context.Canceled) {

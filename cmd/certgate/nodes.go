@@ -27,6 +27,7 @@ type node struct {
 
 	mu        sync.Mutex
 	missing   []string // master key ids in use in the database but not loaded
+	scanned   []string // the key ids of every sealed value, at lastScan
 	lastScan  time.Time
 	beatFails bool
 }
@@ -104,6 +105,7 @@ func (m *Main) checkKeys(ctx context.Context) {
 	}
 	n := &m.node
 	n.mu.Lock()
+	scanned := n.scanned
 	scan := time.Since(n.lastScan) >= sealKeyCheckEvery
 	prev := slices.Clone(n.missing)
 	n.mu.Unlock()
@@ -112,11 +114,10 @@ func (m *Main) checkKeys(ctx context.Context) {
 		if err != nil {
 			return
 		}
-		inUse = append(inUse, ids...)
-	} else {
-		// Keep what the last scan found until the next one.
-		inUse = append(inUse, prev...)
+		scanned = ids
 	}
+	// Between scans, what the last one found still counts.
+	inUse = append(inUse, scanned...)
 	var missing []string
 	for _, id := range inUse {
 		if id != "" && !slices.Contains(loaded, id) && !slices.Contains(missing, id) {
@@ -127,7 +128,7 @@ func (m *Main) checkKeys(ctx context.Context) {
 	n.mu.Lock()
 	n.missing = missing
 	if scan {
-		n.lastScan = time.Now()
+		n.scanned, n.lastScan = scanned, time.Now()
 	}
 	n.mu.Unlock()
 	switch {

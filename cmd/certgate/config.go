@@ -90,7 +90,6 @@ func (c *Config) settings(serveOnly bool) []setting {
 		{"db-max-conn-lifetime", "CERTGATE_DB_MAX_CONN_LIFETIME", "PostgreSQL: a connection is replaced after this long", (*durationValue)(&c.DBMaxConnLifetime)},
 		{"db-max-conn-idle-time", "CERTGATE_DB_MAX_CONN_IDLE_TIME", "PostgreSQL: an idle connection is closed after this long", (*durationValue)(&c.DBMaxConnIdleTime)},
 		{"db-connect-timeout", "CERTGATE_DB_CONNECT_TIMEOUT", "PostgreSQL: how long to wait for a connection", (*durationValue)(&c.DBConnectTimeout)},
-		{"heartbeat-interval", "CERTGATE_HEARTBEAT_INTERVAL", "how often a server records in the database that it is alive and which master keys it holds; a node missing 3 beats no longer counts as live for 'master-key rotate' (use the same value for serve and rotate)", (*durationValue)(&c.HeartbeatInterval)},
 		{"previous-master-key-files", "CERTGATE_PREVIOUS_MASTER_KEY_FILES", "comma-separated files of older master keys, which still open records sealed under them but never seal new ones; needed while a master key rotation is in progress", (*stringValue)(&c.PreviousMasterKeyFiles)},
 	}
 	if !serveOnly {
@@ -112,15 +111,22 @@ func (c *Config) settings(serveOnly bool) []setting {
 		setting{"max-body-bytes", "CERTGATE_MAX_BODY_BYTES", "largest accepted request body", (*int64Value)(&c.MaxBodyBytes)},
 		setting{"shutdown-timeout", "CERTGATE_SHUTDOWN_TIMEOUT", "how long a graceful shutdown waits for in-flight requests", (*durationValue)(&c.ShutdownTimeout)},
 		setting{"shutdown-delay", "CERTGATE_SHUTDOWN_DELAY", "on SIGTERM, how long /healthz answers 503 (while requests are still served) before the listener closes; set it above your load balancer's health-check interval", (*durationValue)(&c.ShutdownDelay)},
+		c.heartbeatSetting(),
 		setting{"log-level", "CERTGATE_LOG_LEVEL", "debug, info, warn or error", (*stringValue)(&c.LogLevel)},
 		setting{"log-format", "CERTGATE_LOG_FORMAT", "text or json", (*stringValue)(&c.LogFormat)},
 	)
 }
 
+// heartbeatSetting is shared by serve and master-key rotate, which must
+// agree on it.
+func (c *Config) heartbeatSetting() setting {
+	return setting{"heartbeat-interval", "CERTGATE_HEARTBEAT_INTERVAL", "how often a server records in the database that it is alive and which master keys it holds; a node that misses 3 beats no longer counts as live for 'master-key rotate' (give serve and rotate the same value)", (*durationValue)(&c.HeartbeatInterval)}
+}
+
 // bind applies the environment to c, then registers c's settings as flags
 // on fs so that parsing fs overrides the environment.
-func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string, serveOnly bool) error {
-	for _, s := range c.settings(serveOnly) {
+func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string, serveOnly bool, extra ...setting) error {
+	for _, s := range append(c.settings(serveOnly), extra...) {
 		if v := getenv(s.env); v != "" {
 			if err := s.value.Set(v); err != nil {
 				return fmt.Errorf("%s=%q: %v", s.env, v, err)

@@ -83,13 +83,22 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 // details), and writes one access-log line per request. It never logs
 // bodies, query strings or credentials: query strings carry position
 // tokens, and headers carry signatures.
+//
+// It also bounds the ERROR lines of an outage: RenderError logs
+// EUnavailable errors through a limiter kept here (see
+// UnavailableLogEvery), and their access-log lines are WARN, not ERROR.
 func Middleware(logger *slog.Logger, next http.Handler) http.Handler {
+	return middleware(logger, newLogLimiter(UnavailableLogEvery, nil), next)
+}
+
+func middleware(logger *slog.Logger, lim *logLimiter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := NewRequestID()
 		account := ""
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
 		ctx = context.WithValue(ctx, accountKey, &account)
+		ctx = context.WithValue(ctx, limiterKey{}, lim)
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
@@ -105,7 +114,12 @@ func Middleware(logger *slog.Logger, next http.Handler) http.Handler {
 				}
 			}
 			level := slog.LevelInfo
-			if rec.status >= 500 {
+			switch {
+			case rec.status == http.StatusServiceUnavailable:
+				// An outage or a drain: RenderError has logged the cause
+				// once for many requests.
+				level = slog.LevelWarn
+			case rec.status >= 500:
 				level = slog.LevelError
 			}
 			logger.LogAttrs(ctx, level, "request",
@@ -167,14 +181,17 @@ func Handle(logger *slog.Logger, render Renderer, h HandlerFunc) http.Handler {
 	})
 }
 
-// RenderError logs err when it is internal and renders it.
+// RenderError logs err when it is internal (an EUnavailable one at a
+// bounded rate) and renders it.
 func RenderError(logger *slog.Logger, render Renderer, w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		// The client went away; there is no one to answer.
 		return
 	}
 	switch certgate.ErrorCode(err) {
-	case certgate.EInternal, certgate.EUnavailable:
+	case certgate.EUnavailable:
+		logUnavailable(r.Context(), logger, certgate.AsError(err), err)
+	case certgate.EInternal:
 		logger.LogAttrs(r.Context(), slog.LevelError, "request failed",
 			slog.String("request_id", RequestID(r.Context())), slog.String("error", err.Error()))
 	}

@@ -56,6 +56,11 @@ type Options struct {
 	// Logger receives warnings (unreadable values, lost races); nil
 	// discards them.
 	Logger *slog.Logger
+	// Check, when set, is called before anything is re-sealed and again
+	// before the canary moves; an error stops the run there (the command
+	// passes CheckNodes, so that a live node lacking the new key is not
+	// stranded).
+	Check func(ctx context.Context) error
 }
 
 // Stats describes a run.
@@ -97,6 +102,11 @@ func Run(ctx context.Context, st store.Store, sealer *seal.Sealer, opts Options)
 	stats.KeyID = cur
 	defer func() { stats.Elapsed = time.Since(start) }()
 
+	if opts.Check != nil {
+		if err := opts.Check(ctx); err != nil {
+			return stats, err
+		}
+	}
 	// Counting first costs one read of the envelopes but gives the operator
 	// a total and an ETA.
 	total, err := count(ctx, st, cur, opts.BatchSize)
@@ -149,6 +159,11 @@ func Run(ctx context.Context, st store.Store, sealer *seal.Sealer, opts Options)
 		slices.Sort(stats.Failed)
 		return stats, fmt.Errorf("%d sealed values do not open with their master key and were left as they are (corrupt rows?): %s; "+
 			"the old key cannot be retired until they are deleted or repaired", len(stats.Failed), strings.Join(firstN(stats.Failed, 10), ", "))
+	}
+	if opts.Check != nil {
+		if err := opts.Check(ctx); err != nil {
+			return stats, err
+		}
 	}
 	moved, err := resealCanary(ctx, st, sealer)
 	if err != nil {

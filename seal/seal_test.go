@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/certgate/certgate"
 )
 
 func mustKey(t testing.TB) *MasterKey {
@@ -490,5 +492,22 @@ func BenchmarkOpen(b *testing.B) {
 		if _, err := s.Open(env, id, []byte("certificate-id")); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestOpenUnknownKeyIsUnavailable: a value under a key this sealer lacks is
+// a server-side condition (503, retry), not an internal error (500).
+func TestOpenUnknownKeyIsUnavailable(t *testing.T) {
+	k1, _ := NewMasterKey(rand.Reader)
+	k2, _ := NewMasterKey(rand.Reader)
+	env, id, err := NewSealer(k2).Seal([]byte("x"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = NewSealer(k1).Open(env, id, nil)
+	e := certgate.AsError(err)
+	if e == nil || e.Code != certgate.EUnavailable || e.Reason != MissingKeyReason || e.RetryAfter <= 0 ||
+		!errors.Is(err, ErrUnknownKey) || !strings.Contains(err.Error(), id) || strings.Contains(e.Message, id) {
+		t.Fatalf("open under a missing key: %#v (%v)", e, err)
 	}
 }

@@ -11,7 +11,17 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/certgate/certgate"
 )
+
+// MissingKeyReason is the certgate.Error Reason of opening a value sealed
+// under a master key that is not loaded.
+const MissingKeyReason = "master_key_missing"
+
+// missingKeyRetryAfter is long: only an operator can give the node its key.
+const missingKeyRetryAfter = 30 * time.Second
 
 var (
 	// ErrUnknownKey means a record was sealed under a master key that is not
@@ -142,10 +152,17 @@ func (s *Sealer) Seal(plaintext, aad []byte) (envelope []byte, keyID string, err
 // Open reverses Seal. It fails with an error wrapping ErrUnknownKey when
 // keyID is not loaded, and one wrapping ErrDecrypt when the envelope does
 // not authenticate. Errors never contain plaintext or key material.
+//
+// An unknown key is a *certgate.Error with Code EUnavailable and Reason
+// MissingKeyReason: the record is fine, this process lacks the key (a
+// rotation moved records to a key it was not given), so a client should
+// be told to retry, and the operator to give the node the key.
 func (s *Sealer) Open(envelope []byte, keyID string, aad []byte) ([]byte, error) {
 	mk, ok := s.keys[keyID]
 	if !ok {
-		return nil, fmt.Errorf("%w %s (loaded: %s)", ErrUnknownKey, quoteID(keyID), strings.Join(s.ids, ", "))
+		return nil, &certgate.Error{Code: certgate.EUnavailable, Reason: MissingKeyReason,
+			Message: "A master key this server needs is not loaded", RetryAfter: missingKeyRetryAfter,
+			Err: fmt.Errorf("%w %s (loaded: %s)", ErrUnknownKey, quoteID(keyID), strings.Join(s.ids, ", "))}
 	}
 	if len(envelope) < Overhead {
 		return nil, fmt.Errorf("%w: envelope is %d bytes, shorter than the minimum %d", ErrDecrypt, len(envelope), Overhead)

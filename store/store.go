@@ -19,7 +19,12 @@ import (
 //   - Every error a method returns for a condition the caller can act on is a
 //     *certgate.Error: ENotFound when a record is absent, EConflict for a
 //     uniqueness violation or a lost optimistic-concurrency race, and
-//     ELimitExceeded when a quota is full. Anything else is an internal error.
+//     ELimitExceeded when a quota is full, and EUnavailable (Reason
+//     "database", with a RetryAfter) when a networked backend cannot reach
+//     its database: connection refused or lost, server shutting down or
+//     starting, too many connections. Such an error leaves the handle
+//     usable: it reconnects on a later call. Anything else is an internal
+//     error.
 //   - Records are scoped. A method given a Scope and Kind never reads, changes
 //     or reveals a record of another scope or kind: such a record is reported
 //     as ENotFound, exactly like one that does not exist.
@@ -171,6 +176,21 @@ type Store interface {
 	// start when one of them is not loaded.
 	SealKeyIDs(ctx context.Context) ([]string, error)
 
+	// Heartbeat records that node n is alive and holds the master keys
+	// n.KeyIDs, inserting or replacing the row of n.ID with n as given
+	// (n.SeenAt included, stored like every time). Nodes call it every few
+	// seconds, so that a master-key rotation can refuse to strand a node
+	// that lacks the new key.
+	Heartbeat(ctx context.Context, n NodeInfo) error
+
+	// ListNodes returns the nodes whose SeenAt is at or after since,
+	// ordered by ID; KeyIDs come back in the order they were given.
+	ListNodes(ctx context.Context, since time.Time) ([]NodeInfo, error)
+
+	// DeleteNode removes a node's row (a node stopping cleanly). A missing
+	// row is not an error.
+	DeleteNode(ctx context.Context, id string) error
+
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 
@@ -235,4 +255,13 @@ type SealedItem struct {
 type SealedCursor struct {
 	Type string
 	ID   string
+}
+
+// NodeInfo is a running server as it announces itself (see Heartbeat).
+type NodeInfo struct {
+	ID       string   // random per process
+	Hostname string   // os.Hostname, for the operator
+	Addr     string   // the API listen address
+	KeyIDs   []string // loaded master key ids, current first
+	SeenAt   time.Time
 }

@@ -21,9 +21,11 @@ const (
 	codeAccessDenied     = "AccessDeniedException"
 	codeUnknownOperation = "UnknownOperationException"
 	codeMethodNotAllowed = "MethodNotAllowedException"
-	// InternalFailure and ServiceUnavailable are AWS's common error codes.
+	// InternalFailure is AWS's common error code; ServiceUnavailableException
+	// is API Gateway's modeled 503, whose Retry-After header the SDKs read
+	// (types.ServiceUnavailableException.RetryAfterSeconds).
 	codeInternal    = "InternalFailure"
-	codeUnavailable = "ServiceUnavailable"
+	codeUnavailable = "ServiceUnavailableException"
 )
 
 // notFoundMessage follows AWS's pattern for an unknown id. The same answer is
@@ -85,7 +87,10 @@ func renderError(w http.ResponseWriter, r *http.Request, err error) {
 		case certgate.EForbidden, certgate.EUnauthenticated:
 			status, code = http.StatusForbidden, codeAccessDenied
 		case certgate.EUnavailable:
-			status, code = http.StatusServiceUnavailable, codeUnavailable
+			// The cause (a database, a master key) is for the operator's
+			// log, not for the client.
+			status, code, msg = http.StatusServiceUnavailable, codeUnavailable, "Service unavailable; retry later"
+			setRetryAfter(w, e)
 		default:
 			status, code, msg = http.StatusInternalServerError, codeInternal, "Internal server error"
 		}

@@ -111,11 +111,7 @@ func statusOf(w http.ResponseWriter, err error) (int, string, string) {
 	case certgate.ELimitExceeded:
 		return http.StatusForbidden, codeQuota, "Resource count over limit: " + e.Message
 	case certgate.EThrottled:
-		secs := int(e.RetryAfter.Seconds())
-		if secs < 1 {
-			secs = 1
-		}
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		setRetryAfter(w, e)
 		return http.StatusTooManyRequests, codeThrottled, "The throttling threshold has been reached: " + e.Message
 	case certgate.EUnauthenticated:
 		switch e.Reason {
@@ -128,9 +124,21 @@ func statusOf(w http.ResponseWriter, err error) (int, string, string) {
 	case certgate.EForbidden:
 		return http.StatusForbidden, codeWrongProject, e.Message
 	case certgate.EUnavailable:
-		return http.StatusServiceUnavailable, codeSystem, "Service unavailable"
+		// APIG documents no 503 code: the status and Retry-After say
+		// "retry", and the code stays APIG's documented system error.
+		setRetryAfter(w, e)
+		return http.StatusServiceUnavailable, codeSystem, "Service unavailable; retry later"
 	}
 	return http.StatusInternalServerError, codeSystem, "System error"
+}
+
+// setRetryAfter sends e.RetryAfter in whole seconds, at least 1.
+func setRetryAfter(w http.ResponseWriter, e *certgate.Error) {
+	secs := int(e.RetryAfter.Seconds())
+	if secs < 1 {
+		secs = 1
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

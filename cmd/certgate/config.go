@@ -45,6 +45,7 @@ type Config struct {
 	LogLevel                 string
 	LogFormat                string
 	AccessKeyCacheTTL        time.Duration
+	HeartbeatInterval        time.Duration
 }
 
 // DefaultConfig returns the defaults: loopback only, embedded SQLite under
@@ -71,6 +72,7 @@ func DefaultConfig() Config {
 		LogLevel:               "info",
 		LogFormat:              "text",
 		AccessKeyCacheTTL:      accounts.DefaultCacheTTL,
+		HeartbeatInterval:      5 * time.Second,
 	}
 }
 
@@ -112,16 +114,23 @@ func (c *Config) settings(serveOnly bool) []setting {
 		setting{"max-body-bytes", "CERTGATE_MAX_BODY_BYTES", "largest accepted request body", (*int64Value)(&c.MaxBodyBytes)},
 		setting{"shutdown-timeout", "CERTGATE_SHUTDOWN_TIMEOUT", "how long a graceful shutdown waits for in-flight requests", (*durationValue)(&c.ShutdownTimeout)},
 		setting{"shutdown-delay", "CERTGATE_SHUTDOWN_DELAY", "on SIGTERM, how long /healthz answers 503 (while requests are still served) before the listener closes; set it above your load balancer's health-check interval", (*durationValue)(&c.ShutdownDelay)},
+		c.heartbeatSetting(),
 		setting{"log-level", "CERTGATE_LOG_LEVEL", "debug, info, warn or error", (*stringValue)(&c.LogLevel)},
 		setting{"log-format", "CERTGATE_LOG_FORMAT", "text or json", (*stringValue)(&c.LogFormat)},
 		setting{"access-key-cache-ttl", "CERTGATE_ACCESS_KEY_CACHE_TTL", "how long a node caches a resolved access key; a key deleted on another node (or by the CLI) keeps working here for at most this long; 0 disables the cache", (*durationValue)(&c.AccessKeyCacheTTL)},
 	)
 }
 
+// heartbeatSetting is shared by serve and master-key rotate, which must
+// agree on it.
+func (c *Config) heartbeatSetting() setting {
+	return setting{"heartbeat-interval", "CERTGATE_HEARTBEAT_INTERVAL", "how often a server records in the database that it is alive and which master keys it holds; a node that misses 3 beats no longer counts as live for 'master-key rotate' (give serve and rotate the same value)", (*durationValue)(&c.HeartbeatInterval)}
+}
+
 // bind applies the environment to c, then registers c's settings as flags
 // on fs so that parsing fs overrides the environment.
-func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string, serveOnly bool) error {
-	for _, s := range c.settings(serveOnly) {
+func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string, serveOnly bool, extra ...setting) error {
+	for _, s := range append(c.settings(serveOnly), extra...) {
 		if v := getenv(s.env); v != "" {
 			if err := s.value.Set(v); err != nil {
 				return fmt.Errorf("%s=%q: %v", s.env, v, err)
@@ -241,6 +250,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownDelay < 0 || c.ShutdownDelay > 10*time.Minute {
 		bad("--shutdown-delay must be between 0 and 10m")
+	}
+	if c.HeartbeatInterval < 100*time.Millisecond || c.HeartbeatInterval > 5*time.Minute {
+		bad("--heartbeat-interval must be between 100ms and 5m")
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		bad("--log-level: %v", err)

@@ -88,6 +88,8 @@ Procedure (every node shares the database):
        --master-key-file /etc/certgate/master-NEW.key --previous-master-key-files /etc/certgate/master.key
      Nodes now open both keys and seal new data under the new one. Every node must run with the new key
      as current before step 3, or the nodes still on the old key keep sealing new data under it.
+     Step 3 refuses to start (and to finish) while a live node has not announced the new key: nodes
+     record the keys they hold every --heartbeat-interval; --force overrides.
   3. certgate master-key rotate --database ... \
        --master-key-file /etc/certgate/master-NEW.key --previous-master-key-files /etc/certgate/master.key
   4. Restart each node with --master-key-file /etc/certgate/master-NEW.key only (no previous keys).
@@ -97,11 +99,12 @@ func cmdMasterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Wr
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("master-key rotate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	if err := cfg.bind(fs, getenv, false); err != nil {
+	if err := cfg.bind(fs, getenv, false, cfg.heartbeatSetting()); err != nil {
 		fmt.Fprintf(stderr, "certgate master-key rotate: %v\n", err)
 		return 2
 	}
 	batch := fs.Int("batch-size", rotation.DefaultBatchSize, "records read per batch")
+	force := fs.Bool("force", false, "rotate even while live nodes have not announced the new key (they will answer 503 for re-sealed records until restarted with it)")
 	fs.Usage = func() {
 		usage(stdout, fs, "certgate master-key rotate --master-key-file NEW --previous-master-key-files OLD[,OLDER] [flags]", rotateHelp)
 	}
@@ -133,15 +136,39 @@ func cmdMasterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Wr
 		return fail(err)
 	}
 	cur := sealer.CurrentKeyID()
+	var check func(context.Context) error
+	if !*force {
+		// Live nodes announce their keys (see heartbeat): one lacking the
+		// new key would fail every request for a re-sealed record.
+		interval := cfg.HeartbeatInterval
+		if interval <= 0 {
+			interval = DefaultConfig().HeartbeatInterval
+		}
+		check = func(ctx context.Context) error {
+			now := time.Now()
+			return rotation.CheckNodes(ctx, st, cur, now.Add(-rotation.LiveBeats*interval), now)
+		}
+		// Asked first so that a refusal comes before any progress output;
+		// Run asks again before it moves the canary.
+		if err := check(ctx); err != nil {
+			fmt.Fprintf(stderr, "certgate master-key rotate: refused: %v\nNothing was changed.\n", err)
+			return 1
+		}
+	}
 	fmt.Fprintf(stderr, "Re-sealing every record under master key %s (loaded: %s)\n", cur, strings.Join(sealer.KeyIDs(), ", "))
 	pr := newProgress(stderr, "records")
 	stats, err := rotation.Run(ctx, st, sealer, rotation.Options{
+		Check:     check,
 		BatchSize: *batch,
 		Progress:  func(done, remaining int) { pr.update(done, done+remaining) },
 		Logger:    newLogger(stderr, "warn", "text"),
 	})
 	pr.done()
 	if err != nil {
+		if errors.Is(err, rotation.ErrNodesLackKey) {
+			fmt.Fprintf(stderr, "certgate master-key rotate: refused: %v\nRe-sealed %d records; the canary was not moved, so the old key is still needed.\n", err, stats.Resealed)
+			return 1
+		}
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintf(stderr, "Interrupted after re-sealing %d records; run the same command again to resume.\n", stats.Resealed)
 			return 1

@@ -57,6 +57,8 @@ type Main struct {
 	// idle. Nothing was read on them, so closing them loses nothing.
 	connMu sync.Mutex
 	fresh  map[net.Conn]struct{}
+
+	node node // heartbeat and master-key health (nodes.go)
 }
 
 func (m *Main) trackConn(c net.Conn, state http.ConnState) {
@@ -179,6 +181,12 @@ func (m *Main) URL() string { return "http://" + m.Addr() }
 // closes, in-flight requests finish (up to ShutdownTimeout), and every
 // acknowledged write is already durable in the store.
 func (m *Main) Serve(ctx context.Context) error {
+	m.node.id = newNodeID()
+	m.beat(ctx) // before serving, so that a rotation sees this node at once
+	hbCtx, stopBeats := context.WithCancel(ctx)
+	beats := make(chan struct{})
+	go m.heartbeat(hbCtx, beats)
+	defer func() { stopBeats(); <-beats }()
 	errc := make(chan error, 1)
 	go func() { errc <- m.srv.Serve(m.ln) }()
 	select {
@@ -247,6 +255,8 @@ func (m *Main) health(w http.ResponseWriter, r *http.Request) {
 		status, body = http.StatusServiceUnavailable, map[string]string{"status": "draining"}
 	case m.Store.Ping(ctx) != nil:
 		status, body = http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"}
+	case m.keyHealth() != "":
+		status, body = http.StatusServiceUnavailable, map[string]string{"status": "master key missing", "missing_master_keys": m.keyHealth()}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

@@ -335,25 +335,34 @@ func startPrivate(bin string) (s *server, err error) {
 		if s.port, err = freePort(); err != nil {
 			return nil, err
 		}
-		opts := fmt.Sprintf("-k '%s' -c listen_addresses=127.0.0.1 -p %d -c fsync=on -c max_connections=200",
-			s.base, s.port)
-		out, err := s.run(90*time.Second, "pg_ctl", "-w", "-t", "60", "-D", s.data, "-l", logFile, "-o", opts, "start")
+		err := s.pgStart()
 		if err == nil {
 			break
 		}
-		tail := logTail(logFile)
 		// Another process may take the port between our probe and the
 		// server's bind; try another one.
-		if attempt < 4 && strings.Contains(tail, "could not bind") {
+		if attempt < 4 && strings.Contains(logTail(logFile), "could not bind") {
 			continue
 		}
-		return nil, fmt.Errorf("pg_ctl start: %v\n%s\nlog %s:\n%s", err, out, logFile, tail)
+		return nil, err
 	}
 	s.adminURL = fmt.Sprintf("postgres://%s@127.0.0.1:%d/postgres?sslmode=disable", superuser, s.port)
 	if err := s.connectAdmin(); err != nil {
 		return nil, fmt.Errorf("connect: %v\nlog:\n%s", err, logTail(logFile))
 	}
 	return s, nil
+}
+
+// pgStart starts the server on s.port (again, after pgStop).
+func (s *server) pgStart() error {
+	logFile := filepath.Join(s.base, "postgres.log")
+	opts := fmt.Sprintf("-k '%s' -c listen_addresses=127.0.0.1 -p %d -c fsync=on -c max_connections=200",
+		s.base, s.port)
+	out, err := s.run(90*time.Second, "pg_ctl", "-w", "-t", "60", "-D", s.data, "-l", logFile, "-o", opts, "start")
+	if err != nil {
+		return fmt.Errorf("pg_ctl start: %v\n%s\nlog %s:\n%s", err, out, logFile, logTail(logFile))
+	}
+	return nil
 }
 
 // stop shuts the server down; its directory is deleted in the background.

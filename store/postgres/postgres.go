@@ -285,8 +285,9 @@ func retryable(err error) bool {
 	return pgconn.SafeToRetry(err)
 }
 
-// wrap leaves contract errors alone, maps invalid text to EInvalid, and
-// adds context to the rest, sanitized.
+// wrap leaves contract errors alone, maps invalid text to EInvalid and a
+// database that cannot be reached to EUnavailable, and adds context to the
+// rest, sanitized.
 func (db *DB) wrap(op string, err error) error {
 	if err == nil || certgate.AsError(err) != nil {
 		return err
@@ -297,6 +298,9 @@ func (db *DB) wrap(op string, err error) error {
 		// stores as given; the caller's input is at fault, not the store.
 		return &certgate.Error{Code: certgate.EInvalid, Message: "text contains a NUL byte or invalid UTF-8",
 			Err: sanitize(err, db.secrets)}
+	}
+	if u := db.unavailable(op, err); u != nil {
+		return u
 	}
 	return sanitize(fmt.Errorf("postgres: %s: %w", op, err), db.secrets)
 }

@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"AccountDelete", testAccountDelete},
 		{"Sealed", testSealed},
 		{"SwapMeta", testSwapMeta},
+		{"Nodes", testNodes},
 		{"ContextCancelled", testContextCancelled},
 		{"PingClose", testPingClose},
 	}

@@ -275,8 +275,8 @@ func (c *Config) regions() ([]string, error) {
 	var out []string
 	for _, r := range strings.Split(c.Regions, ",") {
 		r = strings.TrimSpace(r)
-		if !regionPattern.MatchString(r) {
-			return nil, fmt.Errorf("%q is not a region code (lowercase letters, digits and '-', like us-east-1)", r)
+		if len(r) > 32 || !regionPattern.MatchString(r) {
+			return nil, fmt.Errorf("%q is not a region code (at most 32 lowercase letters, digits and '-', like us-east-1)", r)
 		}
 		out = append(out, r)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -23,6 +24,9 @@ const (
 	// bodySlotWait is how long a request waits for a free slot before it is
 	// refused: long enough to ride out a burst, short enough not to pile up.
 	bodySlotWait = 2 * time.Second
+	// drainTimeout bounds how long a refused request's body is read (and
+	// thrown away) so that its client sees the answer.
+	drainTimeout = 2 * time.Second
 )
 
 // BodyLimiter reads request bodies into memory, but only so many at once and
@@ -111,16 +115,30 @@ func onlyOnce(f func()) func() {
 	}
 }
 
-// SkipBody is for a request refused before its body was read: it makes the
-// server close the connection after the answer instead of reading (and
-// waiting for) the rest of the body, which a slow client could drip for as
-// long as the server's read timeout.
-func SkipBody(w http.ResponseWriter, r *http.Request) {
+// Refuse answers a request refused before its body was read (answer writes
+// the refusal), then disposes of the body without keeping it: the answer is
+// sent first, a body of at most the limit is read and thrown away for at most
+// drainTimeout (so that a client still writing it sees the answer, not a
+// reset connection), and the connection is closed after. Nothing is read when
+// the client waits for "100 Continue" (it never gets one) or announced a body
+// over the limit. So an unauthenticated body is never held in memory, and a
+// slow one holds its connection for drainTimeout, not the server's read
+// timeout.
+func (l *BodyLimiter) Refuse(w http.ResponseWriter, r *http.Request, answer func()) {
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		answer()
 		return
 	}
 	w.Header().Set("Connection", "close")
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+	answer()
+	rc := http.NewResponseController(w)
+	_ = rc.Flush()
+	if !strings.EqualFold(r.Header.Get("Expect"), "100-continue") && r.ContentLength <= l.maxBytes {
+		_ = rc.SetReadDeadline(time.Now().Add(drainTimeout))
+		_, _ = io.CopyN(io.Discard, r.Body, l.maxBytes)
+	}
+	// Go's server would otherwise go on reading the rest after the handler.
+	_ = rc.SetReadDeadline(time.Now())
 }
 
 // CheckUTF8 gives EInvalid with Reason "bad_utf8" for a body that is not

@@ -112,8 +112,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	vctx, signedBy := h.signer.Track(ctx)
 	pending, err := h.verifier.VerifyHeaders(vctx, r)
 	if err != nil {
-		api.SkipBody(w, r)
-		fail(authError(err))
+		h.bodies.Refuse(w, r, func() { fail(authError(err)) })
 		return
 	}
 	body, release, err := h.bodies.Read(w, r)

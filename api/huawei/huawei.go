@@ -148,8 +148,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	acct, pending, signedBy, err := h.authenticateHeaders(r)
 	if err != nil {
-		api.SkipBody(w, r)
-		fail(err)
+		h.bodies.Refuse(w, r, func() { fail(err) })
 		return
 	}
 	body, release, err := h.bodies.Read(w, r)

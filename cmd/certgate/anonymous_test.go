@@ -113,6 +113,16 @@ func TestAnonymousBodiesNotRead(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		tc.check("invalid UTF-8 body", resp, b)
+
+		// A client that sends a whole 1 MiB body unsigned gets the answer,
+		// not a reset connection: the body is read and thrown away.
+		resp, err = http.Post(s.URL()+tc.path, "application/json", bytes.NewReader(bytes.Repeat([]byte("a"), mib)))
+		if err != nil {
+			t.Fatalf("POST %s, anonymous 1 MiB body sent whole: %v", tc.path, err)
+		}
+		b, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		tc.check("1 MiB body sent whole", resp, b)
 	}
 
 	// A token of the wrong shape is refused from the header too.

@@ -12,6 +12,10 @@
 //
 // Failures are *Error values carrying the status, code and message the
 // gateway would send. The package logs nothing.
+//
+// As in package sigv4, Verify is VerifyHeaders (everything the headers
+// decide, the access key included) then Pending.VerifyBody, so that a server
+// can refuse a request before it reads the body.
 package hwsign
 
 import (

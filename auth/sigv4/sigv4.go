@@ -8,6 +8,11 @@
 // covers the exact body bytes. Failures are *Error values carrying the code,
 // status and message AWS would send. The package logs nothing.
 //
+// Verify runs in two phases, which a server can call apart: VerifyHeaders
+// decides everything the headers can (syntax, date, skew, scope, region, the
+// access key), and Pending.VerifyBody checks the signature over the body, so
+// that a request that cannot be valid is refused before its body is read.
+//
 // In the query a raw '+' is a literal plus, as for AWS (clients send a space
 // as %20 and a plus as %2B). url.ParseQuery reads '+' as a space, so a handler
 // for which the difference matters should decode with url.PathUnescape to see

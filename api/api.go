@@ -13,8 +13,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"time"
-	"unicode/utf8"
 
 	"github.com/certgate/certgate"
 )
@@ -78,6 +78,44 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 }
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// headerWritten reports whether a status was already sent on w, as far as
+// the Middleware's recorder knows.
+func headerWritten(w http.ResponseWriter) bool {
+	for w != nil {
+		if rec, ok := w.(*statusRecorder); ok {
+			return rec.status != 0
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return false
+		}
+		w = u.Unwrap()
+	}
+	return false
+}
+
+// Recover, deferred by a dialect, answers a panic as an internal error in the
+// dialect's own format (render), and logs it with the request id. When part
+// of the answer was already sent it aborts the connection instead, so that
+// the client cannot take a truncated answer for a whole one. The Middleware's
+// own recovery stays as the last resort for code outside the dialects.
+func Recover(logger *slog.Logger, render Renderer, w http.ResponseWriter, r *http.Request) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	if p == http.ErrAbortHandler {
+		panic(p)
+	}
+	logger.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
+		slog.String("request_id", RequestID(r.Context())), slog.String("panic", fmt.Sprint(p)),
+		slog.String("stack", string(debug.Stack())))
+	if headerWritten(w) {
+		panic(http.ErrAbortHandler)
+	}
+	render(w, r, &certgate.Error{Code: certgate.EInternal, Message: "Internal server error", Err: fmt.Errorf("panic: %v", p)})
+}
 
 // Middleware assigns a request id, recovers panics (answering 500 without
 // details), and writes one access-log line per request. It never logs
@@ -146,15 +184,12 @@ func ReadBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength > limit {
 		return nil, tooLarge(limit)
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	b, err := readLimited(r, limit)
 	if err != nil {
-		return nil, &certgate.Error{Code: certgate.EInvalid, Reason: "read_body", Message: "Could not read the request body", Err: err}
+		return nil, err
 	}
-	if int64(len(b)) > limit {
-		return nil, tooLarge(limit)
-	}
-	if !utf8.Valid(b) {
-		return nil, &certgate.Error{Code: certgate.EInvalid, Reason: "bad_utf8", Message: "The request body is not valid UTF-8"}
+	if err := CheckUTF8(b); err != nil {
+		return nil, err
 	}
 	return b, nil
 }
@@ -171,10 +206,11 @@ type Renderer func(w http.ResponseWriter, r *http.Request, err error)
 type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // Handle adapts h: a returned error is logged when internal and rendered by
-// render. Internal details go to the log with the request id, never to the
-// client.
+// render, and so is a panic. Internal details go to the log with the request
+// id, never to the client.
 func Handle(logger *slog.Logger, render Renderer, h HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer Recover(logger, render, w, r)
 		if err := h(w, r); err != nil {
 			RenderError(logger, render, w, r, err)
 		}

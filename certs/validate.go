@@ -65,7 +65,11 @@ func validateID(kind certgate.Kind, id string) error {
 		return &certgate.Error{Code: certgate.EInvalid, Field: "id", Reason: "empty_id",
 			Message: fmt.Sprintf("Invalid %s identifier specified: the identifier is empty", name)}
 	}
-	if len(id) > MaxIDLen || !utf8.ValidString(id) {
+	if !utf8.ValidString(id) {
+		return &certgate.Error{Code: certgate.EInvalid, Field: "id", Reason: "bad_utf8",
+			Message: fmt.Sprintf("Invalid %s identifier specified: the identifier is not valid UTF-8", name)}
+	}
+	if len(id) > MaxIDLen {
 		return &certgate.Error{Code: certgate.EInvalid, Field: "id", Reason: "bad_id",
 			Message: fmt.Sprintf("Invalid %s identifier specified: identifiers are at most %d characters", name, MaxIDLen)}
 	}

@@ -29,6 +29,12 @@ type Config struct {
 	Limiter      *api.RateLimiter
 	Logger       *slog.Logger
 	MaxBodyBytes int64
+	// Bodies reads request bodies, bounded; nil makes one for this
+	// dialect alone, of MaxBodyBytes each.
+	Bodies *api.BodyLimiter
+	// Regions are the regions served; a credential scope naming another is
+	// refused. Empty means DefaultRegions.
+	Regions []string
 	// VerifierOptions tune signature checks (tests pin the clock).
 	VerifierOptions []sigv4.Option
 }
@@ -38,7 +44,7 @@ type Handler struct {
 	certs    *certs.Service
 	limiter  *api.RateLimiter
 	log      *slog.Logger
-	maxBody  int64
+	bodies   *api.BodyLimiter
 	signer   *api.Signer
 	verifier *sigv4.Verifier
 	mux      *http.ServeMux
@@ -50,17 +56,22 @@ func New(cfg Config) *Handler {
 		certs:   cfg.Certs,
 		limiter: cfg.Limiter,
 		log:     cfg.Logger,
-		maxBody: cfg.MaxBodyBytes,
+		bodies:  cfg.Bodies,
 		mux:     http.NewServeMux(),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
-	if h.maxBody <= 0 {
-		h.maxBody = api.DefaultMaxBodyBytes
+	if h.bodies == nil {
+		h.bodies = api.NewBodyLimiter(0, cfg.MaxBodyBytes, 0)
+	}
+	regions := cfg.Regions
+	if len(regions) == 0 {
+		regions = DefaultRegions
 	}
 	h.signer = api.NewSigner(cfg.Accounts, sigv4.ErrUnknownAccessKey)
-	h.verifier = sigv4.NewVerifier(ServiceName, h.signer.Lookup, cfg.VerifierOptions...)
+	opts := append([]sigv4.Option{sigv4.WithRegions(regions)}, cfg.VerifierOptions...)
+	h.verifier = sigv4.NewVerifier(ServiceName, h.signer.Lookup, opts...)
 
 	handle := func(pattern string, fn api.HandlerFunc) {
 		h.mux.Handle(pattern, api.Handle(h.log, renderError, fn))
@@ -88,25 +99,31 @@ type callerKey struct{}
 // ServeHTTP authenticates every request (signed with SigV4), applies the
 // account's rate limit, and routes it. Unknown routes need a signature too,
 // so that nothing about the API is revealed to anonymous callers.
+//
+// The headers are checked first, the access key lookup included; only a
+// request that can still be valid has its body read (and only then does Go
+// answer an "Expect: 100-continue"), through the shared BodyLimiter.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	w.Header().Set("x-amzn-RequestId", api.RequestID(ctx))
+	defer api.Recover(h.log, renderError, w, r)
 	fail := func(err error) { api.RenderError(h.log, renderError, w, r, err) }
 
-	body, err := api.ReadBody(r, h.maxBody)
-	if err != nil {
-		fail(err)
-		return
-	}
 	vctx, signedBy := h.signer.Track(ctx)
-	id, err := h.verifier.Verify(vctx, r, body)
-	var authErr *sigv4.Error
-	if errors.As(err, &authErr) {
-		fail(&certgate.Error{Code: certgate.EUnauthenticated, Message: authErr.Message, Err: authErr})
+	pending, err := h.verifier.VerifyHeaders(vctx, r)
+	if err != nil {
+		h.bodies.Refuse(w, r, func() { fail(authError(err)) })
 		return
 	}
+	body, release, err := h.bodies.Read(w, r)
 	if err != nil {
 		fail(err)
+		return
+	}
+	defer release()
+	id, err := pending.VerifyBody(body)
+	if err != nil {
+		fail(authError(err))
 		return
 	}
 	acct := signedBy()
@@ -115,6 +132,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	api.WithAccount(ctx, acct.ID)
+	if err := api.CheckUTF8(body); err != nil {
+		fail(err)
+		return
+	}
 	if err := h.limiter.Allow(acct.ID); err != nil {
 		fail(err)
 		return
@@ -127,6 +148,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &caller{scope: certgate.Scope{AccountID: acct.ID, Region: id.Region}, body: body}
 	h.mux.ServeHTTP(w, r.WithContext(context.WithValue(ctx, callerKey{}, c)))
+}
+
+// authError marks a signature failure as a client error for the shared
+// plumbing; renderError still finds AWS's code in it. Other errors (the
+// lookup's internal ones) pass unchanged.
+func authError(err error) error {
+	var se *sigv4.Error
+	if errors.As(err, &se) {
+		return &certgate.Error{Code: certgate.EUnauthenticated, Message: se.Message, Err: se}
+	}
+	return err
 }
 
 func unknownOperation(r *http.Request) error {

@@ -25,11 +25,14 @@ const Prefix = "/v2/"
 
 // Config wires the dialect.
 type Config struct {
-	Certs           *certs.Service
-	Accounts        *accounts.Service
-	Limiter         *api.RateLimiter
-	Logger          *slog.Logger
-	MaxBodyBytes    int64
+	Certs        *certs.Service
+	Accounts     *accounts.Service
+	Limiter      *api.RateLimiter
+	Logger       *slog.Logger
+	MaxBodyBytes int64
+	// Bodies reads request bodies, bounded; nil makes one for this
+	// dialect alone, of MaxBodyBytes each.
+	Bodies          *api.BodyLimiter
 	VerifierOptions []hwsign.Option
 }
 
@@ -38,7 +41,7 @@ type Handler struct {
 	certs    *certs.Service
 	limiter  *api.RateLimiter
 	log      *slog.Logger
-	maxBody  int64
+	bodies   *api.BodyLimiter
 	accounts *accounts.Service // tokens
 	signer   *api.Signer
 	verifier *hwsign.Verifier
@@ -49,13 +52,13 @@ type Handler struct {
 func New(cfg Config) *Handler {
 	h := &Handler{
 		certs: cfg.Certs, accounts: cfg.Accounts, limiter: cfg.Limiter,
-		log: cfg.Logger, maxBody: cfg.MaxBodyBytes, mux: http.NewServeMux(),
+		log: cfg.Logger, bodies: cfg.Bodies, mux: http.NewServeMux(),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
-	if h.maxBody <= 0 {
-		h.maxBody = api.DefaultMaxBodyBytes
+	if h.bodies == nil {
+		h.bodies = api.NewBodyLimiter(0, cfg.MaxBodyBytes, 0)
 	}
 	h.signer = api.NewSigner(cfg.Accounts, hwsign.ErrUnknownAccessKey)
 	h.verifier = hwsign.NewVerifier(h.signer.Lookup, cfg.VerifierOptions...)
@@ -82,52 +85,89 @@ type callerKey struct{}
 
 func callerOf(r *http.Request) *caller { return r.Context().Value(callerKey{}).(*caller) }
 
-// authenticate accepts an SDK-HMAC-SHA256 signature (what the Huawei SDKs
-// always send) or an X-Auth-Token (plain HTTP clients).
-func (h *Handler) authenticate(r *http.Request, body []byte) (*certgate.Account, error) {
+// authenticateHeaders accepts an SDK-HMAC-SHA256 signature (what the Huawei
+// SDKs always send) or an X-Auth-Token (plain HTTP clients), from the headers
+// alone. For a signature it returns the pending check of the body too; a
+// token says nothing about the body.
+func (h *Handler) authenticateHeaders(r *http.Request) (*certgate.Account, *hwsign.Pending, func() *certgate.Account, error) {
 	ctx := r.Context()
-	if hwsign.HasSignature(r) {
-		// Every route here takes JSON, for which the SDKs always sign the
-		// body; an unsigned payload would let the body be changed in transit.
-		if len(body) > 0 && strings.EqualFold(r.Header.Get("X-Sdk-Content-Sha256"), "UNSIGNED-PAYLOAD") {
-			return nil, asClientError(http.StatusUnauthorized, "APIGW.0301",
-				"Incorrect IAM authentication information: an unsigned payload is not accepted for a request with a body")
-		}
-		vctx, signedBy := h.signer.Track(ctx)
-		if _, err := h.verifier.Verify(vctx, r, body); err != nil {
-			var se *hwsign.Error
-			if errors.As(err, &se) {
-				return nil, &certgate.Error{Code: certgate.EUnauthenticated, Message: se.Message, Err: se}
-			}
-			return nil, err
-		}
-		acct := signedBy()
-		if acct == nil {
-			return nil, errors.New("huawei: signature verified without an account")
-		}
-		return acct, nil
+	if !hwsign.HasSignature(r) {
+		acct, err := h.accounts.ResolveToken(ctx, r.Header.Get("X-Auth-Token"))
+		return acct, nil, nil, err
 	}
-	return h.accounts.ResolveToken(ctx, r.Header.Get("X-Auth-Token"))
+	vctx, signedBy := h.signer.Track(ctx)
+	p, err := h.verifier.VerifyHeaders(vctx, r)
+	if err != nil {
+		return nil, nil, nil, signatureError(err)
+	}
+	if p.UnsignedPayload() && r.ContentLength > 0 {
+		return nil, nil, nil, errUnsignedPayload()
+	}
+	return nil, p, signedBy, nil
+}
+
+// Every route here takes JSON, for which the SDKs always sign the body; an
+// unsigned payload would let the body be changed in transit.
+func errUnsignedPayload() error {
+	return asClientError(http.StatusUnauthorized, "APIGW.0301",
+		"Incorrect IAM authentication information: an unsigned payload is not accepted for a request with a body")
+}
+
+// verifyBody finishes a signature check once the body is in.
+func verifyBody(p *hwsign.Pending, signedBy func() *certgate.Account, body []byte) (*certgate.Account, error) {
+	if p.UnsignedPayload() && len(body) > 0 {
+		return nil, errUnsignedPayload()
+	}
+	if _, err := p.VerifyBody(body); err != nil {
+		return nil, signatureError(err)
+	}
+	acct := signedBy()
+	if acct == nil {
+		return nil, errors.New("huawei: signature verified without an account")
+	}
+	return acct, nil
+}
+
+func signatureError(err error) error {
+	var se *hwsign.Error
+	if errors.As(err, &se) {
+		return &certgate.Error{Code: certgate.EUnauthenticated, Message: se.Message, Err: se}
+	}
+	return err
 }
 
 // ServeHTTP authenticates, checks that the path's project belongs to the
-// caller, applies the account's rate limit, and routes.
+// caller, applies the account's rate limit, and routes. The headers are
+// checked first (the key lookup or the token included); only a request that
+// can still be valid has its body read, through the shared BodyLimiter.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	w.Header().Set("X-Request-Id", api.RequestID(ctx))
+	defer api.Recover(h.log, renderError, w, r)
 	fail := func(err error) { api.RenderError(h.log, renderError, w, r, err) }
 
-	body, err := api.ReadBody(r, h.maxBody)
+	acct, pending, signedBy, err := h.authenticateHeaders(r)
+	if err != nil {
+		h.bodies.Refuse(w, r, func() { fail(err) })
+		return
+	}
+	body, release, err := h.bodies.Read(w, r)
 	if err != nil {
 		fail(err)
 		return
 	}
-	acct, err := h.authenticate(r, body)
-	if err != nil {
-		fail(err)
-		return
+	defer release()
+	if pending != nil {
+		if acct, err = verifyBody(pending, signedBy, body); err != nil {
+			fail(err)
+			return
+		}
 	}
 	api.WithAccount(ctx, acct.ID)
+	if err := api.CheckUTF8(body); err != nil {
+		fail(err)
+		return
+	}
 	if err := h.limiter.Allow(acct.ID); err != nil {
 		fail(err)
 		return

@@ -12,6 +12,10 @@
 //
 // Failures are *Error values carrying the status, code and message the
 // gateway would send. The package logs nothing.
+//
+// As in package sigv4, Verify is VerifyHeaders (everything the headers
+// decide, the access key included) then Pending.VerifyBody, so that a server
+// can refuse a request before it reads the body.
 package hwsign
 
 import (
@@ -87,12 +91,44 @@ func HasSignature(r *http.Request) bool {
 
 // Verify checks r's Authorization header against body (the exact request
 // body bytes; nil for none). It returns *Error for every authentication
-// failure, or the lookup's internal error unchanged.
+// failure, or the lookup's internal error unchanged. It is VerifyHeaders
+// followed by Pending.VerifyBody.
 //
 // With X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD (which the SDK sends for
 // content types other than JSON and BSON) the body is not authenticated; a
 // caller that needs it to be must reject such requests itself.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*Identity, error) {
+	p, err := v.VerifyHeaders(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return p.VerifyBody(body)
+}
+
+// Pending is a request whose headers passed every check that needs no body:
+// presence and syntax of the Authorization header, the date and its skew, the
+// signed headers and the query's encoding, and the access key, whose secret
+// it holds. Only the signature, which covers the body's hash, is left.
+type Pending struct {
+	r           *http.Request
+	a           *Authorization
+	sdkDate     string
+	date        time.Time
+	secret      string
+	hasProject  bool
+	hasToken    bool
+	contentHash string // X-Sdk-Content-Sha256, trimmed; "" when absent
+}
+
+// UnsignedPayload reports whether the client declared the body unsigned
+// (X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD).
+func (p *Pending) UnsignedPayload() bool { return p.contentHash == unsignedPayload }
+
+// VerifyHeaders runs every check that the headers alone decide, the access
+// key lookup included, so that a caller can refuse a request before it reads
+// a byte of its body. It returns *Error for every authentication failure, or
+// the lookup's internal error unchanged.
+func (v *Verifier) VerifyHeaders(ctx context.Context, r *http.Request) (*Pending, error) {
 	authz := r.Header.Values("Authorization")
 	switch {
 	case len(authz) == 0 || len(authz) == 1 && strings.TrimSpace(authz[0]) == "":
@@ -151,25 +187,16 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*I
 		return nil, authError(msgExpired)
 	}
 
-	payloadHash := hexSHA256(body)
+	var contentHash string
 	if vs := r.Header.Values(headerContentSHA); len(vs) == 1 {
-		switch h := strings.TrimSpace(vs[0]); {
-		case h == unsignedPayload:
-			payloadHash = h
-		case len(h) == 64 && isHex(h):
-			// A hash that does not describe this body vouches for
-			// another body.
-			if !strings.EqualFold(h, payloadHash) {
-				return nil, authError(msgSignatureWrong)
-			}
-			payloadHash = h // the client signed its own spelling
-		default:
+		contentHash = strings.TrimSpace(vs[0])
+		if contentHash != unsignedPayload && (len(contentHash) != 64 || !isHex(contentHash)) {
 			return nil, authError(msgContentSHA)
 		}
 	}
-
-	creq, ok := canonicalRequest(r, a.SignedHeaders, payloadHash)
-	if !ok {
+	// The query's encoding is checked here, before the lookup; the
+	// canonical request is built again once the payload hash is known.
+	if _, ok := canonicalRequest(r, a.SignedHeaders, unsignedPayload); !ok {
 		return nil, authError(msgQueryEncoding)
 	}
 
@@ -180,16 +207,36 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*I
 		}
 		return nil, err
 	}
+	return &Pending{r: r, a: a, sdkDate: sdkDate, date: date, secret: secret,
+		hasProject: hasProject, hasToken: hasToken, contentHash: contentHash}, nil
+}
 
-	want := signature(secret, stringToSign(sdkDate, creq))
+// VerifyBody checks the signature over body (the exact request body bytes;
+// nil for none). It returns *Error when the signature does not hold.
+func (p *Pending) VerifyBody(body []byte) (*Identity, error) {
+	r, a := p.r, p.a
+	payloadHash := p.contentHash
+	switch {
+	case payloadHash == unsignedPayload:
+	case payloadHash == "":
+		payloadHash = hexSHA256(body)
+	case !strings.EqualFold(payloadHash, hexSHA256(body)):
+		// A hash that does not describe this body vouches for another body.
+		return nil, authError(msgSignatureWrong)
+	}
+	creq, ok := canonicalRequest(r, a.SignedHeaders, payloadHash)
+	if !ok {
+		return nil, authError(msgQueryEncoding)
+	}
+	want := signature(p.secret, stringToSign(p.sdkDate, creq))
 	if !hmac.Equal(want, decodeSignature(a.Signature)) {
 		return nil, authError(msgSignatureWrong)
 	}
-	id := &Identity{AccessKeyID: a.AccessKeyID, Date: date}
-	if hasProject {
+	id := &Identity{AccessKeyID: a.AccessKeyID, Date: p.date}
+	if p.hasProject {
 		id.ProjectID = strings.TrimSpace(r.Header.Get(headerProject))
 	}
-	if hasToken {
+	if p.hasToken {
 		id.SecurityToken = strings.TrimSpace(r.Header.Get(headerToken))
 	}
 	return id, nil

@@ -37,3 +37,15 @@ func incomplete(msg string) *Error {
 func invalid(msg string) *Error {
 	return &Error{Code: codeInvalid, Status: http.StatusForbidden, Message: msg}
 }
+
+// invalidRegion is AWS's answer to a credential scope naming a region the
+// endpoint does not serve, InvalidSignatureException (403) with the text
+// "Credential should be scoped to a valid region, not 'REGION'. ", trailing
+// space included. The text is as AWS sends it in the reports of
+// aws/aws-sdk-ruby#508, aws/aws-sdk-php#493, cognitect-labs/aws-api#27 and
+// fsouza/s3-upload-proxy#241 (the last one as InvalidSignatureException).
+// The region is clipped and quoted, so a long or odd one cannot fill the
+// message.
+func invalidRegion(region string) *Error {
+	return invalid("Credential should be scoped to a valid region, not '" + clip(region) + "'. ")
+}

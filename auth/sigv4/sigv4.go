@@ -8,6 +8,11 @@
 // covers the exact body bytes. Failures are *Error values carrying the code,
 // status and message AWS would send. The package logs nothing.
 //
+// Verify runs in two phases, which a server can call apart: VerifyHeaders
+// decides everything the headers can (syntax, date, skew, scope, region, the
+// access key), and Pending.VerifyBody checks the signature over the body, so
+// that a request that cannot be valid is refused before its body is read.
+//
 // In the query a raw '+' is a literal plus, as for AWS (clients send a space
 // as %20 and a plus as %2B). url.ParseQuery reads '+' as a space, so a handler
 // for which the difference matters should decode with url.PathUnescape to see
@@ -47,6 +52,7 @@ type Verifier struct {
 	maxSkew   time.Duration
 	cacheSize int
 	cache     *keyCache
+	regions   map[string]bool // nil: any region
 }
 
 // Option configures a Verifier.
@@ -62,6 +68,18 @@ func WithMaxSkew(d time.Duration) Option { return func(v *Verifier) { v.maxSkew 
 // WithCacheSize bounds the signing-key cache (default 1024 entries; 0 or less
 // disables it).
 func WithCacheSize(n int) Option { return func(v *Verifier) { v.cacheSize = n } }
+
+// WithRegions limits the credential scope to the given regions, as an AWS
+// endpoint serves only its own: a request scoped to another region fails
+// before its access key is looked up. Without it every region is accepted.
+func WithRegions(regions []string) Option {
+	return func(v *Verifier) {
+		v.regions = make(map[string]bool, len(regions))
+		for _, r := range regions {
+			v.regions[r] = true
+		}
+	}
+}
 
 // NewVerifier verifies requests signed for the given service name (e.g.
 // "apigateway"). lookup must not be nil.
@@ -79,8 +97,35 @@ func NewVerifier(service string, lookup SecretLookup, opts ...Option) *Verifier 
 
 // Verify checks r's Authorization header against body (the exact request body
 // bytes; nil for none). It returns *Error for every authentication failure, or
-// the lookup's internal error unchanged.
+// the lookup's internal error unchanged. It is VerifyHeaders followed by
+// Pending.VerifyBody.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*Identity, error) {
+	p, err := v.VerifyHeaders(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return p.VerifyBody(body)
+}
+
+// Pending is a request whose headers passed every check that needs no body:
+// presence and syntax of the Authorization header, the date and its skew, the
+// credential scope, and the access key, whose secret it holds. Only the
+// signature, which covers the body's hash, is left to check.
+type Pending struct {
+	v       *Verifier
+	r       *http.Request
+	a       *Authorization
+	amzDate string
+	date    time.Time
+	token   string
+	secret  string
+}
+
+// VerifyHeaders runs every check that the headers alone decide, the access
+// key lookup included, so that a caller can refuse a request before it reads
+// a byte of its body. It returns *Error for every authentication failure, or
+// the lookup's internal error unchanged.
+func (v *Verifier) VerifyHeaders(ctx context.Context, r *http.Request) (*Pending, error) {
 	authz := r.Header.Values("Authorization")
 	if len(authz) == 0 || len(authz) == 1 && strings.TrimSpace(authz[0]) == "" {
 		if presigned(r) {
@@ -112,6 +157,9 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*I
 	if a.Date != amzDate[:8] {
 		return nil, incomplete(fmt.Sprintf("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from 'X-Amz-Date'.", a.Date, amzDate[:8]))
 	}
+	if v.regions != nil && !v.regions[a.Region] {
+		return nil, invalidRegion(a.Region)
+	}
 	if a.Service != v.service {
 		return nil, invalid("Credential should be scoped to correct service: '" + v.service + "'.")
 	}
@@ -139,16 +187,6 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*I
 			amzDate, latest.Format(amzDateLayout), now.Format(amzDateLayout), skewText(v.maxSkew)))
 	}
 
-	// The body is always hashed: trusting a client-sent X-Amz-Content-Sha256
-	// (or UNSIGNED-PAYLOAD) would leave the body unauthenticated.
-	payloadHash := hexSHA256(body)
-	if h := r.Header.Get("X-Amz-Content-Sha256"); h != "" {
-		if !strings.EqualFold(h, payloadHash) {
-			return nil, invalid("The provided 'x-amz-content-sha256' header does not match what was computed.")
-		}
-		payloadHash = h // the client signed its own spelling
-	}
-
 	secret, err := v.lookup(ctx, a.AccessKeyID)
 	if err != nil {
 		if errors.Is(err, ErrUnknownAccessKey) {
@@ -156,13 +194,29 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*I
 		}
 		return nil, err
 	}
+	return &Pending{v: v, r: r, a: a, amzDate: amzDate, date: date, token: token, secret: secret}, nil
+}
 
-	ck := cacheKey{secret: sha256.Sum256([]byte(secret)), date: a.Date, region: a.Region, service: a.Service}
+// VerifyBody checks the signature over body (the exact request body bytes;
+// nil for none). It returns *Error when the signature does not hold.
+func (p *Pending) VerifyBody(body []byte) (*Identity, error) {
+	v, a := p.v, p.a
+	// The body is always hashed: trusting a client-sent X-Amz-Content-Sha256
+	// (or UNSIGNED-PAYLOAD) would leave the body unauthenticated.
+	payloadHash := hexSHA256(body)
+	if h := p.r.Header.Get("X-Amz-Content-Sha256"); h != "" {
+		if !strings.EqualFold(h, payloadHash) {
+			return nil, invalid("The provided 'x-amz-content-sha256' header does not match what was computed.")
+		}
+		payloadHash = h // the client signed its own spelling
+	}
+
+	ck := cacheKey{secret: sha256.Sum256([]byte(p.secret)), date: a.Date, region: a.Region, service: a.Service}
 	key, cached := v.cache.get(ck)
 	if !cached {
-		key = SigningKey(secret, a.Date, a.Region, a.Service)
+		key = SigningKey(p.secret, a.Date, a.Region, a.Service)
 	}
-	sts := StringToSign(amzDate, scopeString(a.Date, a.Region, a.Service), CanonicalRequest(r, a.SignedHeaders, payloadHash))
+	sts := StringToSign(p.amzDate, scopeString(a.Date, a.Region, a.Service), CanonicalRequest(p.r, a.SignedHeaders, payloadHash))
 	if !hmac.Equal([]byte(signature(key, sts)), []byte(a.Signature)) {
 		return nil, invalid(msgSignatureWrong)
 	}
@@ -171,7 +225,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*I
 		// clients cannot fill the cache with made-up regions.
 		v.cache.put(ck, key)
 	}
-	return &Identity{AccessKeyID: a.AccessKeyID, Region: a.Region, Date: date, SecurityToken: token}, nil
+	return &Identity{AccessKeyID: a.AccessKeyID, Region: a.Region, Date: p.date, SecurityToken: p.token}, nil
 }
 
 func signs(a *Authorization, name string) bool {

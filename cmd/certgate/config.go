@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/certgate/certgate/accounts"
+	"github.com/certgate/certgate/api"
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/store/postgres"
 )
@@ -35,6 +36,9 @@ type Config struct {
 	ClientCertValidity       time.Duration
 	ClientCertSubject        string
 	MaxBodyBytes             int64
+	MaxBodiesInFlight        int
+	MaxConnsPerClient        int
+	Regions                  string // comma-separated; "" means AWS's public regions
 	ShutdownTimeout          time.Duration
 	ShutdownDelay            time.Duration
 	DBMaxConns               int
@@ -64,6 +68,8 @@ func DefaultConfig() Config {
 		ClientCertValidity:     365 * 24 * time.Hour,
 		ClientCertSubject:      "C=US, L=Seattle, CN=ApiGateway",
 		MaxBodyBytes:           1 << 20,
+		MaxBodiesInFlight:      api.DefaultBodiesInFlight,
+		MaxConnsPerClient:      api.DefaultMaxConnsPerClient,
 		ShutdownTimeout:        30 * time.Second,
 		DBMaxConns:             10,
 		DBMaxConnLifetime:      30 * time.Minute,
@@ -112,6 +118,9 @@ func (c *Config) settings(serveOnly bool) []setting {
 		setting{"client-cert-validity", "CERTGATE_CLIENT_CERT_VALIDITY", "validity of generated client certificates", (*durationValue)(&c.ClientCertValidity)},
 		setting{"client-cert-subject", "CERTGATE_CLIENT_CERT_SUBJECT", "subject (and issuer) of generated client certificates", (*stringValue)(&c.ClientCertSubject)},
 		setting{"max-body-bytes", "CERTGATE_MAX_BODY_BYTES", "largest accepted request body", (*int64Value)(&c.MaxBodyBytes)},
+		setting{"max-bodies-in-flight", "CERTGATE_MAX_BODIES_IN_FLIGHT", "request bodies read into memory at once, across both APIs; a request that finds none free within 2s is refused with 429", (*intValue)(&c.MaxBodiesInFlight)},
+		setting{"max-conns-per-client", "CERTGATE_MAX_CONNS_PER_CLIENT", "open API connections per client IP address (per /64 for IPv6); further ones are closed at once; 0 disables (do so behind a proxy, where all clients share one address)", (*intValue)(&c.MaxConnsPerClient)},
+		setting{"regions", "CERTGATE_REGIONS", "comma-separated AWS regions served; a SigV4 credential scope naming another is refused (default: AWS's public commercial regions)", (*stringValue)(&c.Regions)},
 		setting{"shutdown-timeout", "CERTGATE_SHUTDOWN_TIMEOUT", "how long a graceful shutdown waits for in-flight requests", (*durationValue)(&c.ShutdownTimeout)},
 		setting{"shutdown-delay", "CERTGATE_SHUTDOWN_DELAY", "on SIGTERM, how long /healthz answers 503 (while requests are still served) before the listener closes; set it above your load balancer's health-check interval", (*durationValue)(&c.ShutdownDelay)},
 		c.heartbeatSetting(),
@@ -238,6 +247,15 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		bad("--max-body-bytes must be at least 1024")
+	}
+	if c.MaxBodiesInFlight < 1 {
+		bad("--max-bodies-in-flight must be at least 1")
+	}
+	if c.MaxConnsPerClient < 0 {
+		bad("--max-conns-per-client must be >= 0")
+	}
+	if _, err := c.regions(); err != nil {
+		bad("--regions: %v", err)
 	}
 	if c.ShutdownTimeout < 0 {
 		bad("--shutdown-timeout must be >= 0")

@@ -62,6 +62,9 @@ type Main struct {
 }
 
 func (m *Main) trackConn(c net.Conn, state http.ConnState) {
+	if l, ok := m.ln.(*api.ConnLimiter); ok {
+		l.ConnState(c, state)
+	}
 	m.connMu.Lock()
 	defer m.connMu.Unlock()
 	switch state {
@@ -129,13 +132,15 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 
 	limiter := api.NewRateLimiter(cfg.RateLimit, cfg.RateBurst, nil)
+	bodies := api.NewBodyLimiter(cfg.MaxBodiesInFlight, cfg.MaxBodyBytes, 0)
+	regions, _ := cfg.regions() // checked by Validate
 	awsHandler := awsapi.New(awsapi.Config{
 		Certs: m.Certs, Accounts: m.Accounts, Limiter: limiter, Logger: log,
-		MaxBodyBytes: cfg.MaxBodyBytes, VerifierOptions: m.SigV4Options,
+		Bodies: bodies, Regions: regions, VerifierOptions: m.SigV4Options,
 	})
 	huaweiHandler := huaweiapi.New(huaweiapi.Config{
 		Certs: m.Certs, Accounts: m.Accounts, Limiter: limiter, Logger: log,
-		MaxBodyBytes: cfg.MaxBodyBytes, VerifierOptions: m.HWSignOptions,
+		Bodies: bodies, VerifierOptions: m.HWSignOptions,
 	})
 	// The root is a plain switch, not a ServeMux: a ServeMux would answer an
 	// unclean path with a redirect that is neither JSON nor signed-for.
@@ -154,6 +159,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	m.ln = api.LimitConnsPerClient(m.ln, cfg.MaxConnsPerClient)
 	m.srv = &http.Server{
 		Handler:           api.Middleware(log, root),
 		ReadHeaderTimeout: 10 * time.Second,

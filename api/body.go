@@ -1,0 +1,162 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/certgate/certgate"
+)
+
+// Defaults of a BodyLimiter.
+const (
+	// DefaultBodiesInFlight bounds the bodies held in memory at once: with
+	// DefaultMaxBodyBytes, 64 MiB at most.
+	DefaultBodiesInFlight = 64
+	// DefaultBodyReadTimeout is how long a body may take to arrive once its
+	// headers passed authentication. Real bodies are a few kilobytes.
+	DefaultBodyReadTimeout = 15 * time.Second
+	// bodySlotWait is how long a request waits for a free slot before it is
+	// refused: long enough to ride out a burst, short enough not to pile up.
+	bodySlotWait = 2 * time.Second
+	// drainTimeout bounds how long a refused request's body is read (and
+	// thrown away) so that its client sees the answer.
+	drainTimeout = 2 * time.Second
+)
+
+// BodyLimiter reads request bodies into memory, but only so many at once and
+// each within a deadline. The dialects call it only after a request's headers
+// passed authentication, so anonymous callers never make the server read, or
+// hold, a body. It is safe for concurrent use; one limiter serves both
+// dialects, so that the bound is global.
+type BodyLimiter struct {
+	slots    chan struct{}
+	maxBytes int64
+	timeout  time.Duration
+	wait     time.Duration
+}
+
+// NewBodyLimiter reads at most inFlight bodies at once (0 or less: the
+// default), each of at most maxBytes (0 or less: DefaultMaxBodyBytes) and
+// arriving within timeout (0 or less: DefaultBodyReadTimeout).
+func NewBodyLimiter(inFlight int, maxBytes int64, timeout time.Duration) *BodyLimiter {
+	if inFlight <= 0 {
+		inFlight = DefaultBodiesInFlight
+	}
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBodyBytes
+	}
+	if timeout <= 0 {
+		timeout = DefaultBodyReadTimeout
+	}
+	return &BodyLimiter{slots: make(chan struct{}, inFlight), maxBytes: maxBytes, timeout: timeout, wait: bodySlotWait}
+}
+
+// Read reads r's body. The returned release must be called once the body is
+// no longer needed (after the handler), and only then does the slot free up.
+// A body larger than the limit gives EInvalid with Reason "too_large"; one
+// that does not arrive in time gives EInvalid with Reason "read_body"; when
+// every slot stays taken, EThrottled with Reason "busy" and a RetryAfter.
+// Read does not check the encoding: see CheckUTF8, which callers run once the
+// signature holds.
+func (l *BodyLimiter) Read(w http.ResponseWriter, r *http.Request) (body []byte, release func(), err error) {
+	noop := func() {}
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, noop, nil
+	}
+	if r.ContentLength > l.maxBytes {
+		return nil, noop, tooLarge(l.maxBytes)
+	}
+	t := time.NewTimer(l.wait)
+	defer t.Stop()
+	select {
+	case l.slots <- struct{}{}:
+	case <-t.C:
+		return nil, noop, &certgate.Error{Code: certgate.EThrottled, Reason: "busy", RetryAfter: time.Second,
+			Message: "Too Many Requests: the server is receiving too many request bodies at once; retry shortly"}
+	case <-r.Context().Done():
+		return nil, noop, r.Context().Err()
+	}
+	release = onlyOnce(func() { <-l.slots })
+
+	rc := http.NewResponseController(w)
+	// ErrNotSupported (a test's ResponseRecorder) only loses the deadline.
+	_ = rc.SetReadDeadline(time.Now().Add(l.timeout))
+	body, err = readLimited(r, l.maxBytes)
+	if err != nil {
+		release()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, noop, &certgate.Error{Code: certgate.EInvalid, Reason: "read_body", Err: err,
+				Message: fmt.Sprintf("Could not read the request body: it did not arrive within %v", l.timeout)}
+		}
+		return nil, noop, err
+	}
+	// The whole body is in. Lift the deadline: Go's server keeps reading the
+	// connection in the background while the handler runs, and a deadline
+	// passing then would cancel the request's context. The next request on
+	// the connection gets the server's own deadlines again.
+	_ = rc.SetReadDeadline(time.Time{})
+	return body, release, nil
+}
+
+// onlyOnce makes a release safe to call twice.
+func onlyOnce(f func()) func() {
+	done := false
+	return func() {
+		if !done {
+			done = true
+			f()
+		}
+	}
+}
+
+// Refuse answers a request refused before its body was read (answer writes
+// the refusal), then disposes of the body without keeping it: the answer is
+// sent first, a body of at most the limit is read and thrown away for at most
+// drainTimeout (so that a client still writing it sees the answer, not a
+// reset connection), and the connection is closed after. Nothing is read when
+// the client waits for "100 Continue" (it never gets one) or announced a body
+// over the limit. So an unauthenticated body is never held in memory, and a
+// slow one holds its connection for drainTimeout, not the server's read
+// timeout.
+func (l *BodyLimiter) Refuse(w http.ResponseWriter, r *http.Request, answer func()) {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		answer()
+		return
+	}
+	w.Header().Set("Connection", "close")
+	answer()
+	rc := http.NewResponseController(w)
+	_ = rc.Flush()
+	if !strings.EqualFold(r.Header.Get("Expect"), "100-continue") && r.ContentLength <= l.maxBytes {
+		_ = rc.SetReadDeadline(time.Now().Add(drainTimeout))
+		_, _ = io.CopyN(io.Discard, r.Body, l.maxBytes)
+	}
+	// Go's server would otherwise go on reading the rest after the handler.
+	_ = rc.SetReadDeadline(time.Now())
+}
+
+// CheckUTF8 gives EInvalid with Reason "bad_utf8" for a body that is not
+// valid UTF-8 (every dialect here speaks JSON).
+func CheckUTF8(body []byte) error {
+	if !utf8.Valid(body) {
+		return &certgate.Error{Code: certgate.EInvalid, Reason: "bad_utf8", Message: "The request body is not valid UTF-8"}
+	}
+	return nil
+}
+
+func readLimited(r *http.Request, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, &certgate.Error{Code: certgate.EInvalid, Reason: "read_body", Message: "Could not read the request body", Err: err}
+	}
+	if int64(len(b)) > limit {
+		return nil, tooLarge(limit)
+	}
+	return b, nil
+}

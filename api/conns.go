@@ -1,0 +1,128 @@
+package api
+
+import (
+	"net"
+	"net/http"
+	"sync"
+)
+
+// DefaultMaxConnsPerClient is how many connections one client address may
+// hold open at once. An SDK opens one per request in flight, and a busy
+// client (the tests fire 200 concurrent calls) needs a few hundred; one
+// address cannot hold the thousands that would exhaust the server's files.
+const DefaultMaxConnsPerClient = 256
+
+// ConnLimiter is a net.Listener through which one client holds at most a
+// fixed number of connections at once. A client is its IP address, or its
+// /64 for IPv6, where one host commonly holds a whole /64. When a client is
+// at its limit, a new connection replaces one of its idle keep-alive
+// connections (which a client that makes a new SDK client per call leaves
+// behind by the hundred); when none is idle, the new connection is closed as
+// soon as it is accepted, before anything is read from it. Behind a proxy
+// every client shares the proxy's address, so the limit must then be raised
+// or disabled.
+//
+// The server must report connection states with ConnState (wire it into
+// http.Server.ConnState), or no connection counts as idle.
+type ConnLimiter struct {
+	net.Listener
+	max int
+
+	mu      sync.Mutex
+	clients map[string]map[*countedConn]struct{}
+}
+
+// LimitConnsPerClient wraps ln; max <= 0 returns ln unchanged.
+func LimitConnsPerClient(ln net.Listener, max int) net.Listener {
+	if max <= 0 {
+		return ln
+	}
+	return &ConnLimiter{Listener: ln, max: max, clients: map[string]map[*countedConn]struct{}{}}
+}
+
+// Accept returns the next connection within its client's limit.
+func (l *ConnLimiter) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		cc := &countedConn{Conn: c, l: l, key: clientKey(c.RemoteAddr())}
+		l.mu.Lock()
+		set := l.clients[cc.key]
+		if set == nil {
+			set = map[*countedConn]struct{}{}
+			l.clients[cc.key] = set
+		}
+		var evict *countedConn
+		if len(set) >= l.max {
+			for o := range set {
+				if o.idle {
+					evict = o
+					break
+				}
+			}
+			if evict == nil {
+				l.mu.Unlock()
+				_ = c.Close()
+				continue
+			}
+			delete(set, evict)
+		}
+		set[cc] = struct{}{}
+		l.mu.Unlock()
+		if evict != nil {
+			// As Server.Shutdown closes idle connections: the server's
+			// goroutine for it sees the error and ends.
+			_ = evict.Conn.Close()
+		}
+		return cc, nil
+	}
+}
+
+// ConnState records whether a connection is idle; pass it the states the
+// http.Server reports.
+func (l *ConnLimiter) ConnState(c net.Conn, state http.ConnState) {
+	cc, ok := c.(*countedConn)
+	if !ok || cc.l != l {
+		return
+	}
+	l.mu.Lock()
+	cc.idle = state == http.StateIdle
+	l.mu.Unlock()
+}
+
+func (l *ConnLimiter) release(cc *countedConn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	set := l.clients[cc.key]
+	delete(set, cc)
+	if len(set) == 0 {
+		delete(l.clients, cc.key)
+	}
+}
+
+func clientKey(a net.Addr) string {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	if ip4 := ta.IP.To4(); ip4 != nil {
+		return ip4.String()
+	}
+	return ta.IP.Mask(net.CIDRMask(64, 128)).String() + "/64"
+}
+
+type countedConn struct {
+	net.Conn
+	l    *ConnLimiter
+	key  string
+	idle bool // guarded by l.mu
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() { c.l.release(c) })
+	return err
+}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	mathrand "math/rand/v2"
 	"time"
 
 	"github.com/certgate/certgate"
@@ -293,8 +294,15 @@ func (s *Service) Delete(ctx context.Context, scope certgate.Scope, kind certgat
 	return nil
 }
 
-// maxUpdateAttempts bounds the optimistic-concurrency retry loop.
-const maxUpdateAttempts = 20
+// updateRetryBudget bounds the optimistic-concurrency retry loop by time, not
+// by a count: writers on one record are serialized by the database, so how
+// many rounds a writer may lose depends on how many others are writing and on
+// the commit latency, not on anything a fixed count could know. Within the
+// budget, every writer eventually wins; a loser after it gets EConflict.
+const updateRetryBudget = 10 * time.Second
+
+// maxUpdateBackoff caps the pause between two attempts.
+const maxUpdateBackoff = 50 * time.Millisecond
 
 // Modify applies change to the current record and stores the result, retrying
 // on a concurrent update so that no writer's change is lost. change must be
@@ -303,6 +311,7 @@ func (s *Service) Modify(ctx context.Context, scope certgate.Scope, kind certgat
 	if err := validateID(kind, id); err != nil {
 		return nil, err
 	}
+	deadline := time.Now().Add(updateRetryBudget)
 	for attempt := 0; ; attempt++ {
 		c, err := s.store.GetCertificate(ctx, scope, kind, id)
 		if err != nil {
@@ -313,12 +322,15 @@ func (s *Service) Modify(ctx context.Context, scope certgate.Scope, kind certgat
 		}
 		c.UpdatedAt = s.now().UTC()
 		err = s.store.UpdateCertificate(ctx, c)
-		if e := certgate.AsError(err); e != nil && e.Code == certgate.EConflict && e.Reason == "version" && attempt < maxUpdateAttempts {
-			// Back off a little so two hot writers do not live-lock.
+		if e := certgate.AsError(err); e != nil && e.Code == certgate.EConflict && e.Reason == "version" && time.Now().Before(deadline) {
+			// Back off, growing and jittered, so that hot writers spread
+			// out instead of colliding again in step.
+			pause := min(time.Duration(attempt+1)*time.Millisecond, maxUpdateBackoff)
+			pause = pause/2 + jitter(pause/2)
 			select {
 			case <-ctx.Done():
 				return nil, ctx.Err()
-			case <-time.After(time.Duration(attempt+1) * time.Millisecond):
+			case <-time.After(pause):
 			}
 			continue
 		}
@@ -327,6 +339,14 @@ func (s *Service) Modify(ctx context.Context, scope certgate.Scope, kind certgat
 		}
 		return c, nil
 	}
+}
+
+// jitter returns a random duration in [0, d].
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return time.Duration(mathrand.Int64N(int64(d) + 1))
 }
 
 // SetDescription replaces a certificate's description.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/store"
@@ -361,3 +362,52 @@ func TestSealedKeyBoundToRecord(t *testing.T) {
 }
 
 var _ store.Store = (*hookStore)(nil)
+
+// slowUpdates adds a fixed commit latency to every UpdateCertificate, as a
+// busy disk or a remote database would.
+type slowUpdates struct {
+	*hookStore
+	delay time.Duration
+}
+
+func (s slowUpdates) UpdateCertificate(ctx context.Context, c *certgate.Certificate) error {
+	time.Sleep(s.delay)
+	return s.hookStore.UpdateCertificate(ctx, c)
+}
+
+// Many writers on one record with a slow commit all succeed: the retry loop
+// is bounded by time, not by a count of lost rounds (30 concurrent updates on
+// one SQLite node used to answer some of them 409 under load).
+func TestManyConcurrentWritersAllWin(t *testing.T) {
+	ctx := context.Background()
+	svc, hs := newGenerator(t, Config{})
+	c, err := svc.GenerateClientCertificate(ctx, awsScope, GenerateInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.store = slowUpdates{hookStore: hs, delay: 3 * time.Millisecond}
+	const writers = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for i := 0; i < writers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := svc.SetDescription(ctx, awsScope, certgate.KindClient, c.ID, fmt.Sprintf("writer %d", i))
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	failed := 0
+	for err := range errs {
+		if err != nil {
+			failed++
+			t.Log(err)
+		}
+	}
+	got, _ := svc.Get(ctx, awsScope, certgate.KindClient, c.ID)
+	if failed > 0 || got.Version != 1+writers {
+		t.Fatalf("%d of %d writers failed; version %d, want %d", failed, writers, got.Version, 1+writers)
+	}
+}

@@ -79,7 +79,8 @@ type Store interface {
 
 	// CreateAccount inserts an account and its first access key atomically.
 	// It fails with EConflict if the account id, the project id or the access
-	// key id is taken.
+	// key id is taken, and with EConflict (Reason ReasonDeletedAccount) if the
+	// account id belonged to a deleted account: ids are never reused.
 	CreateAccount(ctx context.Context, a *certgate.Account, k *certgate.AccessKey) error
 
 	// GetAccount returns an account by its id.
@@ -141,7 +142,9 @@ type Store interface {
 	// and kind) it fails with EConflict (Reason "not_empty") unless force
 	// is set, in which case the certificates and their quota counters go in
 	// the same transaction. It fails with ENotFound when there is no such
-	// account.
+	// account. The id stays taken for good (a tombstone), so that a
+	// certificate created by a request still in flight when the account went
+	// can never be seen by a later account of the same id.
 	DeleteAccount(ctx context.Context, id string, force bool) error
 
 	// PutMetaIfAbsent stores value under key unless the key already exists,
@@ -220,6 +223,13 @@ type ListQuery struct {
 	// empty matches both.
 	Type string
 }
+
+// ReasonDeletedAccount is the Reason of the EConflict error CreateAccount
+// fails with when the id belonged to a deleted account.
+const ReasonDeletedAccount = "deleted_account"
+
+// DeletedAccountKey is the meta key of a deleted account's tombstone.
+func DeletedAccountKey(id string) string { return "deleted_account:" + id }
 
 // Values of ListQuery.Type.
 const (

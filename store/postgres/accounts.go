@@ -34,6 +34,16 @@ func (db *DB) CreateAccount(ctx context.Context, a *certgate.Account, k *certgat
 		if err := accountConflict(err); err != nil {
 			return err
 		}
+		// After the insert: an insert racing with the deletion of the same id
+		// waits for that transaction on the primary key, and this read (a new
+		// snapshot under READ COMMITTED) then sees its tombstone.
+		var deleted int
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM meta WHERE key = $1", store.DeletedAccountKey(a.ID)).Scan(&deleted); err != nil {
+			return err
+		}
+		if deleted > 0 {
+			return deletedAccount()
+		}
 		_, err = tx.Exec(ctx,
 			`INSERT INTO access_keys (id, account_id, secret_sealed, seal_key_id, created_at)
 			 VALUES ($1, $2, $3, $4, $5)`,
@@ -164,4 +174,8 @@ func (db *DB) GetMeta(ctx context.Context, key string) (string, error) {
 		return "", err
 	}
 	return v, nil
+}
+
+func deletedAccount() error {
+	return conflict(store.ReasonDeletedAccount, "this account id belonged to a deleted account; account ids are never reused", nil)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -294,7 +296,12 @@ func (db *DB) DeleteAccount(ctx context.Context, id string, force bool) error {
 				return err
 			}
 		}
-		return nil
+		// A tombstone: the id is never given to a new account, so that a
+		// certificate a request still in flight created after this delete
+		// can never be seen by another tenant.
+		_, err := tx.Exec(ctx, "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+			store.DeletedAccountKey(id), strconv.FormatInt(time.Now().UnixMicro(), 10))
+		return err
 	})
 }
 

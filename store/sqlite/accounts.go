@@ -34,6 +34,15 @@ func (db *DB) CreateAccount(ctx context.Context, a *certgate.Account, k *certgat
 		if err := accountConflict(err); err != nil {
 			return err
 		}
+		// After the insert, so that on PostgreSQL an insert racing with the
+		// deletion of the same id has waited for it and sees its tombstone.
+		var deleted int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM meta WHERE key = ?", store.DeletedAccountKey(a.ID)).Scan(&deleted); err != nil {
+			return err
+		}
+		if deleted > 0 {
+			return deletedAccount()
+		}
 		_, err = tx.ExecContext(ctx,
 			`INSERT INTO access_keys (id, account_id, secret_sealed, seal_key_id, created_at)
 			 VALUES (?, ?, ?, ?, ?)`,
@@ -163,4 +172,8 @@ func (db *DB) GetMeta(ctx context.Context, key string) (string, error) {
 		return "", err
 	}
 	return v, nil
+}
+
+func deletedAccount() error {
+	return conflict(store.ReasonDeletedAccount, "this account id belonged to a deleted account; account ids are never reused", nil)
 }

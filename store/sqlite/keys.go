@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -281,7 +283,12 @@ func (db *DB) DeleteAccount(ctx context.Context, id string, force bool) error {
 				return err
 			}
 		}
-		return nil
+		// A tombstone: the id is never given to a new account, so that a
+		// certificate a request still in flight created after this delete
+		// can never be seen by another tenant.
+		_, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
+			store.DeletedAccountKey(id), strconv.FormatInt(time.Now().UnixMicro(), 10))
+		return err
 	})
 }
 

@@ -9,13 +9,16 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certgate/certgate/internal/pgtest"
 	"github.com/certgate/certgate/seal"
 )
 
 // runServe runs `certgate serve` in-process and reports a panic as a test
-// failure with its value, instead of killing the test binary.
+// failure with its value, instead of killing the test binary. It is for
+// starts that must fail: a serve that starts anyway is stopped after 20 s
+// (exit 0), so the test fails instead of hanging.
 func runServe(t *testing.T, env map[string]string, args ...string) (code int, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -25,7 +28,7 @@ func runServe(t *testing.T, env map[string]string, args ...string) (code int, st
 				t.Fatalf("certgate serve panicked: %v\nstderr so far:\n%s", p, errb.String())
 			}
 		}()
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		code = run(ctx, append([]string{"serve"}, args...), &out, &errb, func(k string) string { return env[k] })
 	}()

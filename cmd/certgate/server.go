@@ -97,6 +97,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}()
 
+	// Bind first: a busy port must fail before anything (a database, a
+	// master key, bootstrap credentials) is created on disk.
+	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
 	if m.Store, err = openStore(ctx, cfg.Database, cfg.pool()); err != nil {
 		return err
 	}
@@ -149,9 +154,6 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	})
 
-	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
 	m.srv = &http.Server{
 		Handler:           api.Middleware(log, root),
 		ReadHeaderTimeout: 10 * time.Second,

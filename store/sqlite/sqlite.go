@@ -56,6 +56,8 @@ type DB struct {
 	w    *sql.DB // one connection; every write transaction goes here
 	r    *sql.DB // read-only pool
 
+	watch watch // the file's identity, to notice it deleted or truncated (damage.go)
+
 	// getCert is the hottest query (every Get, tag and update reads one
 	// record); preparing it once saves about half its cost.
 	getCert *sql.Stmt
@@ -76,6 +78,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	if err := probeBeforeOpen(abs); err != nil {
+		return nil, err
 	}
 	// Create the file ourselves: SQLite would use 0644, and it gives the -wal
 	// and -shm files the mode of the database file, so this covers them too.
@@ -126,6 +131,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := db.remember(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if db.getCert, err = db.r.PrepareContext(ctx, "SELECT "+certColumns+" FROM certificates WHERE "+certKey); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: prepare: %w", err)
@@ -166,8 +175,12 @@ func fileURI(abs string) string {
 // Path returns the absolute path of the database file.
 func (db *DB) Path() string { return db.path }
 
-// Ping checks that the database answers on both pools.
+// Ping checks that the database answers on both pools, and that its file
+// is still the one the handle opened, whole.
 func (db *DB) Ping(ctx context.Context) error {
+	if err := db.checkFile(); err != nil {
+		return err
+	}
 	for _, p := range []*sql.DB{db.r, db.w} {
 		var one int
 		if err := p.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
@@ -200,6 +213,11 @@ func (db *DB) Close() error {
 // retrying the whole transaction on a busy error. A *certgate.Error from fn
 // is returned unchanged; anything else is wrapped with op.
 func (db *DB) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	// A write into a deleted or truncated file would be acknowledged and
+	// then lost: refuse it instead.
+	if err := db.checkFile(); err != nil {
+		return err
+	}
 	err := db.retry(ctx, func() error {
 		tx, err := db.w.BeginTx(ctx, nil)
 		if err != nil {

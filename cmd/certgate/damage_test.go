@@ -78,7 +78,7 @@ func TestAccountCreateOnTruncatedDatabase(t *testing.T) {
 	var out, errb bytes.Buffer
 	code := run(context.Background(), []string{"account", "create", "--database", "sqlite:" + db}, &out, &errb, func(string) string { return "" })
 	t.Logf("account create: exit %d: %s", code, errb.String())
-	if code != 1 || !strings.Contains(errb.String(), "the database file is empty but its write-ahead log") {
+	if code != 1 || !strings.Contains(errb.String(), "the database file is empty but") {
 		t.Errorf("account create on a truncated database: exit %d, want 1 with a clear message", code)
 	}
 	if walAfter, err := os.Stat(db + "-wal"); err != nil || !os.SameFile(walBefore, walAfter) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,6 +44,16 @@ func (db *DB) remember() error {
 	}
 	db.watch.dev, db.watch.ino, db.watch.hasID = fileID(fi)
 	db.watch.maxSize = fi.Size()
+	return nil
+}
+
+// knownDamage returns the damage found earlier, without looking again.
+func (db *DB) knownDamage() error {
+	db.watch.mu.Lock()
+	defer db.watch.mu.Unlock()
+	if db.watch.damage != nil {
+		return db.watch.damage
+	}
 	return nil
 }
 
@@ -91,28 +102,39 @@ func (db *DB) checkFile() error {
 }
 
 // probeBeforeOpen refuses a file that SQLite would quietly treat as a new,
-// empty database while a write-ahead log beside it still holds data: a
-// zero-length file (SQLite then deletes the log, even one a live server
-// holds, and waits on that server's locks first) or a missing one. It also
-// refuses a length that cannot be an SQLite file. It only stats.
+// empty database while a write-ahead log or shared-memory file beside it
+// shows that a WAL database lived there: a zero-length file (SQLite then
+// waits on a live server's locks to make it a WAL database, and deletes
+// the log that server still holds) or a missing one. A database this
+// package opened is never shorter than a page, and SQLite removes the -wal
+// and -shm files when the last handle closes, so neither state is normal.
+// It also refuses a length that cannot be an SQLite file. It only stats.
 func probeBeforeOpen(path string) error {
 	fi, err := os.Stat(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("sqlite: open: %w", err)
 	}
-	var walSize int64
-	if wi, werr := os.Stat(path + "-wal"); werr == nil {
-		walSize = wi.Size()
+	var companions []string
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if _, err := os.Lstat(path + suffix); err == nil {
+			companions = append(companions, path+suffix)
+		}
+	}
+	const advice = "restore it from a backup; if this database never held data, remove %s. Nothing was changed"
+	found := strings.Join(companions, " and ")
+	verb := "is"
+	if len(companions) > 1 {
+		verb = "are"
 	}
 	switch {
-	case err != nil && walSize > 0:
-		return fmt.Errorf("sqlite: open %s: the database file is missing but its write-ahead log %s-wal holds %d bytes: "+
-			"the file was deleted, perhaps while a server had it open; restore it from a backup (nothing was changed)", path, path, walSize)
+	case err != nil && len(companions) > 0:
+		return fmt.Errorf("sqlite: open %s: the database file is missing but %s %s there: the file was deleted, perhaps while a server had it open; "+advice,
+			path, found, verb, found)
 	case err != nil:
 		return nil // a new database
-	case fi.Size() == 0 && walSize > 0:
-		return fmt.Errorf("sqlite: open %s: the database file is empty but its write-ahead log %s-wal holds %d bytes: "+
-			"the file was truncated or replaced, perhaps while a server had it open; restore it from a backup (nothing was changed)", path, path, walSize)
+	case fi.Size() == 0 && len(companions) > 0:
+		return fmt.Errorf("sqlite: open %s: the database file is empty but %s %s there: the file was truncated or replaced, perhaps while a server had it open; "+advice,
+			path, found, verb, found)
 	case fi.Size()%512 != 0:
 		return fmt.Errorf("sqlite: open %s: the file is %d bytes, not a whole number of pages: it is truncated or not an SQLite database (nothing was changed)", path, fi.Size())
 	}

@@ -48,12 +48,26 @@ func TestDamagedFileIsNoticed(t *testing.T) {
 			if err := a.Ping(ctx); err != nil {
 				t.Fatalf("Ping before: %v", err)
 			}
+			// Move the pages into the main file, so that reads need it.
+			if _, err := a.w.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+				t.Fatal(err)
+			}
+			a.r.SetMaxIdleConns(0) // and no read connection keeps a page cache
+			a.r.SetMaxIdleConns(readConns)
 			walBefore, _ := os.Stat(path + "-wal")
 			c.damage(t, path)
 
 			_, err := a.PutMetaIfAbsent(ctx, "after", "v")
 			checkDamage(t, "write after damage", err, c.cause)
 			checkDamage(t, "Ping after damage", a.Ping(ctx), c.cause)
+			// Reads may still be served from the open file; if one fails,
+			// it must report the damage rather than a corruption error.
+			for i := range 50 {
+				if _, err := a.GetMeta(ctx, fmt.Sprint("k", i)); err != nil {
+					checkDamage(t, "read after damage", err, c.cause)
+					break
+				}
+			}
 
 			b, err := Open(ctx, path)
 			if c.reopen == "" {

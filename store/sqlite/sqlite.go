@@ -145,10 +145,20 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // init checks the connection settings took effect and migrates the schema.
 func (db *DB) init(ctx context.Context) error {
 	var mode string
-	err := db.retry(ctx, func() error {
-		return db.w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode)
+	// The first connection may have to take the database into WAL mode,
+	// which needs an exclusive lock. Each attempt already waits
+	// busy_timeout, so the retries are bounded by about one: a lock held
+	// that long is another process's, and retrying would only make the
+	// caller wait minutes (as with a file truncated under a live server).
+	ictx, cancel := context.WithTimeout(ctx, busyTimeout)
+	defer cancel()
+	err := db.retry(ictx, func() error {
+		return db.w.QueryRowContext(ictx, "PRAGMA journal_mode").Scan(&mode)
 	})
 	if err != nil {
+		if isBusy(err) || ictx.Err() != nil {
+			return fmt.Errorf("sqlite: open %s: the database stayed locked by another process for %v: %w", db.path, busyTimeout, err)
+		}
 		return fmt.Errorf("sqlite: open %s: %w", db.path, err)
 	}
 	// WAL is what makes readers and the writer independent; some file
@@ -232,9 +242,21 @@ func (db *DB) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) e
 	return wrap(op, err)
 }
 
-// read runs fn, which uses the read pool, retrying on a busy error.
+// read runs fn, which uses the read pool, retrying on a busy error. A read
+// that fails on a damaged file (a truncated one reads as corrupt) reports
+// the damage, not the symptom; once damage is known, reads are refused too,
+// since new connections would read whatever file now has the path.
 func (db *DB) read(ctx context.Context, op string, fn func() error) error {
-	return wrap(op, db.retry(ctx, fn))
+	if err := db.knownDamage(); err != nil {
+		return err
+	}
+	err := db.retry(ctx, fn)
+	if err != nil && certgate.AsError(err) == nil {
+		if d := db.checkFile(); d != nil {
+			return d
+		}
+	}
+	return wrap(op, err)
 }
 
 // retry calls fn until it returns something other than a busy error, at most

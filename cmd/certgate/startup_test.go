@@ -40,7 +40,9 @@ func TestServeOnBusyPortCreatesNothing(t *testing.T) {
 // serve with the mode and the fix.
 func TestServeRefusesLooseMasterKeyFile(t *testing.T) {
 	dir := t.TempDir()
-	keyFile := filepath.Join(dir, "master.key")
+	// Kept apart from the database: a master.key beside a new database
+	// would be refused for another reason (see checkFirstStart).
+	keyFile := filepath.Join(t.TempDir(), "master.key")
 	if _, err := seal.CreateMasterKeyFile(keyFile, rand.Reader); err != nil {
 		t.Fatal(err)
 	}

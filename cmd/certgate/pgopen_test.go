@@ -106,3 +106,31 @@ func TestServeReportsPostgresOpenErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenStoreErrorIsNilInterface: on error openStore returns a nil
+// store.Store, never an interface holding a nil pointer (which is != nil
+// and panics when used).
+func TestOpenStoreErrorIsNilInterface(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unused := ln.Addr().String()
+	ln.Close()
+	cfg := DefaultConfig()
+	for _, u := range []string{
+		"postgres://certgate@" + unused + "/certgate?sslmode=disable&connect_timeout=5",
+		"sqlite:" + t.TempDir(), // a directory, not a file
+		"mysql://x",
+	} {
+		st, err := openStore(context.Background(), u, cfg.pool())
+		if err == nil {
+			st.Close()
+			t.Errorf("openStore(%s) succeeded", u)
+			continue
+		}
+		if st != nil {
+			t.Errorf("openStore(%s) returned a non-nil store.Store (%T) with error %v", u, st, err)
+		}
+	}
+}

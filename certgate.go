@@ -149,9 +149,10 @@ type Error struct {
 	// Got what the request had, for the reasons that say so; 0 otherwise.
 	Limit int
 	Got   int
-	// Value is the offending input a dialect may echo (an identifier, a tag
-	// key, a name), cut to 64 characters. It is never set from a key, a
-	// secret or a token.
+	// Value is the offending input a dialect may echo (a tag key, a name),
+	// cut to 64 characters and "..." so that an error never carries a
+	// request's worth of text. It is never set from a key, a secret or a
+	// token.
 	Value      string
 	RetryAfter time.Duration
 	Err        error

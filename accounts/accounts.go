@@ -144,11 +144,7 @@ func (s *Service) newAccessKey(accountID string, now time.Time) (*certgate.Acces
 	return k, secret, nil
 }
 
-func secretAAD(akid string) []byte { return SecretAAD(akid) }
-
-// SecretAAD is the additional data an access key's secret is sealed with,
-// exported for master-key rotation.
-func SecretAAD(accessKeyID string) []byte { return []byte("certgate/secret/v1|" + accessKeyID) }
+func secretAAD(akid string) []byte { return certgate.SecretAAD(akid) }
 
 // accessKeyAlphabet is AWS's: access key ids use base32 letters and digits.
 const accessKeyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"

@@ -94,14 +94,7 @@ func (s *Service) Config() Config { return s.cfg }
 
 // keyAAD binds a sealed private key to its record, so an envelope copied to
 // another record (or tenant) fails to open.
-func keyAAD(c *certgate.Certificate) []byte { return KeyAAD(c.ID, c.Scope.AccountID, c.Kind) }
-
-// KeyAAD is the additional data a certificate's private key is sealed with.
-// It is exported for master-key rotation, which re-seals keys without
-// loading whole records.
-func KeyAAD(id, accountID string, kind certgate.Kind) []byte {
-	return []byte("certgate/key/v1|" + id + "|" + accountID + "|" + string(kind))
-}
+func keyAAD(c *certgate.Certificate) []byte { return certgate.KeyAAD(c.ID, c.Scope.AccountID, c.Kind) }
 
 // GenerateInput is what a caller may set on a new client certificate.
 type GenerateInput struct {

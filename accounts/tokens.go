@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/certgate/certgate"
-	"github.com/certgate/certgate/auth/hwsign"
 )
 
 // Token lifetimes. Huawei IAM tokens live 24 hours; certgate defaults to the
@@ -47,7 +46,7 @@ func (s *Service) CreateToken(ctx context.Context, accessKeyID string, ttl time.
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	token, hash, err := hwsign.NewToken(s.random)
+	token, hash, err := NewToken(s.random)
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("new token: %w", err)
 	}
@@ -65,10 +64,10 @@ func (s *Service) ResolveToken(ctx context.Context, token string) (*certgate.Acc
 	if token == "" {
 		return nil, ErrTokenMissing
 	}
-	if !hwsign.LooksLikeToken(token) {
+	if !LooksLikeToken(token) {
 		return nil, ErrTokenInvalid
 	}
-	t, err := s.store.GetToken(ctx, hwsign.HashToken(token))
+	t, err := s.store.GetToken(ctx, HashToken(token))
 	if certgate.ErrorCode(err) == certgate.ENotFound {
 		return nil, ErrTokenInvalid
 	}

@@ -261,8 +261,15 @@ type ServerFilter struct {
 	SignatureAlgorithm string
 	KeyAlgorithm       string
 	InstanceID         string
-	Type               string // store.TypeGlobal or store.TypeInstance
+	Type               string // TypeGlobal, TypeInstance or empty
 }
+
+// Values of ServerFilter.Type. They are the store's, named here so that a
+// dialect reaches them through the core instead of importing the store.
+const (
+	TypeGlobal   = store.TypeGlobal
+	TypeInstance = store.TypeInstance
+)
 
 // ListServerCertificates returns one page by offset and the total matching.
 func (s *Service) ListServerCertificates(ctx context.Context, scope certgate.Scope, f ServerFilter, offset, limit int) ([]*certgate.Certificate, int64, error) {

@@ -422,7 +422,7 @@ func TestHuaweiAuthentication(t *testing.T) {
 		t.Errorf("other project: %d %v", resp.StatusCode, out)
 	}
 	// An expired token: APIG.1001.
-	expiredTok, hash, err := hwsign.NewToken(rand.Reader)
+	expiredTok, hash, err := accounts.NewToken(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,7 +445,7 @@ func TestHuaweiAuthentication(t *testing.T) {
 	}
 	// The raw token is not in the database.
 	raw := s.rawDatabase()
-	if bytes.Contains(raw, []byte(token)) || !bytes.Contains(raw, []byte(hwsign.HashToken(token))) {
+	if bytes.Contains(raw, []byte(token)) || !bytes.Contains(raw, []byte(accounts.HashToken(token))) {
 		t.Error("the database holds the raw token, or not its hash")
 	}
 	assertNoSecrets(t, "server log", s.logs.String(), acct.SecretAccessKey, token)

@@ -231,7 +231,7 @@ func (s *Service) UpdateServerCertificate(ctx context.Context, scope certgate.Sc
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.Modify(ctx, scope, certgate.KindServer, id, func(c *certgate.Certificate) error {
+	c, err := s.modify(ctx, scope, certgate.KindServer, id, func(c *certgate.Certificate) error {
 		if in.Name != nil {
 			c.Name = *in.Name
 		}

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -182,7 +183,7 @@ func (s *Service) randomDigits(n int) (string, error) {
 }
 
 // ErrUnknownAccessKey is wrapped by Resolve when the key does not exist.
-var ErrUnknownAccessKey = fmt.Errorf("unknown access key")
+var ErrUnknownAccessKey = errors.New("unknown access key")
 
 // Resolve returns the account and plaintext secret of an access key. It
 // returns an error wrapping ErrUnknownAccessKey when the key does not exist.

@@ -1,9 +1,11 @@
 // Package hwsign verifies Huawei Cloud SDK-HMAC-SHA256 (AK/SK) signatures on
-// the server side, as Huawei's API Gateway does, signs requests for tests, and
-// issues the opaque tokens certgate accepts in X-Auth-Token.
+// the server side, as Huawei's API Gateway does, and signs requests for tests.
+// (The tokens certgate accepts in X-Auth-Token are its own format, in package
+// accounts.)
 //
-// The canonical form follows specs/huawei-apig-certificates.md
-// ("Authentication") and the Go SDK's signer (core/auth/signer): the decoded
+// The canonical form follows the "Authentication" section of
+// huawei-apig-certificates.md (in the project's specs, ../shared/specs, not
+// in this repository) and the Go SDK's signer (core/auth/signer): the decoded
 // path is escaped segment by segment and always ends in '/'; the query is
 // decoded, sorted by key and value, and re-escaped; signed headers are
 // trimmed; the payload hash is X-Sdk-Content-Sha256 when present, else the

@@ -2,7 +2,8 @@
 // API Gateway does for its rest-json API, and signs requests for tests.
 //
 // The canonical form follows the rules for every AWS service except S3 (see
-// specs/aws-clientcertificate.md, "Verifying SigV4 on the server"): the path
+// "Verifying SigV4 on the server" in aws-clientcertificate.md, in the
+// project's specs, ../shared/specs, not in this repository): the path
 // as received is URI-encoded a second time, the raw query is decoded and
 // re-encoded per RFC 3986, host comes from Request.Host, and the payload hash
 // covers the exact body bytes. Failures are *Error values carrying the code,

@@ -22,10 +22,10 @@ const (
 	headerProject    = "X-Project-Id"
 )
 
-// canonicalRequest builds the canonical request of r for the signed header
+// CanonicalRequest builds the canonical request of r for the signed header
 // names (used as listed, in the listed order) and the payload hash. ok is
 // false when the query string cannot be decoded (see canonicalQuery).
-func canonicalRequest(r *http.Request, signedHeaders []string, payloadHash string) (string, bool) {
+func CanonicalRequest(r *http.Request, signedHeaders []string, payloadHash string) (string, bool) {
 	method := r.Method
 	if method == "" {
 		method = http.MethodGet // what net/http sends for an empty Method
@@ -67,9 +67,9 @@ func canonicalRequest(r *http.Request, signedHeaders []string, payloadHash strin
 	return b.String(), true
 }
 
-// stringToSign returns "SDK-HMAC-SHA256\n" + X-Sdk-Date + "\n" +
+// StringToSign returns "SDK-HMAC-SHA256\n" + X-Sdk-Date + "\n" +
 // hex(sha256(canonicalRequest)).
-func stringToSign(sdkDate, canonicalRequest string) string {
+func StringToSign(sdkDate, canonicalRequest string) string {
 	sum := sha256.Sum256([]byte(canonicalRequest))
 	return algorithm + "\n" + sdkDate + "\n" + hex.EncodeToString(sum[:])
 }

@@ -1,7 +1,7 @@
 // Package hwsign verifies Huawei Cloud SDK-HMAC-SHA256 (AK/SK) signatures on
-// the server side, as Huawei's API Gateway does, and signs requests for tests.
-// (The tokens certgate accepts in X-Auth-Token are its own format, in package
-// accounts.)
+// the server side, as Huawei's API Gateway does. (Clients' signing, for
+// tests, is in internal/sign; the tokens certgate accepts in X-Auth-Token are
+// its own format, in package accounts.)
 //
 // The canonical form follows the "Authentication" section of
 // huawei-apig-certificates.md (in the project's specs, ../shared/specs, not
@@ -198,7 +198,7 @@ func (v *Verifier) VerifyHeaders(ctx context.Context, r *http.Request) (*Pending
 	}
 	// The query's encoding is checked here, before the lookup; the
 	// canonical request is built again once the payload hash is known.
-	if _, ok := canonicalRequest(r, a.SignedHeaders, unsignedPayload); !ok {
+	if _, ok := CanonicalRequest(r, a.SignedHeaders, unsignedPayload); !ok {
 		return nil, authError(msgQueryEncoding)
 	}
 
@@ -226,11 +226,11 @@ func (p *Pending) VerifyBody(body []byte) (*Identity, error) {
 		// A hash that does not describe this body vouches for another body.
 		return nil, authError(msgSignatureWrong)
 	}
-	creq, ok := canonicalRequest(r, a.SignedHeaders, payloadHash)
+	creq, ok := CanonicalRequest(r, a.SignedHeaders, payloadHash)
 	if !ok {
 		return nil, authError(msgQueryEncoding)
 	}
-	want := signature(p.secret, stringToSign(p.sdkDate, creq))
+	want := signature(p.secret, StringToSign(p.sdkDate, creq))
 	if !hmac.Equal(want, decodeSignature(a.Signature)) {
 		return nil, authError(msgSignatureWrong)
 	}

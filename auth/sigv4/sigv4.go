@@ -1,5 +1,6 @@
 // Package sigv4 verifies AWS Signature Version 4 on the server side, as Amazon
-// API Gateway does for its rest-json API, and signs requests for tests.
+// API Gateway does for its rest-json API. (Clients' signing, for tests, is in
+// internal/sign.)
 //
 // The canonical form follows the rules for every AWS service except S3 (see
 // "Verifying SigV4 on the server" in aws-clientcertificate.md, in the

@@ -16,8 +16,9 @@ var unsignedHeaders = map[string]bool{
 	"trailer": true, "transfer-encoding": true, "upgrade": true, "content-length": true,
 }
 
-// Sign signs r in place, a small client-side helper for tests of other
-// packages: it sets X-Amz-Date from now if absent and sets Authorization,
+// Sign signs r in place, the client side of this package's own tests (other
+// packages use internal/sign, which these tests cannot import: it imports this
+// package). It sets X-Amz-Date from now if absent and sets Authorization,
 // signing host and every header of r.Header except hop-by-hop ones. It does
 // not set X-Amz-Content-Sha256. body must be the bytes r will carry.
 func Sign(r *http.Request, body []byte, accessKeyID, secret, region, service string, now time.Time) error {

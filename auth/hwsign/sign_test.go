@@ -18,13 +18,15 @@ var defaultSigned = []string{
 	"x-sdk-content-sha256", "x-sdk-date", "x-security-token",
 }
 
-// Sign signs r in place like the Huawei Go SDK, a client-side helper for
-// tests of other packages. It sets X-Sdk-Date from now if absent, signs the
-// headers named in signedHeaders (lower-cased, sorted, deduplicated) and sets
-// Authorization. With signedHeaders nil it signs those of content-type, host,
-// user-agent, x-project-id, x-sdk-content-sha256, x-sdk-date and
-// x-security-token that r carries. The payload hash is X-Sdk-Content-Sha256
-// if set, else the SHA-256 of body, which must be the bytes r will carry.
+// Sign signs r in place like the Huawei Go SDK, the client side of this
+// package's own tests (other packages use internal/sign, which these tests
+// cannot import: it imports this package). It sets X-Sdk-Date from now if
+// absent, signs the headers named in signedHeaders (lower-cased, sorted,
+// deduplicated) and sets Authorization. With signedHeaders nil it signs those
+// of content-type, host, user-agent, x-project-id, x-sdk-content-sha256,
+// x-sdk-date and x-security-token that r carries. The payload hash is
+// X-Sdk-Content-Sha256 if set, else the SHA-256 of body, which must be the
+// bytes r will carry.
 func Sign(r *http.Request, body []byte, accessKeyID, secret string, signedHeaders []string, now time.Time) error {
 	if r.URL == nil {
 		return errors.New("hwsign: request has no URL")
@@ -73,11 +75,11 @@ func Sign(r *http.Request, body []byte, accessKeyID, secret string, signedHeader
 	if h := r.Header.Get(headerContentSHA); h != "" {
 		payloadHash = h
 	}
-	creq, ok := canonicalRequest(r, signed, payloadHash)
+	creq, ok := CanonicalRequest(r, signed, payloadHash)
 	if !ok {
 		return errors.New("hwsign: query string has an invalid percent-encoding")
 	}
-	sig := hex.EncodeToString(signature(secret, stringToSign(sdkDate, creq)))
+	sig := hex.EncodeToString(signature(secret, StringToSign(sdkDate, creq)))
 	r.Header.Set("Authorization", algorithm+" Access="+accessKeyID+
 		", SignedHeaders="+strings.Join(signed, ";")+", Signature="+sig)
 	return nil

@@ -81,7 +81,7 @@ func TestNarrowSurface(t *testing.T) {
 		}
 		for _, n := range names {
 			if exported[n] {
-				t.Errorf("%s declares %s: it is used by one package (or tests) only", pkg, n)
+				t.Errorf("%s declares %s: it was unexported or moved out (only one package, or only tests, need it)", pkg, n)
 			}
 		}
 	}

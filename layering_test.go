@@ -41,6 +41,8 @@ func TestLayering(t *testing.T) {
 		{"rotation", "accounts", "the AAD builders live in the root package"},
 		{"accounts", "auth/hwsign", "the token format is certgate's own, in accounts"},
 		{"api/huawei", "store", "the list type values are certs.TypeGlobal and certs.TypeInstance"},
+		{"internal/sign", "auth/sigv4", "the auth packages' own tests sign with internal/sign"},
+		{"internal/sign", "auth/hwsign", "the auth packages' own tests sign with internal/sign"},
 	} {
 		for _, f := range parseProduction(t, rule.pkg) {
 			for _, imp := range f.Imports {

@@ -24,7 +24,9 @@ const (
 
 // CanonicalRequest builds the canonical request of r for the signed header
 // names (used as listed, in the listed order) and the payload hash. ok is
-// false when the query string cannot be decoded (see canonicalQuery).
+// false when the query string cannot be decoded (see canonicalQuery). It is
+// exported, as sigv4.CanonicalRequest is, for client-side signing
+// (internal/sign).
 func CanonicalRequest(r *http.Request, signedHeaders []string, payloadHash string) (string, bool) {
 	method := r.Method
 	if method == "" {
@@ -67,9 +69,9 @@ func CanonicalRequest(r *http.Request, signedHeaders []string, payloadHash strin
 	return b.String(), true
 }
 
-// StringToSign returns "SDK-HMAC-SHA256\n" + X-Sdk-Date + "\n" +
+// stringToSign returns "SDK-HMAC-SHA256\n" + X-Sdk-Date + "\n" +
 // hex(sha256(canonicalRequest)).
-func StringToSign(sdkDate, canonicalRequest string) string {
+func stringToSign(sdkDate, canonicalRequest string) string {
 	sum := sha256.Sum256([]byte(canonicalRequest))
 	return algorithm + "\n" + sdkDate + "\n" + hex.EncodeToString(sum[:])
 }

@@ -318,7 +318,7 @@ func TestCaptureCanonicalList(t *testing.T) {
 	if got, want := authParam(r, "Signature"), "18d6bbf5ffaeab78eb67da77cbbdf5d3f74dcc9d354a490ac76f2c3562a4ad92"; got != want {
 		t.Fatalf("capture signature %s", got)
 	}
-	if got := fmt.Sprintf("%x", signature(testSecret, StringToSign("20261122T104612Z", want))); got != authParam(r, "Signature") {
+	if got := fmt.Sprintf("%x", signature(testSecret, stringToSign("20261122T104612Z", want))); got != authParam(r, "Signature") {
 		t.Fatalf("recomputed signature %s", got)
 	}
 }

@@ -230,7 +230,7 @@ func (p *Pending) VerifyBody(body []byte) (*Identity, error) {
 	if !ok {
 		return nil, authError(msgQueryEncoding)
 	}
-	want := signature(p.secret, StringToSign(p.sdkDate, creq))
+	want := signature(p.secret, stringToSign(p.sdkDate, creq))
 	if !hmac.Equal(want, decodeSignature(a.Signature)) {
 		return nil, authError(msgSignatureWrong)
 	}

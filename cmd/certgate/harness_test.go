@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 
 	"github.com/certgate/certgate/accounts"
+	"github.com/certgate/certgate/auth/sigv4"
 	"github.com/certgate/certgate/internal/sign"
 )
 
@@ -123,7 +124,7 @@ func (s *testServer) do(acct *accounts.Created, method, path string, body []byte
 		req.Header.Set(k, v)
 	}
 	if acct != nil {
-		if err := sign.SigV4(req, body, acct.AccessKeyID, acct.SecretAccessKey, "us-east-1", "apigateway", time.Now()); err != nil {
+		if err := sign.SigV4(sigv4.CanonicalRequest, req, body, acct.AccessKeyID, acct.SecretAccessKey, "us-east-1", "apigateway", time.Now()); err != nil {
 			s.t.Fatal(err)
 		}
 	}

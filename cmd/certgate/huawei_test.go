@@ -21,6 +21,7 @@ import (
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/accounts"
+	"github.com/certgate/certgate/auth/hwsign"
 	"github.com/certgate/certgate/internal/sign"
 	"github.com/certgate/certgate/pki"
 )
@@ -228,7 +229,7 @@ func (s *testServer) hwDo(acct *accounts.Created, method, path string, body []by
 	}
 	req.Header.Set("Content-Type", "application/json;charset=UTF-8")
 	req.Header.Set("X-Project-Id", acct.Account.ProjectID)
-	if err := sign.Huawei(req, body, acct.AccessKeyID, acct.SecretAccessKey, nil, time.Now()); err != nil {
+	if err := sign.Huawei(hwsign.CanonicalRequest, req, body, acct.AccessKeyID, acct.SecretAccessKey, nil, time.Now()); err != nil {
 		s.t.Fatal(err)
 	}
 	resp, err := http.DefaultClient.Do(req)

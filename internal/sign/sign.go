@@ -1,10 +1,13 @@
 // Package sign signs requests as clients of certgate's two API dialects do:
-// AWS Signature Version 4 and Huawei's SDK-HMAC-SHA256. It is for tests of
-// other packages (and for a load generator); the servers only verify, in
-// auth/sigv4 and auth/hwsign, whose canonical forms these signers use, so
-// that a signer and its verifier cannot drift apart. (Those two packages'
-// own tests carry their own copy, in sign_test.go: they cannot import a
-// package that imports them.)
+// AWS Signature Version 4 and Huawei's SDK-HMAC-SHA256. It is for tests (and
+// for a load generator); the servers only verify, in auth/sigv4 and
+// auth/hwsign.
+//
+// The caller passes the scheme's canonical request (sigv4.CanonicalRequest,
+// hwsign.CanonicalRequest), so that a signer and its verifier share one
+// canonical form and cannot drift apart. Taking it as an argument, rather
+// than importing those packages, lets their own tests sign with this
+// package too.
 package sign
 
 import (
@@ -16,9 +19,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/certgate/certgate/auth/hwsign"
-	"github.com/certgate/certgate/auth/sigv4"
 )
 
 // dateLayout is the basic ISO 8601 form both schemes use (X-Amz-Date,
@@ -33,11 +33,18 @@ var unsignedHeaders = map[string]bool{
 	"trailer": true, "transfer-encoding": true, "upgrade": true, "content-length": true,
 }
 
-// SigV4 signs r in place: it sets X-Amz-Date from now if absent and sets
-// Authorization, signing host and every header of r.Header except hop-by-hop
-// ones. It does not set X-Amz-Content-Sha256. body must be the bytes r will
-// carry.
-func SigV4(r *http.Request, body []byte, accessKeyID, secret, region, service string, now time.Time) error {
+// SigV4Canonical builds a SigV4 canonical request: sigv4.CanonicalRequest.
+type SigV4Canonical func(r *http.Request, signedHeaders []string, payloadHash string) string
+
+// HuaweiCanonical builds an SDK-HMAC-SHA256 canonical request, ok false when
+// the query cannot be decoded: hwsign.CanonicalRequest.
+type HuaweiCanonical func(r *http.Request, signedHeaders []string, payloadHash string) (string, bool)
+
+// SigV4 signs r in place with the canonical form canonical: it sets
+// X-Amz-Date from now if absent and sets Authorization, signing host and
+// every header of r.Header except hop-by-hop ones. It does not set
+// X-Amz-Content-Sha256. body must be the bytes r will carry.
+func SigV4(canonical SigV4Canonical, r *http.Request, body []byte, accessKeyID, secret, region, service string, now time.Time) error {
 	if r.URL == nil {
 		return errors.New("sign: request has no URL")
 	}
@@ -71,8 +78,12 @@ func SigV4(r *http.Request, body []byte, accessKeyID, secret, region, service st
 	}
 	date := amzDate[:8]
 	scope := date + "/" + region + "/" + service + "/aws4_request"
-	sts := sigv4.StringToSign(amzDate, scope, sigv4.CanonicalRequest(r, signed, payloadHash))
-	sig := hexHMAC(sigv4.SigningKey(secret, date, region, service), sts)
+	sts := "AWS4-HMAC-SHA256\n" + amzDate + "\n" + scope + "\n" + hexSHA256([]byte(canonical(r, signed, payloadHash)))
+	key := []byte("AWS4" + secret)
+	for _, part := range []string{date, region, service, "aws4_request"} {
+		key = hmacSHA256(key, part)
+	}
+	sig := hex.EncodeToString(hmacSHA256(key, sts))
 	r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+accessKeyID+"/"+scope+
 		", SignedHeaders="+strings.Join(signed, ";")+", Signature="+sig)
 	return nil
@@ -87,13 +98,14 @@ var huaweiDefaultSigned = []string{
 	"x-sdk-content-sha256", "x-sdk-date", "x-security-token",
 }
 
-// Huawei signs r in place like the Huawei Go SDK. It sets X-Sdk-Date from
+// Huawei signs r in place like the Huawei Go SDK, with the canonical form
+// canonical. It sets X-Sdk-Date from
 // now if absent, signs the headers named in signedHeaders (lower-cased,
 // sorted, deduplicated) and sets Authorization. With signedHeaders nil it
 // signs those of huaweiDefaultSigned that r carries. The payload hash is
 // X-Sdk-Content-Sha256 if set, else the SHA-256 of body, which must be the
 // bytes r will carry.
-func Huawei(r *http.Request, body []byte, accessKeyID, secret string, signedHeaders []string, now time.Time) error {
+func Huawei(canonical HuaweiCanonical, r *http.Request, body []byte, accessKeyID, secret string, signedHeaders []string, now time.Time) error {
 	if r.URL == nil {
 		return errors.New("sign: request has no URL")
 	}
@@ -141,11 +153,12 @@ func Huawei(r *http.Request, body []byte, accessKeyID, secret string, signedHead
 	if h := r.Header.Get("X-Sdk-Content-Sha256"); h != "" {
 		payloadHash = h
 	}
-	creq, ok := hwsign.CanonicalRequest(r, signed, payloadHash)
+	creq, ok := canonical(r, signed, payloadHash)
 	if !ok {
 		return errors.New("sign: query string has an invalid percent-encoding")
 	}
-	sig := hexHMAC([]byte(secret), hwsign.StringToSign(sdkDate, creq))
+	sts := "SDK-HMAC-SHA256\n" + sdkDate + "\n" + hexSHA256([]byte(creq))
+	sig := hex.EncodeToString(hmacSHA256([]byte(secret), sts))
 	r.Header.Set("Authorization", "SDK-HMAC-SHA256 Access="+accessKeyID+
 		", SignedHeaders="+strings.Join(signed, ";")+", Signature="+sig)
 	return nil
@@ -189,8 +202,8 @@ func hexSHA256(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func hexHMAC(key []byte, data string) string {
+func hmacSHA256(key []byte, data string) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(data))
-	return hex.EncodeToString(m.Sum(nil))
+	return m.Sum(nil)
 }

@@ -22,7 +22,7 @@ const (
 func TestSigV4Vector(t *testing.T) {
 	r, _ := http.NewRequest(http.MethodGet, "http://example.amazonaws.com/", nil)
 	r.Header.Set("X-Amz-Date", "20150830T123600Z")
-	if err := SigV4(r, nil, "AKIDEXAMPLE", awsSecret, "us-east-1", "service", time.Time{}); err != nil {
+	if err := SigV4(sigv4.CanonicalRequest, r, nil, "AKIDEXAMPLE", awsSecret, "us-east-1", "service", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	want := "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, " +
@@ -42,7 +42,7 @@ func TestRoundTrips(t *testing.T) {
 		sigv4.WithClock(func() time.Time { return now }))
 	r, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:8080/clientcertificates?x=a+b&y=%2F", strings.NewReader(string(body)))
 	r.Header.Set("Content-Type", "application/json")
-	if err := SigV4(r, body, "CGAKEXAMPLE", awsSecret, "us-east-1", "apigateway", now); err != nil {
+	if err := SigV4(sigv4.CanonicalRequest, r, body, "CGAKEXAMPLE", awsSecret, "us-east-1", "apigateway", now); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := aws.Verify(ctx, r, body); err != nil {
@@ -58,7 +58,7 @@ func TestRoundTrips(t *testing.T) {
 		r, _ := http.NewRequest(http.MethodPut, "http://127.0.0.1:8080/v2/"+hwProject+"/apigw/certificates/abc?name=a%20b", strings.NewReader(string(body)))
 		r.Header.Set("Content-Type", "application/json")
 		r.Header.Set("X-Project-Id", hwProject)
-		if err := Huawei(r, body, "TESTAK0123456789", hwSecret, signed, now); err != nil {
+		if err := Huawei(hwsign.CanonicalRequest, r, body, "TESTAK0123456789", hwSecret, signed, now); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := hw.Verify(ctx, r, body); err != nil {
@@ -77,11 +77,11 @@ func TestHuaweiRefuses(t *testing.T) {
 		"absent header": {"x-absent"},
 		"not a token":   {"bad name"},
 	} {
-		if err := Huawei(r, nil, "AK", "SK", signed, now); err == nil {
+		if err := Huawei(hwsign.CanonicalRequest, r, nil, "AK", "SK", signed, now); err == nil {
 			t.Errorf("%s: signed", name)
 		}
 	}
-	if err := Huawei(r, nil, "", "SK", nil, now); err == nil {
+	if err := Huawei(hwsign.CanonicalRequest, r, nil, "", "SK", nil, now); err == nil {
 		t.Error("no access key: signed")
 	}
 }

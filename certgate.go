@@ -131,16 +131,29 @@ const (
 	EInternal        = "internal"        // a bug or an unexpected failure
 )
 
-// Error is the domain error. Code is one of the E* constants; Message is safe
-// to show to a client; Reason optionally refines the code (for example
-// "key_mismatch") so that a dialect with finer error codes can tell cases
-// apart; Field names the offending parameter when there is one. Err is the
-// underlying cause, which is logged but never sent to a client.
+// Error is the domain error. Code is one of the E* constants; Reason refines
+// the code (for example "key_mismatch"); Field names the offending parameter
+// when there is one. Err is the underlying cause, which is logged but never
+// sent to a client.
+//
+// Each dialect writes its own sentence from Code, Reason, Field and the
+// numbers below, so the core never speaks a dialect's wording. Message is a
+// neutral, client-safe fallback for a dialect that has no sentence of its
+// own for the Reason; a dialect never parses it.
 type Error struct {
-	Code       string
-	Message    string
-	Reason     string
-	Field      string
+	Code    string
+	Message string
+	Reason  string
+	Field   string
+	// Limit is the bound a request broke (a length, a count, a quota) and
+	// Got what the request had, for the reasons that say so; 0 otherwise.
+	Limit int
+	Got   int
+	// Value is the offending input a dialect may echo (a tag key, a name),
+	// cut to 64 characters and "..." so that an error never carries a
+	// request's worth of text. It is never set from a key, a secret or a
+	// token.
+	Value      string
 	RetryAfter time.Duration
 	Err        error
 }

@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -27,7 +26,7 @@ type ctxKey int
 
 const (
 	requestIDKey ctxKey = iota
-	accountKey
+	logNoteKey
 )
 
 // RequestID returns the request id stored in ctx, or "".
@@ -36,13 +35,28 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
-// WithAccount records the authenticated account for the access log.
-func WithAccount(ctx context.Context, accountID string) context.Context {
-	if h, ok := ctx.Value(accountKey).(*string); ok {
-		*h = accountID
-	}
-	return ctx
+// logNote is what a request's handlers tell the Middleware for its
+// access-log line. It is filled in place: the line is written after the
+// handlers return, by the Middleware that made the context.
+type logNote struct {
+	account string
+	code    string // the dialect's error code
+	reason  string // certgate.Error's Reason
 }
+
+func noteOf(ctx context.Context) *logNote {
+	n, _ := ctx.Value(logNoteKey).(*logNote)
+	if n == nil {
+		return &logNote{} // not under Middleware: nothing to log
+	}
+	return n
+}
+
+// SetAccount records the authenticated account for the access log.
+func SetAccount(ctx context.Context, accountID string) { noteOf(ctx).account = accountID }
+
+// noteErrorCode records the dialect's code of the error answered.
+func noteErrorCode(ctx context.Context, code string) { noteOf(ctx).code = code }
 
 // NewRequestID returns a random request id in UUID form, as AWS's are.
 func NewRequestID() string {
@@ -119,8 +133,13 @@ func Recover(logger *slog.Logger, render Renderer, w http.ResponseWriter, r *htt
 
 // Middleware assigns a request id, recovers panics (answering 500 without
 // details), and writes one access-log line per request. It never logs
-// bodies, query strings or credentials: query strings carry position
-// tokens, and headers carry signatures.
+// bodies, query strings, error messages or credentials: query strings carry
+// position tokens, messages quote input, and headers carry signatures. An
+// answered error is logged by its code and reason, which come from code.
+//
+// The dialects recover their own panics and answer them in their own
+// format (Dialect); the Middleware's recovery is the last resort for code
+// outside any dialect, so its answer is in none: a plain-text 500.
 //
 // It also bounds the ERROR lines of an outage: RenderError logs
 // EUnavailable errors through a limiter kept here (see
@@ -133,9 +152,9 @@ func middleware(logger *slog.Logger, lim *logLimiter, next http.Handler) http.Ha
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := NewRequestID()
-		account := ""
+		note := &logNote{}
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
-		ctx = context.WithValue(ctx, accountKey, &account)
+		ctx = context.WithValue(ctx, logNoteKey, note)
 		ctx = context.WithValue(ctx, limiterKey{}, lim)
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
@@ -146,9 +165,7 @@ func middleware(logger *slog.Logger, lim *logLimiter, next http.Handler) http.Ha
 				logger.LogAttrs(ctx, slog.LevelError, "panic serving request",
 					slog.String("request_id", id), slog.String("panic", fmt.Sprint(p)))
 				if rec.status == 0 {
-					rec.Header().Set("Content-Type", "application/json")
-					rec.WriteHeader(http.StatusInternalServerError)
-					_, _ = io.WriteString(rec, `{"message":"Internal server error"}`)
+					http.Error(rec, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 				}
 			}
 			level := slog.LevelInfo
@@ -160,15 +177,23 @@ func middleware(logger *slog.Logger, lim *logLimiter, next http.Handler) http.Ha
 			case rec.status >= 500:
 				level = slog.LevelError
 			}
-			logger.LogAttrs(ctx, level, "request",
+			attrs := []slog.Attr{
 				slog.String("request_id", id),
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.EscapedPath()),
 				slog.Int("status", rec.status),
 				slog.Int64("bytes", rec.bytes),
-				slog.String("account", account),
+				slog.String("account", note.account),
 				slog.String("remote", r.RemoteAddr),
-				slog.Duration("duration", time.Since(start)))
+				slog.Duration("duration", time.Since(start)),
+			}
+			if note.code != "" {
+				attrs = append(attrs, slog.String("code", note.code))
+			}
+			if note.reason != "" {
+				attrs = append(attrs, slog.String("reason", note.reason))
+			}
+			logger.LogAttrs(ctx, level, "request", attrs...)
 		}()
 		next.ServeHTTP(rec, r.WithContext(ctx))
 	})
@@ -218,11 +243,14 @@ func Handle(logger *slog.Logger, render Renderer, h HandlerFunc) http.Handler {
 }
 
 // RenderError logs err when it is internal (an EUnavailable one at a
-// bounded rate) and renders it.
+// bounded rate), notes its Reason for the access log, and renders it.
 func RenderError(logger *slog.Logger, render Renderer, w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		// The client went away; there is no one to answer.
 		return
+	}
+	if e := certgate.AsError(err); e != nil {
+		noteOf(r.Context()).reason = e.Reason
 	}
 	switch certgate.ErrorCode(err) {
 	case certgate.EUnavailable:

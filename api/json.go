@@ -65,11 +65,15 @@ func badJSON(detail string) error {
 		Message: "Could not parse request body into json: " + detail}
 }
 
-// Query parses the raw query the way both signature schemes canonicalise it:
-// a raw '+' is a literal plus, not a space (url.ParseQuery would read it as a
-// space, so a handler could act on a value other than the one that was
-// signed). A bare key gives an empty value. Pairs that do not decode are
-// dropped; they could not have been signed either.
+// Query parses the raw query the way SigV4 canonicalises it: a raw '+' is a
+// literal plus, not a space (url.ParseQuery would read it as a space, so a
+// handler could act on a value other than the one that was signed). A bare
+// key gives an empty value. Pairs that do not decode are dropped; they could
+// not have been signed either.
+//
+// It is for SigV4 dialects only. SDK-HMAC-SHA256 (auth/hwsign) canonicalises
+// the query as url.ParseQuery reads it, '+' as a space, so a Huawei handler
+// reads r.URL.Query() instead.
 func Query(r *http.Request) url.Values {
 	out := url.Values{}
 	for _, pair := range strings.Split(r.URL.RawQuery, "&") {

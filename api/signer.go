@@ -5,45 +5,59 @@ import (
 	"errors"
 
 	"github.com/certgate/certgate"
-	"github.com/certgate/certgate/accounts"
 )
 
-// Signer adapts access-key resolution to a signature verifier's lookup
-// function, and remembers which account the key belonged to, so that a
-// request resolves its key once.
+// Resolver finds the account and the plaintext secret of an access key.
+// *accounts.Service is one; api takes only this, so that the shared plumbing
+// does not depend on a service.
+type Resolver interface {
+	Resolve(ctx context.Context, accessKeyID string) (*certgate.Account, string, error)
+}
+
+// Signer adapts a Resolver to a signature verifier: Lookup is the verifier's
+// secret lookup, and Account names the account of a key whose signature
+// verified. Resolution is cached by the Resolver, so asking twice per
+// request costs one read.
 type Signer struct {
-	accounts *accounts.Service
-	unknown  error
+	keys       Resolver
+	unknownKey error
+	unknown    error
 }
 
-// NewSigner returns a Signer whose lookup reports an unknown key as unknown,
-// the verifier's own sentinel error.
-func NewSigner(a *accounts.Service, unknown error) *Signer {
-	return &Signer{accounts: a, unknown: unknown}
-}
-
-type signedByKey struct{}
-
-type signedBy struct{ account *certgate.Account }
-
-// Track returns a context for one verification; after it, Account reports the
-// account whose key verified.
-func (s *Signer) Track(ctx context.Context) (context.Context, func() *certgate.Account) {
-	h := &signedBy{}
-	return context.WithValue(ctx, signedByKey{}, h), func() *certgate.Account { return h.account }
+// NewSigner returns a Signer over keys. An error of keys that wraps
+// unknownKey (the Resolver's sentinel) is reported as unknown, the
+// verifier's own sentinel, so that each verifier answers an unknown key in
+// its own terms.
+func NewSigner(keys Resolver, unknownKey, unknown error) *Signer {
+	return &Signer{keys: keys, unknownKey: unknownKey, unknown: unknown}
 }
 
 // Lookup is the verifier's secret lookup.
 func (s *Signer) Lookup(ctx context.Context, accessKeyID string) (string, error) {
-	a, secret, err := s.accounts.Resolve(ctx, accessKeyID)
-	if errors.Is(err, accounts.ErrUnknownAccessKey) {
-		return "", s.unknown
+	_, secret, err := s.resolve(ctx, accessKeyID)
+	return secret, err
+}
+
+// Account returns the account of an access key whose signature verified.
+// A key revoked since the lookup (between two reads) gives EUnauthenticated
+// with Reason "key_revoked": the request is refused, as it would be a moment
+// later, in the dialect's terms for a failed authentication.
+func (s *Signer) Account(ctx context.Context, accessKeyID string) (*certgate.Account, error) {
+	a, _, err := s.resolve(ctx, accessKeyID)
+	if errors.Is(err, s.unknown) {
+		return nil, &certgate.Error{Code: certgate.EUnauthenticated, Reason: "key_revoked",
+			Message: "The access key was revoked", Err: err}
+	}
+	return a, err
+}
+
+func (s *Signer) resolve(ctx context.Context, accessKeyID string) (*certgate.Account, string, error) {
+	a, secret, err := s.keys.Resolve(ctx, accessKeyID)
+	if errors.Is(err, s.unknownKey) {
+		return nil, "", s.unknown
 	}
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
-	if h, ok := ctx.Value(signedByKey{}).(*signedBy); ok {
-		h.account = a
-	}
-	return secret, nil
+	return a, secret, nil
 }

@@ -183,8 +183,9 @@ func (s *Service) GenerateClientCertificate(ctx context.Context, scope certgate.
 func quotaError(quota int) error {
 	return &certgate.Error{
 		Code:       certgate.ELimitExceeded,
-		Reason:     "client_certificate_quota",
-		Message:    fmt.Sprintf("The maximum number of client certificates (%d) for this account in this region has been reached. Delete unused client certificates or raise the quota.", quota),
+		Reason:     ReasonClientQuota,
+		Limit:      quota,
+		Message:    fmt.Sprintf("the quota of %d client certificates for this account and region is full", quota),
 		RetryAfter: time.Minute,
 	}
 }
@@ -202,7 +203,7 @@ func setFacts(c *certgate.Certificate, leaf *x509.Certificate) {
 
 // Get returns one certificate of the scope and kind.
 func (s *Service) Get(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) (*certgate.Certificate, error) {
-	if err := validateID(kind, id); err != nil {
+	if err := validateID(id); err != nil {
 		return nil, err
 	}
 	return s.store.GetCertificate(ctx, scope, kind, id)
@@ -242,8 +243,8 @@ func (s *Service) List(ctx context.Context, scope certgate.Scope, kind certgate.
 	case limit == 0:
 		limit = DefaultPageLimit
 	case limit < 0 || limit > MaxPageLimit:
-		return nil, &certgate.Error{Code: certgate.EInvalid, Field: "limit",
-			Message: fmt.Sprintf("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value between 1 and %d", limit, MaxPageLimit)}
+		return nil, &certgate.Error{Code: certgate.EInvalid, Field: "limit", Reason: ReasonOutOfRange, Limit: MaxPageLimit, Got: limit,
+			Message: fmt.Sprintf("limit must be between 1 and %d (got %d)", MaxPageLimit, limit)}
 	}
 	q := store.ListQuery{Scope: scope, Kind: kind, Limit: limit + 1}
 	if position != "" {
@@ -270,7 +271,7 @@ func (s *Service) List(ctx context.Context, scope certgate.Scope, kind certgate.
 
 // Delete removes a certificate.
 func (s *Service) Delete(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) error {
-	if err := validateID(kind, id); err != nil {
+	if err := validateID(id); err != nil {
 		return err
 	}
 	// A bound server certificate must not be deleted; that check belongs here
@@ -298,7 +299,7 @@ const maxUpdateBackoff = 50 * time.Millisecond
 // on a concurrent update so that no writer's change is lost. change must be
 // deterministic given the record it sees, because it may run several times.
 func (s *Service) modify(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string, change func(c *certgate.Certificate) error) (*certgate.Certificate, error) {
-	if err := validateID(kind, id); err != nil {
+	if err := validateID(id); err != nil {
 		return nil, err
 	}
 	deadline := time.Now().Add(updateRetryBudget)
@@ -371,7 +372,7 @@ func (s *Service) Tag(ctx context.Context, scope certgate.Scope, kind certgate.K
 // Untag removes tag keys from a certificate; absent keys are ignored.
 func (s *Service) Untag(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string, keys []string) (*certgate.Certificate, error) {
 	if len(keys) == 0 {
-		return nil, &certgate.Error{Code: certgate.EInvalid, Field: "tagKeys", Message: "1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null"}
+		return nil, &certgate.Error{Code: certgate.EInvalid, Field: "tagKeys", Reason: ReasonMissing, Message: "tagKeys is required"}
 	}
 	for _, k := range keys {
 		if err := validateTagKey(k); err != nil {

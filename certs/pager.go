@@ -42,8 +42,8 @@ func (p *Pager) Encode(scope certgate.Scope, kind certgate.Kind, c store.Cursor)
 // Decode checks a token and returns its cursor. Any malformed, tampered or
 // foreign token gives the same EInvalid error.
 func (p *Pager) Decode(scope certgate.Scope, kind certgate.Kind, token string) (*store.Cursor, error) {
-	bad := &certgate.Error{Code: certgate.EInvalid, Field: "position", Reason: "bad_position",
-		Message: "Invalid position: the token is malformed, or was not issued for this list"}
+	bad := &certgate.Error{Code: certgate.EInvalid, Field: "position", Reason: ReasonBadPosition,
+		Message: "the position token is malformed, or was not issued for this list"}
 	if len(token) > maxTokenChars {
 		return nil, bad
 	}

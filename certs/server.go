@@ -52,10 +52,10 @@ var (
 // a letter, then letters, digits and underscores (Huawei's rule).
 func ValidateName(name string) error {
 	if name == "" {
-		return &certgate.Error{Code: certgate.EInvalid, Reason: "missing", Field: "name", Message: "name is required"}
+		return &certgate.Error{Code: certgate.EInvalid, Reason: ReasonMissing, Field: "name", Message: "name is required"}
 	}
 	if !nameRe.MatchString(name) {
-		return &certgate.Error{Code: certgate.EInvalid, Reason: "bad_value", Field: "name",
+		return &certgate.Error{Code: certgate.EInvalid, Reason: ReasonBadValue, Field: "name",
 			Message: "the name must be 4 to 50 characters, start with a letter, and contain only letters, digits and underscores"}
 	}
 	return nil
@@ -63,7 +63,7 @@ func ValidateName(name string) error {
 
 func validateInstanceID(id string) error {
 	if id != "" && !instanceRe.MatchString(id) {
-		return &certgate.Error{Code: certgate.EInvalid, Reason: "bad_value", Field: "instance_id",
+		return &certgate.Error{Code: certgate.EInvalid, Reason: ReasonBadValue, Field: "instance_id",
 			Message: "the instance id must be 1 to 64 letters, digits or hyphens"}
 	}
 	return nil
@@ -84,10 +84,10 @@ func newServerID(r io.Reader) (string, error) {
 // pki's typed failures into domain errors that keep the reason and field.
 func (s *Service) validateUpload(certPEM, keyPEM, caPEM, wantAlg string) (*pki.Upload, error) {
 	if certPEM == "" {
-		return nil, &certgate.Error{Code: certgate.EInvalid, Reason: "missing", Field: "cert_content", Message: "cert_content is required"}
+		return nil, &certgate.Error{Code: certgate.EInvalid, Reason: ReasonMissing, Field: "cert_content", Message: "cert_content is required"}
 	}
 	if keyPEM == "" {
-		return nil, &certgate.Error{Code: certgate.EInvalid, Reason: "missing", Field: "private_key", Message: "private_key is required"}
+		return nil, &certgate.Error{Code: certgate.EInvalid, Reason: ReasonMissing, Field: "private_key", Message: "private_key is required"}
 	}
 	up, err := pki.ValidateUpload(certPEM, keyPEM, caPEM, s.now())
 	var ue *pki.UploadError
@@ -100,13 +100,13 @@ func (s *Service) validateUpload(certPEM, keyPEM, caPEM, wantAlg string) (*pki.U
 	switch wantAlg {
 	case "", up.Facts.KeyAlgorithm:
 	case "SM2":
-		return nil, &certgate.Error{Code: certgate.EInvalid, Reason: "unsupported_key", Field: "algorithm_type",
+		return nil, &certgate.Error{Code: certgate.EInvalid, Reason: pki.ReasonUnsupportedKey, Field: "algorithm_type",
 			Message: "SM2 certificates are not supported; upload an RSA or ECC certificate"}
 	case "RSA", "ECC":
-		return nil, &certgate.Error{Code: certgate.EInvalid, Reason: "bad_value", Field: "algorithm_type",
+		return nil, &certgate.Error{Code: certgate.EInvalid, Reason: ReasonBadValue, Field: "algorithm_type",
 			Message: fmt.Sprintf("algorithm_type is %s, but the certificate's key is %s", wantAlg, up.Facts.KeyAlgorithm)}
 	default:
-		return nil, &certgate.Error{Code: certgate.EInvalid, Reason: "bad_value", Field: "algorithm_type",
+		return nil, &certgate.Error{Code: certgate.EInvalid, Reason: ReasonBadValue, Field: "algorithm_type",
 			Message: "algorithm_type must be RSA, ECC or SM2"}
 	}
 	return up, nil
@@ -179,19 +179,19 @@ func (s *Service) CreateServerCertificate(ctx context.Context, scope certgate.Sc
 	}
 }
 
-// serverStoreError gives the store's conflicts and quota errors messages a
-// client can act on.
+// serverStoreError gives the store's name conflicts and quota errors the
+// core's reasons, with the name and the quota a dialect tells the client.
 func serverStoreError(err error, name string, quota int) error {
 	e := certgate.AsError(err)
 	switch {
 	case e == nil:
 		return err
-	case e.Code == certgate.EConflict && e.Reason == "duplicate_name":
-		return &certgate.Error{Code: certgate.EConflict, Reason: "duplicate_name", Field: "name",
-			Message: fmt.Sprintf("The certificate name already exists: %s", name), Err: err}
+	case e.Code == certgate.EConflict && e.Reason == ReasonDuplicateName:
+		return &certgate.Error{Code: certgate.EConflict, Reason: ReasonDuplicateName, Field: "name", Value: clip(name),
+			Message: fmt.Sprintf("a certificate named %s already exists", clip(name)), Err: err}
 	case e.Code == certgate.ELimitExceeded:
-		return &certgate.Error{Code: certgate.ELimitExceeded, Reason: "server_certificate_quota",
-			Message: fmt.Sprintf("The number of certificates has reached the limit of %d for this project", quota), Err: err}
+		return &certgate.Error{Code: certgate.ELimitExceeded, Reason: ReasonServerQuota, Limit: quota,
+			Message: fmt.Sprintf("the quota of %d certificates for this account is full", quota), Err: err}
 	}
 	return err
 }
@@ -200,7 +200,7 @@ func serverStoreError(err error, name string, quota int) error {
 // name. The new certificate and key are validated exactly as on create;
 // CreatedAt is kept and UpdatedAt moves.
 func (s *Service) UpdateServerCertificate(ctx context.Context, scope certgate.Scope, id string, in ServerUpdate) (*certgate.Certificate, error) {
-	if err := validateID(certgate.KindServer, id); err != nil {
+	if err := validateID(id); err != nil {
 		return nil, err
 	}
 	if in.Name != nil {

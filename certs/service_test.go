@@ -62,22 +62,27 @@ func TestGenerateValidation(t *testing.T) {
 		in    GenerateInput
 		code  string
 		field string
+		// reason is what a dialect writes its sentence from.
+		reason string
 	}{
-		{"no account", certgate.Scope{Region: "eu-west-1"}, GenerateInput{}, certgate.EInternal, ""},
-		{"long description", awsScope, GenerateInput{Description: strings.Repeat("é", MaxDescriptionLen+1)}, certgate.EInvalid, "description"},
-		{"description not UTF-8", awsScope, GenerateInput{Description: "a\xffb"}, certgate.EInvalid, "description"},
-		{"description NUL", awsScope, GenerateInput{Description: "a\x00b"}, certgate.EInvalid, "description"},
-		{"too many tags", awsScope, GenerateInput{Tags: manyTags}, certgate.EInvalid, "tags"},
-		{"empty tag key", awsScope, GenerateInput{Tags: map[string]string{"": "v"}}, certgate.EInvalid, "tags"},
-		{"aws: prefix", awsScope, GenerateInput{Tags: map[string]string{"AWS:x": "v"}}, certgate.EInvalid, "tags"},
-		{"long tag key", awsScope, GenerateInput{Tags: map[string]string{strings.Repeat("k", MaxTagKeyLen+1): "v"}}, certgate.EInvalid, "tags"},
-		{"long tag value", awsScope, GenerateInput{Tags: map[string]string{"k": strings.Repeat("v", MaxTagValueLen+1)}}, certgate.EInvalid, "tags"},
-		{"tag character", awsScope, GenerateInput{Tags: map[string]string{"k": "a;b"}}, certgate.EInvalid, "tags"},
+		{"no account", certgate.Scope{Region: "eu-west-1"}, GenerateInput{}, certgate.EInternal, "", ReasonNoScope},
+		{"long description", awsScope, GenerateInput{Description: strings.Repeat("é", MaxDescriptionLen+1)}, certgate.EInvalid, "description", ReasonTooLong},
+		{"description not UTF-8", awsScope, GenerateInput{Description: "a\xffb"}, certgate.EInvalid, "description", ReasonBadUTF8},
+		{"description NUL", awsScope, GenerateInput{Description: "a\x00b"}, certgate.EInvalid, "description", ReasonNULChar},
+		{"too many tags", awsScope, GenerateInput{Tags: manyTags}, certgate.EInvalid, "tags", ReasonTooManyTags},
+		{"empty tag key", awsScope, GenerateInput{Tags: map[string]string{"": "v"}}, certgate.EInvalid, "tags", ReasonTagKeyEmpty},
+		{"aws: prefix", awsScope, GenerateInput{Tags: map[string]string{"AWS:x": "v"}}, certgate.EInvalid, "tags", ReasonTagKeyReserved},
+		{"long tag key", awsScope, GenerateInput{Tags: map[string]string{strings.Repeat("k", MaxTagKeyLen+1): "v"}}, certgate.EInvalid, "tags", ReasonTagKeyTooLong},
+		{"long tag value", awsScope, GenerateInput{Tags: map[string]string{"k": strings.Repeat("v", MaxTagValueLen+1)}}, certgate.EInvalid, "tags", ReasonTagValueTooLong},
+		{"tag character", awsScope, GenerateInput{Tags: map[string]string{"k": "a;b"}}, certgate.EInvalid, "tags", ReasonTagValueChars},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := svc.GenerateClientCertificate(ctx, tc.scope, tc.in)
 			wantErr(t, err, tc.code, tc.field)
+			if e := certgate.AsError(err); e.Reason != tc.reason {
+				t.Fatalf("reason %q, want %q", e.Reason, tc.reason)
+			}
 		})
 	}
 	// The limits themselves are accepted.
@@ -115,7 +120,7 @@ func TestGenerateQuotaEnforcedByStore(t *testing.T) {
 	}
 	_, err := svc.GenerateClientCertificate(ctx, awsScope, GenerateInput{})
 	wantErr(t, err, certgate.ELimitExceeded, "")
-	if e := certgate.AsError(err); e.RetryAfter <= 0 || e.Reason != "client_certificate_quota" {
+	if e := certgate.AsError(err); e.RetryAfter <= 0 || e.Reason != "client_certificate_quota" || e.Limit != 3 {
 		t.Fatalf("quota error %+v", e)
 	}
 	// Per account and region: another region has its own quota.
@@ -148,6 +153,9 @@ func TestServerQuota(t *testing.T) {
 	}
 	_, err := svc.CreateServerCertificate(ctx, scope, ServerInput{Name: "third_cert", CertPEM: cert, KeyPEM: key})
 	wantErr(t, err, certgate.ELimitExceeded, "")
+	if e := certgate.AsError(err); e.Reason != ReasonServerQuota || e.Limit != 2 {
+		t.Fatalf("quota error %+v", e)
+	}
 	_, err = svc.CreateServerCertificate(ctx, certgate.Scope{AccountID: "999999999999"}, ServerInput{Name: "third_cert", CertPEM: cert, KeyPEM: key})
 	if err != nil {
 		t.Fatalf("another account has its own quota: %v", err)
@@ -289,6 +297,9 @@ func TestTags(t *testing.T) {
 	}
 	_, err = svc.Tag(ctx, awsScope, certgate.KindClient, c.ID, more)
 	wantErr(t, err, certgate.EInvalid, "tags")
+	if e := certgate.AsError(err); e.Reason != ReasonTooManyTags || e.Limit != MaxTags || e.Got != MaxTags+1 {
+		t.Fatalf("merged past the limit: %+v", e)
+	}
 	got, _ := svc.Get(ctx, awsScope, certgate.KindClient, c.ID)
 	if len(got.Tags) != 2 || got.Version != c.Version {
 		t.Fatalf("a refused merge wrote: %v (version %d, want %d)", got.Tags, got.Version, c.Version)

@@ -51,27 +51,20 @@ func newClientID(r io.Reader) (string, error) {
 
 func validateScope(s certgate.Scope) error {
 	if s.AccountID == "" {
-		return &certgate.Error{Code: certgate.EInternal, Message: "Internal server error", Err: fmt.Errorf("empty account in scope")}
+		return &certgate.Error{Code: certgate.EInternal, Reason: ReasonNoScope, Message: "Internal server error", Err: fmt.Errorf("empty account in scope")}
 	}
 	return nil
 }
 
-func validateID(kind certgate.Kind, id string) error {
-	name := "Client Certificate"
-	if kind == certgate.KindServer {
-		name = "certificate"
-	}
-	if id == "" {
-		return &certgate.Error{Code: certgate.EInvalid, Field: "id", Reason: "empty_id",
-			Message: fmt.Sprintf("Invalid %s identifier specified: the identifier is empty", name)}
-	}
-	if !utf8.ValidString(id) {
-		return &certgate.Error{Code: certgate.EInvalid, Field: "id", Reason: "bad_utf8",
-			Message: fmt.Sprintf("Invalid %s identifier specified: the identifier is not valid UTF-8", name)}
-	}
-	if len(id) > MaxIDLen {
-		return &certgate.Error{Code: certgate.EInvalid, Field: "id", Reason: "bad_id",
-			Message: fmt.Sprintf("Invalid %s identifier specified: identifiers are at most %d characters", name, MaxIDLen)}
+func validateID(id string) error {
+	switch {
+	case id == "":
+		return &certgate.Error{Code: certgate.EInvalid, Field: "id", Reason: ReasonEmptyID, Message: "the identifier is empty"}
+	case !utf8.ValidString(id):
+		return &certgate.Error{Code: certgate.EInvalid, Field: "id", Reason: ReasonBadUTF8, Message: "the identifier is not valid UTF-8"}
+	case len(id) > MaxIDLen:
+		return &certgate.Error{Code: certgate.EInvalid, Field: "id", Reason: ReasonBadID, Limit: MaxIDLen, Got: len(id),
+			Message: fmt.Sprintf("identifiers are at most %d characters", MaxIDLen)}
 	}
 	return nil
 }
@@ -79,16 +72,14 @@ func validateID(kind certgate.Kind, id string) error {
 // ValidateDescription checks a description.
 func ValidateDescription(d string) error {
 	if !utf8.ValidString(d) {
-		return &certgate.Error{Code: certgate.EInvalid, Field: "description", Message: "Invalid description: not valid UTF-8"}
+		return &certgate.Error{Code: certgate.EInvalid, Field: "description", Reason: ReasonBadUTF8, Message: "the description is not valid UTF-8"}
 	}
 	if n := utf8.RuneCountInString(d); n > MaxDescriptionLen {
-		return &certgate.Error{Code: certgate.EInvalid, Field: "description",
-			Message: fmt.Sprintf("1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to %d (got %d)", MaxDescriptionLen, n)}
+		return &certgate.Error{Code: certgate.EInvalid, Field: "description", Reason: ReasonTooLong, Limit: MaxDescriptionLen, Got: n,
+			Message: fmt.Sprintf("the description is %d characters, more than the %d allowed", n, MaxDescriptionLen)}
 	}
-	for _, r := range d {
-		if r == 0 {
-			return &certgate.Error{Code: certgate.EInvalid, Field: "description", Message: "Invalid description: NUL characters are not allowed"}
-		}
+	if strings.ContainsRune(d, 0) {
+		return &certgate.Error{Code: certgate.EInvalid, Field: "description", Reason: ReasonNULChar, Message: "the description holds a NUL character"}
 	}
 	return nil
 }
@@ -112,25 +103,27 @@ func ValidateTags(tags map[string]string) error {
 }
 
 func tooManyTags(n int) error {
-	return &certgate.Error{Code: certgate.EInvalid, Field: "tags",
-		Message: fmt.Sprintf("Too many tags: a resource can have at most %d tags (got %d)", MaxTags, n)}
+	return &certgate.Error{Code: certgate.EInvalid, Field: "tags", Reason: ReasonTooManyTags, Limit: MaxTags, Got: n,
+		Message: fmt.Sprintf("a resource can have at most %d tags (got %d)", MaxTags, n)}
+}
+
+// tagError is an invalid tag: the key (or the key of the value) is Value.
+func tagError(reason, key string, limit int, message string) error {
+	return &certgate.Error{Code: certgate.EInvalid, Field: "tags", Reason: reason, Value: clip(key), Limit: limit, Message: message}
 }
 
 func validateTagKey(k string) error {
 	switch {
 	case k == "":
-		return &certgate.Error{Code: certgate.EInvalid, Field: "tags", Message: "Invalid tag key: tag keys must be 1 to 128 characters long"}
+		return tagError(ReasonTagKeyEmpty, k, MaxTagKeyLen, fmt.Sprintf("tag keys must be 1 to %d characters long", MaxTagKeyLen))
 	case !utf8.ValidString(k):
-		return &certgate.Error{Code: certgate.EInvalid, Field: "tags", Message: "Invalid tag key: not valid UTF-8"}
+		return tagError(ReasonTagKeyBadUTF8, "", 0, "a tag key is not valid UTF-8")
 	case utf8.RuneCountInString(k) > MaxTagKeyLen:
-		return &certgate.Error{Code: certgate.EInvalid, Field: "tags",
-			Message: fmt.Sprintf("Invalid tag key '%s': tag keys must be 1 to %d characters long", clip(k), MaxTagKeyLen)}
+		return tagError(ReasonTagKeyTooLong, k, MaxTagKeyLen, fmt.Sprintf("tag keys must be 1 to %d characters long", MaxTagKeyLen))
 	case strings.HasPrefix(strings.ToLower(k), "aws:"):
-		return &certgate.Error{Code: certgate.EInvalid, Field: "tags",
-			Message: fmt.Sprintf("Invalid tag key '%s': the prefix 'aws:' is reserved", clip(k))}
+		return tagError(ReasonTagKeyReserved, k, 0, "the tag key prefix 'aws:' is reserved")
 	case !tagChars(k):
-		return &certgate.Error{Code: certgate.EInvalid, Field: "tags",
-			Message: fmt.Sprintf("Invalid tag key '%s': tag keys may contain only letters, digits, spaces and + - = . _ : / @", clip(k))}
+		return tagError(ReasonTagKeyChars, k, 0, "tag keys may contain only letters, digits, spaces and + - = . _ : / @")
 	}
 	return nil
 }
@@ -138,13 +131,11 @@ func validateTagKey(k string) error {
 func validateTagValue(k, v string) error {
 	switch {
 	case !utf8.ValidString(v):
-		return &certgate.Error{Code: certgate.EInvalid, Field: "tags", Message: "Invalid tag value: not valid UTF-8"}
+		return tagError(ReasonTagValueBadUTF8, "", 0, "a tag value is not valid UTF-8")
 	case utf8.RuneCountInString(v) > MaxTagValueLen:
-		return &certgate.Error{Code: certgate.EInvalid, Field: "tags",
-			Message: fmt.Sprintf("Invalid tag value for key '%s': tag values must be at most %d characters long", clip(k), MaxTagValueLen)}
+		return tagError(ReasonTagValueTooLong, k, MaxTagValueLen, fmt.Sprintf("tag values must be at most %d characters long", MaxTagValueLen))
 	case !tagChars(v):
-		return &certgate.Error{Code: certgate.EInvalid, Field: "tags",
-			Message: fmt.Sprintf("Invalid tag value for key '%s': tag values may contain only letters, digits, spaces and + - = . _ : / @", clip(k))}
+		return tagError(ReasonTagValueChars, k, 0, "tag values may contain only letters, digits, spaces and + - = . _ : / @")
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/certgate/certgate/internal/fsutil"
 )
@@ -115,12 +116,17 @@ const maxKeyFile = 4096
 // LoadMasterKeyFile reads a key file written by CreateMasterKeyFile (or by
 // hand, in either format ParseMasterKey accepts). When the file does not
 // exist the error wraps fs.ErrNotExist, so callers can offer to create it.
+// A file that its group or others may read or write is refused: the key
+// opens every sealed private key, and a warning is easily missed.
 func LoadMasterKeyFile(path string) (*MasterKey, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("seal: open master key file: %w", err)
 	}
 	defer f.Close()
+	if err := checkPrivate(f, path); err != nil {
+		return nil, err
+	}
 	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
 	if err != nil {
 		return nil, fmt.Errorf("seal: read master key file %s: %w", path, err)
@@ -133,6 +139,23 @@ func LoadMasterKeyFile(path string) (*MasterKey, error) {
 		return nil, fmt.Errorf("%w (in %s)", err, path)
 	}
 	return k, nil
+}
+
+// checkPrivate refuses a key file with any group or other permission bit.
+// Windows has no such bits (its ACLs are not checked).
+func checkPrivate(f *os.File, path string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("seal: stat master key file %s: %w", path, err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("seal: master key file %s has mode %04o, so users other than its owner can read it: "+
+			"make it private with 'chmod 600 %s' (in Kubernetes, mount the secret with defaultMode 0400)", path, perm, path)
+	}
+	return nil
 }
 
 // CreateMasterKeyFile generates a key and writes it to path, readable by the

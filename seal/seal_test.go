@@ -511,3 +511,42 @@ func TestOpenUnknownKeyIsUnavailable(t *testing.T) {
 		t.Fatalf("open under a missing key: %#v (%v)", e, err)
 	}
 }
+
+// TestLoadMasterKeyFileRefusesLoosePermissions: a key file that group or
+// others can read is refused with the mode and the fix; one made by
+// CreateMasterKeyFile is 0600 and loads.
+func TestLoadMasterKeyFileRefusesLoosePermissions(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no permission bits on Windows")
+	}
+	path := filepath.Join(t.TempDir(), "master.key")
+	if _, err := CreateMasterKeyFile(path, rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("CreateMasterKeyFile made mode %04o, want 0600", fi.Mode().Perm())
+	}
+	if _, err := LoadMasterKeyFile(path); err != nil {
+		t.Fatalf("load a 0600 key: %v", err)
+	}
+	for _, mode := range []os.FileMode{0o640, 0o604, 0o644, 0o660, 0o602} {
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadMasterKeyFile(path)
+		want := fmt.Sprintf("mode %04o", mode)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "chmod 600 "+path) {
+			t.Errorf("mode %04o: got %v, want an error naming %q and the chmod fix", mode, err, want)
+		}
+	}
+	if err := os.Chmod(path, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadMasterKeyFile(path); err != nil {
+		t.Errorf("load a 0400 key: %v", err)
+	}
+}

@@ -194,7 +194,12 @@ type Store interface {
 	// row is not an error.
 	DeleteNode(ctx context.Context, id string) error
 
-	// Ping checks that the database answers.
+	// Ping checks that the database answers. A database that can no longer
+	// be trusted with writes (SQLite: its file deleted, replaced or
+	// truncated under the handle) is reported as EUnavailable with Reason
+	// ReasonDamaged and a Message naming the cause; from then on every
+	// write fails with that error too, so nothing is acknowledged that a
+	// restart would lose.
 	Ping(ctx context.Context) error
 
 	// Close releases the handle. It does not affect other handles.
@@ -236,6 +241,10 @@ const (
 	TypeGlobal   = "global"
 	TypeInstance = "instance"
 )
+
+// ReasonDamaged is the Reason of the EUnavailable error of a database that
+// can no longer take writes safely (see Ping).
+const ReasonDamaged = "database_damaged"
 
 // Cursor is a position in list order.
 type Cursor struct {

@@ -5,7 +5,6 @@
 package aws
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -24,8 +23,10 @@ const ServiceName = "apigateway"
 
 // Config wires the dialect.
 type Config struct {
-	Certs        *certs.Service
-	Accounts     *accounts.Service
+	Certs *certs.Service
+	// Accounts resolves access keys (an *accounts.Service); an unknown key
+	// is one whose error wraps accounts.ErrUnknownAccessKey.
+	Accounts     api.Resolver
 	Limiter      *api.RateLimiter
 	Logger       *slog.Logger
 	MaxBodyBytes int64
@@ -39,43 +40,50 @@ type Config struct {
 	VerifierOptions []sigv4.Option
 }
 
+var _ api.Resolver = (*accounts.Service)(nil)
+
 // Handler serves the dialect. Mount it at "/".
 type Handler struct {
 	certs    *certs.Service
-	limiter  *api.RateLimiter
 	log      *slog.Logger
-	bodies   *api.BodyLimiter
 	signer   *api.Signer
 	verifier *sigv4.Verifier
 	mux      *http.ServeMux
+	prelude  *api.Dialect
 }
 
 // New returns the dialect's handler.
 func New(cfg Config) *Handler {
-	h := &Handler{
-		certs:   cfg.Certs,
-		limiter: cfg.Limiter,
-		log:     cfg.Logger,
-		bodies:  cfg.Bodies,
-		mux:     http.NewServeMux(),
-	}
+	h := &Handler{certs: cfg.Certs, log: cfg.Logger, mux: http.NewServeMux()}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
-	if h.bodies == nil {
-		h.bodies = api.NewBodyLimiter(0, cfg.MaxBodyBytes, 0)
+	bodies := cfg.Bodies
+	if bodies == nil {
+		bodies = api.NewBodyLimiter(0, cfg.MaxBodyBytes, 0)
 	}
 	regions := cfg.Regions
 	if len(regions) == 0 {
 		regions = DefaultRegions
 	}
-	h.signer = api.NewSigner(cfg.Accounts, sigv4.ErrUnknownAccessKey)
+	h.signer = api.NewSigner(cfg.Accounts, accounts.ErrUnknownAccessKey, sigv4.ErrUnknownAccessKey)
 	opts := append([]sigv4.Option{sigv4.WithRegions(regions)}, cfg.VerifierOptions...)
 	h.verifier = sigv4.NewVerifier(ServiceName, h.signer.Lookup, opts...)
-
-	handle := func(pattern string, fn api.HandlerFunc) {
-		h.mux.Handle(pattern, api.Handle(h.log, renderError, fn))
+	// Unknown routes need a signature too, so that nothing about the API is
+	// revealed to anonymous callers.
+	h.prelude = &api.Dialect{
+		Logger:          h.log,
+		Render:          renderError,
+		ErrorCode:       errorCode,
+		RequestIDHeader: "x-amzn-RequestId",
+		Authenticate:    h.authenticate,
+		BadPath:         unknownOperation,
+		Bodies:          bodies,
+		Limiter:         cfg.Limiter,
+		Routes:          h.mux,
 	}
+
+	handle := func(pattern string, fn api.HandlerFunc) { h.mux.Handle(pattern, h.prelude.Handle(fn)) }
 	handle("POST /clientcertificates", h.generate)
 	handle("GET /clientcertificates", h.list)
 	handle("GET /clientcertificates/{id}", h.get)
@@ -88,67 +96,34 @@ func New(cfg Config) *Handler {
 	return h
 }
 
-// caller is what authentication established for a request.
-type caller struct {
-	scope certgate.Scope
-	body  []byte
-}
+// ServeHTTP serves a request through the shared prelude (api.Dialect):
+// SigV4 from the headers first, then the body, the rate limit and the
+// routes.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.prelude.ServeHTTP(w, r) }
 
-type callerKey struct{}
-
-// ServeHTTP authenticates every request (signed with SigV4), applies the
-// account's rate limit, and routes it. Unknown routes need a signature too,
-// so that nothing about the API is revealed to anonymous callers.
-//
-// The headers are checked first, the access key lookup included; only a
-// request that can still be valid has its body read (and only then does Go
-// answer an "Expect: 100-continue"), through the shared BodyLimiter.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// authenticate checks the SigV4 headers, the access key lookup included;
+// the signature over the body is checked once the body is in.
+func (h *Handler) authenticate(r *http.Request) (api.Verify, error) {
 	ctx := r.Context()
-	w.Header().Set("x-amzn-RequestId", api.RequestID(ctx))
-	defer api.Recover(h.log, renderError, w, r)
-	fail := func(err error) { api.RenderError(h.log, renderError, w, r, err) }
-
-	vctx, signedBy := h.signer.Track(ctx)
-	pending, err := h.verifier.VerifyHeaders(vctx, r)
+	pending, err := h.verifier.VerifyHeaders(ctx, r)
 	if err != nil {
-		h.bodies.Refuse(w, r, func() { fail(authError(err)) })
-		return
+		return nil, authError(err)
 	}
-	body, release, err := h.bodies.Read(w, r)
-	if err != nil {
-		fail(err)
-		return
-	}
-	defer release()
-	id, err := pending.VerifyBody(body)
-	if err != nil {
-		fail(authError(err))
-		return
-	}
-	acct := signedBy()
-	if acct == nil {
-		fail(errors.New("aws: signature verified without an account"))
-		return
-	}
-	api.WithAccount(ctx, acct.ID)
-	if err := api.CheckUTF8(body); err != nil {
-		fail(err)
-		return
-	}
-	if err := h.limiter.Allow(acct.ID); err != nil {
-		fail(err)
-		return
-	}
-	// Clean paths only: ServeMux would otherwise answer an unclean one with
-	// a redirect that is not JSON.
-	if !api.CleanPath(r.URL.Path) {
-		fail(unknownOperation(r))
-		return
-	}
-	c := &caller{scope: certgate.Scope{AccountID: acct.ID, Region: id.Region}, body: body}
-	h.mux.ServeHTTP(w, r.WithContext(context.WithValue(ctx, callerKey{}, c)))
+	return func(body []byte) (*api.Caller, error) {
+		id, err := pending.VerifyBody(body)
+		if err != nil {
+			return nil, authError(err)
+		}
+		acct, err := h.signer.Account(ctx, id.AccessKeyID)
+		if err != nil {
+			return nil, err
+		}
+		return &api.Caller{Account: acct, Scope: certgate.Scope{AccountID: acct.ID, Region: id.Region}}, nil
+	}, nil
 }
+
+// errorCode is the code renderError sent, for the access log.
+func errorCode(w http.ResponseWriter, _ error) string { return w.Header().Get("x-amzn-ErrorType") }
 
 // authError marks a signature failure as a client error for the shared
 // plumbing; renderError still finds AWS's code in it. Other errors (the
@@ -176,7 +151,7 @@ func routeError(e *apiError) error {
 	return &certgate.Error{Code: code, Message: e.message, Err: e}
 }
 
-func callerOf(r *http.Request) *caller { return r.Context().Value(callerKey{}).(*caller) }
+func callerOf(r *http.Request) *api.Caller { return api.CallerOf(r) }
 
 // unknownRoute answers in JSON for paths no operation serves (404) and for
 // known paths with a wrong method (405 with Allow).
@@ -210,14 +185,14 @@ type generateRequest struct {
 func (h *Handler) generate(w http.ResponseWriter, r *http.Request) error {
 	cl := callerOf(r)
 	var req generateRequest
-	if err := api.DecodeJSON(cl.body, &req); err != nil {
+	if err := api.DecodeJSON(cl.Body, &req); err != nil {
 		return err
 	}
 	in := certs.GenerateInput{Tags: req.Tags}
 	if req.Description != nil {
 		in.Description = *req.Description
 	}
-	c, err := h.certs.GenerateClientCertificate(r.Context(), cl.scope, in)
+	c, err := h.certs.GenerateClientCertificate(r.Context(), cl.Scope, in)
 	if err != nil {
 		return err
 	}
@@ -226,7 +201,7 @@ func (h *Handler) generate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
-	c, err := h.certs.Get(r.Context(), callerOf(r).scope, certgate.KindClient, r.PathValue("id"))
+	c, err := h.certs.Get(r.Context(), callerOf(r).Scope, certgate.KindClient, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -245,7 +220,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 		}
 		limit = n
 	}
-	page, err := h.certs.List(r.Context(), callerOf(r).scope, certgate.KindClient, q.Get("position"), limit)
+	page, err := h.certs.List(r.Context(), callerOf(r).Scope, certgate.KindClient, q.Get("position"), limit)
 	if err != nil {
 		return err
 	}
@@ -267,16 +242,16 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 	cl := callerOf(r)
 	id := r.PathValue("id")
-	upd, err := parsePatch(cl.body)
+	upd, err := parsePatch(cl.Body)
 	if err != nil {
 		return err
 	}
 	var c *certgate.Certificate
 	if upd.Description != nil {
-		c, err = h.certs.SetDescription(r.Context(), cl.scope, certgate.KindClient, id, *upd.Description)
+		c, err = h.certs.SetDescription(r.Context(), cl.Scope, certgate.KindClient, id, *upd.Description)
 	} else {
 		// An empty patch changes nothing and returns the certificate.
-		c, err = h.certs.Get(r.Context(), cl.scope, certgate.KindClient, id)
+		c, err = h.certs.Get(r.Context(), cl.Scope, certgate.KindClient, id)
 	}
 	if err != nil {
 		return err
@@ -286,7 +261,7 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) delete(w http.ResponseWriter, r *http.Request) error {
-	if err := h.certs.Delete(r.Context(), callerOf(r).scope, certgate.KindClient, r.PathValue("id")); err != nil {
+	if err := h.certs.Delete(r.Context(), callerOf(r).Scope, certgate.KindClient, r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusAccepted)
@@ -301,7 +276,7 @@ func resourceID(r *http.Request) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if region != callerOf(r).scope.Region {
+	if region != callerOf(r).Scope.Region {
 		return "", &certgate.Error{Code: certgate.ENotFound, Reason: "other_region", Message: notFoundMessage}
 	}
 	return id, nil
@@ -318,14 +293,14 @@ func (h *Handler) tagResource(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var req tagRequest
-	if err := api.DecodeJSON(cl.body, &req); err != nil {
+	if err := api.DecodeJSON(cl.Body, &req); err != nil {
 		return err
 	}
 	if req.Tags == nil {
 		return &certgate.Error{Code: certgate.EInvalid, Field: "tags",
 			Message: "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null"}
 	}
-	if _, err := h.certs.Tag(r.Context(), cl.scope, certgate.KindClient, id, req.Tags); err != nil {
+	if _, err := h.certs.Tag(r.Context(), cl.Scope, certgate.KindClient, id, req.Tags); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -338,7 +313,7 @@ func (h *Handler) untagResource(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.certs.Untag(r.Context(), cl.scope, certgate.KindClient, id, api.Query(r)["tagKeys"]); err != nil {
+	if _, err := h.certs.Untag(r.Context(), cl.Scope, certgate.KindClient, id, api.Query(r)["tagKeys"]); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -351,7 +326,7 @@ func (h *Handler) getTags(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := h.certs.Get(r.Context(), cl.scope, certgate.KindClient, id)
+	c, err := h.certs.Get(r.Context(), cl.Scope, certgate.KindClient, id)
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,7 @@ func renderError(w http.ResponseWriter, r *http.Request, err error) {
 		if e == nil {
 			break
 		}
-		msg = e.Message
+		msg = messageOf(e)
 		switch e.Code {
 		case certgate.EInvalid:
 			status, code = http.StatusBadRequest, codeBadRequest

@@ -9,6 +9,7 @@ import (
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/api"
 	"github.com/certgate/certgate/auth/hwsign"
+	"github.com/certgate/certgate/certs"
 	"github.com/certgate/certgate/pki"
 )
 
@@ -88,41 +89,42 @@ func statusOf(w http.ResponseWriter, err error) (int, string, string) {
 	if e == nil {
 		return http.StatusInternalServerError, codeSystem, "System error"
 	}
+	msg := detailOf(e)
 	switch e.Code {
 	case certgate.EInvalid:
 		if e.Reason == "too_large" && e.Field == "" { // the whole body
-			return http.StatusRequestEntityTooLarge, "APIG.2000", e.Message
+			return http.StatusRequestEntityTooLarge, "APIG.2000", msg
 		}
 		if code, ok := uploadCodes[e.Reason]; ok {
-			return http.StatusBadRequest, code, e.Message
+			return http.StatusBadRequest, code, msg
 		}
 		switch e.Reason {
-		case "missing":
-			return http.StatusBadRequest, "APIG.2001", "The request parameters must be specified,parameterName:" + e.Field + ". " + e.Message
+		case certs.ReasonMissing:
+			return http.StatusBadRequest, "APIG.2001", "The request parameters must be specified,parameterName:" + e.Field + ". " + msg
 		}
 		if e.Field != "" {
-			return http.StatusBadRequest, "APIG.2012", invalidParam(e.Field) + ". " + e.Message
+			return http.StatusBadRequest, "APIG.2012", invalidParam(e.Field) + ". " + msg
 		}
-		return http.StatusBadRequest, "APIG.2000", "Parameter error: " + e.Message
+		return http.StatusBadRequest, "APIG.2000", "Parameter error: " + msg
 	case certgate.ENotFound:
 		return http.StatusNotFound, codeNotFound, "The SSL certificate does not exist"
 	case certgate.EConflict:
-		return http.StatusConflict, codeDuplicateName, e.Message
+		return http.StatusConflict, codeDuplicateName, msg
 	case certgate.ELimitExceeded:
-		return http.StatusForbidden, codeQuota, "Resource count over limit: " + e.Message
+		return http.StatusForbidden, codeQuota, "Resource count over limit: " + msg
 	case certgate.EThrottled:
 		setRetryAfter(w, e)
-		return http.StatusTooManyRequests, codeThrottled, "The throttling threshold has been reached: " + e.Message
+		return http.StatusTooManyRequests, codeThrottled, "The throttling threshold has been reached: " + msg
 	case certgate.EUnauthenticated:
 		switch e.Reason {
 		case "token_expired":
-			return http.StatusUnauthorized, "APIG.1001", e.Message
+			return http.StatusUnauthorized, "APIG.1001", msg
 		case "token_invalid":
-			return http.StatusUnauthorized, "APIG.1002", e.Message
+			return http.StatusUnauthorized, "APIG.1002", msg
 		}
-		return http.StatusUnauthorized, "APIG.1000", e.Message
+		return http.StatusUnauthorized, "APIG.1000", msg
 	case certgate.EForbidden:
-		return http.StatusForbidden, codeWrongProject, e.Message
+		return http.StatusForbidden, codeWrongProject, msg
 	case certgate.EUnavailable:
 		// APIG documents no 503 code: the status and Retry-After say
 		// "retry", and the code stays APIG's documented system error.

@@ -24,8 +24,9 @@ const Prefix = "/v2/"
 
 // Config wires the dialect.
 type Config struct {
-	Certs        *certs.Service
-	Accounts     *accounts.Service
+	Certs *certs.Service
+	// Accounts resolves access keys and tokens (an *accounts.Service).
+	Accounts     Accounts
 	Limiter      *api.RateLimiter
 	Logger       *slog.Logger
 	MaxBodyBytes int64
@@ -35,35 +36,52 @@ type Config struct {
 	VerifierOptions []hwsign.Option
 }
 
+// Accounts is what the dialect asks of the accounts service: an access
+// key's account and secret (an unknown key's error wraps
+// accounts.ErrUnknownAccessKey), and a token's account.
+type Accounts interface {
+	api.Resolver
+	ResolveToken(ctx context.Context, token string) (*certgate.Account, error)
+}
+
+var _ Accounts = (*accounts.Service)(nil)
+
 // Handler serves the dialect. Mount it at Prefix.
 type Handler struct {
 	certs    *certs.Service
-	limiter  *api.RateLimiter
 	log      *slog.Logger
-	bodies   *api.BodyLimiter
-	accounts *accounts.Service // tokens
+	accounts Accounts // tokens
 	signer   *api.Signer
 	verifier *hwsign.Verifier
 	mux      *http.ServeMux
+	prelude  *api.Dialect
 }
 
 // New returns the dialect's handler.
 func New(cfg Config) *Handler {
-	h := &Handler{
-		certs: cfg.Certs, accounts: cfg.Accounts, limiter: cfg.Limiter,
-		log: cfg.Logger, bodies: cfg.Bodies, mux: http.NewServeMux(),
-	}
+	h := &Handler{certs: cfg.Certs, accounts: cfg.Accounts, log: cfg.Logger, mux: http.NewServeMux()}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
-	if h.bodies == nil {
-		h.bodies = api.NewBodyLimiter(0, cfg.MaxBodyBytes, 0)
+	bodies := cfg.Bodies
+	if bodies == nil {
+		bodies = api.NewBodyLimiter(0, cfg.MaxBodyBytes, 0)
 	}
-	h.signer = api.NewSigner(cfg.Accounts, hwsign.ErrUnknownAccessKey)
+	h.signer = api.NewSigner(cfg.Accounts, accounts.ErrUnknownAccessKey, hwsign.ErrUnknownAccessKey)
 	h.verifier = hwsign.NewVerifier(h.signer.Lookup, cfg.VerifierOptions...)
-	handle := func(pattern string, fn api.HandlerFunc) {
-		h.mux.Handle(pattern, api.Handle(h.log, renderError, fn))
+	h.prelude = &api.Dialect{
+		Logger:          h.log,
+		Render:          renderError,
+		ErrorCode:       errorCode,
+		RequestIDHeader: "X-Request-Id",
+		Authenticate:    h.authenticate,
+		Authorize:       authorize,
+		BadPath:         noRoute,
+		Bodies:          bodies,
+		Limiter:         cfg.Limiter,
+		Routes:          h.mux,
 	}
+	handle := func(pattern string, fn api.HandlerFunc) { h.mux.Handle(pattern, h.prelude.Handle(fn)) }
 	const base = "/v2/{project}/apigw/certificates"
 	handle("POST "+base, h.create)
 	handle("GET "+base, h.list)
@@ -74,35 +92,51 @@ func New(cfg Config) *Handler {
 	return h
 }
 
-type caller struct {
-	account *certgate.Account
-	scope   certgate.Scope
-	body    []byte
+// ServeHTTP serves a request through the shared prelude (api.Dialect):
+// the signature or token from the headers first, then the body, the rate
+// limit, the project check and the routes.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.prelude.ServeHTTP(w, r) }
+
+func callerOf(r *http.Request) *api.Caller { return api.CallerOf(r) }
+
+func callerFor(acct *certgate.Account) *api.Caller {
+	return &api.Caller{Account: acct, Scope: certgate.Scope{AccountID: acct.ID}}
 }
 
-type callerKey struct{}
-
-func callerOf(r *http.Request) *caller { return r.Context().Value(callerKey{}).(*caller) }
-
-// authenticateHeaders accepts an SDK-HMAC-SHA256 signature (what the Huawei
-// SDKs always send) or an X-Auth-Token (plain HTTP clients), from the headers
-// alone. For a signature it returns the pending check of the body too; a
-// token says nothing about the body.
-func (h *Handler) authenticateHeaders(r *http.Request) (*certgate.Account, *hwsign.Pending, func() *certgate.Account, error) {
+// authenticate accepts an SDK-HMAC-SHA256 signature (what the Huawei SDKs
+// always send) or an X-Auth-Token (plain HTTP clients), from the headers
+// alone. For a signature the body is checked once it is in; a token says
+// nothing about the body.
+func (h *Handler) authenticate(r *http.Request) (api.Verify, error) {
 	ctx := r.Context()
 	if !hwsign.HasSignature(r) {
 		acct, err := h.accounts.ResolveToken(ctx, r.Header.Get("X-Auth-Token"))
-		return acct, nil, nil, err
+		if err != nil {
+			return nil, err
+		}
+		return func([]byte) (*api.Caller, error) { return callerFor(acct), nil }, nil
 	}
-	vctx, signedBy := h.signer.Track(ctx)
-	p, err := h.verifier.VerifyHeaders(vctx, r)
+	p, err := h.verifier.VerifyHeaders(ctx, r)
 	if err != nil {
-		return nil, nil, nil, signatureError(err)
+		return nil, signatureError(err)
 	}
 	if p.UnsignedPayload() && r.ContentLength > 0 {
-		return nil, nil, nil, errUnsignedPayload()
+		return nil, errUnsignedPayload()
 	}
-	return nil, p, signedBy, nil
+	return func(body []byte) (*api.Caller, error) {
+		if p.UnsignedPayload() && len(body) > 0 {
+			return nil, errUnsignedPayload()
+		}
+		id, err := p.VerifyBody(body)
+		if err != nil {
+			return nil, signatureError(err)
+		}
+		acct, err := h.signer.Account(ctx, id.AccessKeyID)
+		if err != nil {
+			return nil, err
+		}
+		return callerFor(acct), nil
+	}, nil
 }
 
 // Every route here takes JSON, for which the SDKs always sign the body; an
@@ -110,21 +144,6 @@ func (h *Handler) authenticateHeaders(r *http.Request) (*certgate.Account, *hwsi
 func errUnsignedPayload() error {
 	return asClientError(http.StatusUnauthorized, "APIGW.0301",
 		"Incorrect IAM authentication information: an unsigned payload is not accepted for a request with a body")
-}
-
-// verifyBody finishes a signature check once the body is in.
-func verifyBody(p *hwsign.Pending, signedBy func() *certgate.Account, body []byte) (*certgate.Account, error) {
-	if p.UnsignedPayload() && len(body) > 0 {
-		return nil, errUnsignedPayload()
-	}
-	if _, err := p.VerifyBody(body); err != nil {
-		return nil, signatureError(err)
-	}
-	acct := signedBy()
-	if acct == nil {
-		return nil, errors.New("huawei: signature verified without an account")
-	}
-	return acct, nil
 }
 
 func signatureError(err error) error {
@@ -135,56 +154,31 @@ func signatureError(err error) error {
 	return err
 }
 
-// ServeHTTP authenticates, checks that the path's project belongs to the
-// caller, applies the account's rate limit, and routes. The headers are
-// checked first (the key lookup or the token included); only a request that
-// can still be valid has its body read, through the shared BodyLimiter.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	w.Header().Set("X-Request-Id", api.RequestID(ctx))
-	defer api.Recover(h.log, renderError, w, r)
-	fail := func(err error) { api.RenderError(h.log, renderError, w, r, err) }
-
-	acct, pending, signedBy, err := h.authenticateHeaders(r)
-	if err != nil {
-		h.bodies.Refuse(w, r, func() { fail(err) })
-		return
-	}
-	body, release, err := h.bodies.Read(w, r)
-	if err != nil {
-		fail(err)
-		return
-	}
-	defer release()
-	if pending != nil {
-		if acct, err = verifyBody(pending, signedBy, body); err != nil {
-			fail(err)
-			return
-		}
-	}
-	api.WithAccount(ctx, acct.ID)
-	if err := api.CheckUTF8(body); err != nil {
-		fail(err)
-		return
-	}
-	if err := h.limiter.Allow(acct.ID); err != nil {
-		fail(err)
-		return
-	}
-	if !api.CleanPath(r.URL.Path) {
-		fail(noRoute(r))
-		return
-	}
+// authorize checks that the path's project is the caller's, and that
+// X-Project-Id, when sent, names it too.
+func authorize(r *http.Request, c *api.Caller) error {
 	project, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, Prefix), "/")
-	if project != acct.ProjectID || (r.Header.Get("X-Project-Id") != "" && r.Header.Get("X-Project-Id") != project) {
+	if project != c.Account.ProjectID || (r.Header.Get("X-Project-Id") != "" && r.Header.Get("X-Project-Id") != project) {
 		// The same answer whether the project exists or not.
-		fail(&certgate.Error{Code: certgate.EForbidden, Reason: "wrong_project",
-			Message: "No permissions to request this method: the project does not belong to the caller"})
-		return
+		return &certgate.Error{Code: certgate.EForbidden, Reason: "wrong_project",
+			Message: "No permissions to request this method: the project does not belong to the caller"}
 	}
-	c := &caller{account: acct, scope: certgate.Scope{AccountID: acct.ID}, body: body}
-	h.mux.ServeHTTP(w, r.WithContext(context.WithValue(ctx, callerKey{}, c)))
+	return nil
 }
+
+// errorCode is the APIG code renderError sent for err, for the access log:
+// the error table is asked again, on headers that are thrown away.
+func errorCode(_ http.ResponseWriter, err error) string {
+	_, code, _ := statusOf(discardHeaders{}, err)
+	return code
+}
+
+// discardHeaders is a ResponseWriter that only takes headers, and drops them.
+type discardHeaders struct{}
+
+func (discardHeaders) Header() http.Header         { return http.Header{} }
+func (discardHeaders) Write(b []byte) (int, error) { return len(b), nil }
+func (discardHeaders) WriteHeader(int)             {}
 
 func noRoute(r *http.Request) error {
 	return asClientError(http.StatusNotFound, codeNoRoute, "The API does not exist or has not been published in the environment")
@@ -249,7 +243,7 @@ func decodeForm(body []byte) (*certificateForm, error) {
 
 func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	cl := callerOf(r)
-	f, err := decodeForm(cl.body)
+	f, err := decodeForm(cl.Body)
 	if err != nil {
 		return err
 	}
@@ -257,30 +251,30 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := h.certs.CreateServerCertificate(r.Context(), cl.scope, certs.ServerInput{
+	c, err := h.certs.CreateServerCertificate(r.Context(), cl.Scope, certs.ServerInput{
 		Name: str(f.Name), CertPEM: str(f.CertContent), KeyPEM: str(f.PrivateKey),
 		TrustedRootCA: str(f.TrustedRootCA), InstanceID: *inst, KeyAlgorithm: str(f.AlgorithmType),
 	})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toCert(c, cl.account.ProjectID))
+	writeJSON(w, http.StatusOK, toCert(c, cl.Account.ProjectID))
 	return nil
 }
 
 func (h *Handler) show(w http.ResponseWriter, r *http.Request) error {
 	cl := callerOf(r)
-	c, err := h.certs.Get(r.Context(), cl.scope, certgate.KindServer, r.PathValue("id"))
+	c, err := h.certs.Get(r.Context(), cl.Scope, certgate.KindServer, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toCert(c, cl.account.ProjectID))
+	writeJSON(w, http.StatusOK, toCert(c, cl.Account.ProjectID))
 	return nil
 }
 
 func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 	cl := callerOf(r)
-	f, err := decodeForm(cl.body)
+	f, err := decodeForm(cl.Body)
 	if err != nil {
 		return err
 	}
@@ -291,20 +285,20 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := h.certs.UpdateServerCertificate(r.Context(), cl.scope, r.PathValue("id"), certs.ServerUpdate{
+	c, err := h.certs.UpdateServerCertificate(r.Context(), cl.Scope, r.PathValue("id"), certs.ServerUpdate{
 		Name: f.Name, CertPEM: str(f.CertContent), KeyPEM: str(f.PrivateKey),
 		TrustedRootCA: f.TrustedRootCA, InstanceID: inst, KeyAlgorithm: str(f.AlgorithmType),
 	})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toCert(c, cl.account.ProjectID))
+	writeJSON(w, http.StatusOK, toCert(c, cl.Account.ProjectID))
 	return nil
 }
 
 func (h *Handler) delete(w http.ResponseWriter, r *http.Request) error {
 	cl := callerOf(r)
-	if err := h.certs.Delete(r.Context(), cl.scope, certgate.KindServer, r.PathValue("id")); err != nil {
+	if err := h.certs.Delete(r.Context(), cl.Scope, certgate.KindServer, r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -371,13 +365,13 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	default:
 		f.InstanceID = inst
 	}
-	items, total, err := h.certs.ListServerCertificates(r.Context(), cl.scope, f, offset, limit)
+	items, total, err := h.certs.ListServerCertificates(r.Context(), cl.Scope, f, offset, limit)
 	if err != nil {
 		return err
 	}
 	out := listResponse{Size: int32(len(items)), Total: total, Certs: make([]certBase, 0, len(items))}
 	for _, c := range items {
-		out.Certs = append(out.Certs, toBase(c, cl.account.ProjectID))
+		out.Certs = append(out.Certs, toBase(c, cl.Account.ProjectID))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -285,17 +285,14 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// redactURL hides a password in a database URL.
+// redactURL returns a --database value fit for a message or a log line.
+// An SQLite path holds no secret and is shown as given; anything else goes
+// through the store's one redaction, which masks every password form.
 func redactURL(s string) string {
-	if i := strings.Index(s, "://"); i >= 0 {
-		rest := s[i+3:]
-		if at := strings.Index(rest, "@"); at >= 0 {
-			if colon := strings.Index(rest[:at], ":"); colon >= 0 {
-				return s[:i+3] + rest[:colon] + ":xxxxx" + rest[at:]
-			}
-		}
+	if sqlitePath(s) != "" {
+		return s
 	}
-	return s
+	return postgres.RedactURL(s)
 }
 
 type stringValue string

@@ -49,8 +49,14 @@ func openStore(ctx context.Context, url string, pool postgres.Options) (store.St
 		return db, nil
 	}
 	if isPostgres(url) {
-		// postgres.Open redacts the password in its errors.
-		return postgres.Open(ctx, url, pool)
+		// postgres.Open redacts the password in its errors. Its *DB goes
+		// into the interface only when it is not nil: a typed nil would
+		// make Main.Close panic instead of reporting the error.
+		db, err := postgres.Open(ctx, url, pool)
+		if err != nil {
+			return nil, err
+		}
+		return db, nil
 	}
 	return nil, fmt.Errorf("unsupported --database %q", redactURL(url))
 }

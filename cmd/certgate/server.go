@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/accounts"
 	"github.com/certgate/certgate/api"
 	awsapi "github.com/certgate/certgate/api/aws"
@@ -102,6 +103,15 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}()
 
+	// Bind first: a busy port must fail before anything (a database, a
+	// master key, bootstrap credentials) is created on disk.
+	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	m.ln = api.LimitConnsPerClient(m.ln, cfg.MaxConnsPerClient)
+	if err := checkFirstStart(cfg); err != nil {
+		return err
+	}
 	if m.Store, err = openStore(ctx, cfg.Database, cfg.pool()); err != nil {
 		return err
 	}
@@ -156,10 +166,6 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	})
 
-	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
-	m.ln = api.LimitConnsPerClient(m.ln, cfg.MaxConnsPerClient)
 	m.srv = &http.Server{
 		Handler:           api.Middleware(log, root),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -251,15 +257,19 @@ func (m *Main) Close() error {
 }
 
 // health answers 200 once the server is serving and the database answers;
-// 503 while draining or when the database is unreachable.
+// 503 while draining, when the database is unreachable, or when it is
+// damaged (the body names the cause).
 func (m *Main) health(w http.ResponseWriter, r *http.Request) {
 	status, body := http.StatusOK, map[string]string{"status": "ok"}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
+	pingErr := m.Store.Ping(ctx)
 	switch {
 	case m.draining.Load():
 		status, body = http.StatusServiceUnavailable, map[string]string{"status": "draining"}
-	case m.Store.Ping(ctx) != nil:
+	case certgate.AsError(pingErr) != nil && certgate.AsError(pingErr).Reason == store.ReasonDamaged:
+		status, body = http.StatusServiceUnavailable, map[string]string{"status": "database damaged", "cause": certgate.AsError(pingErr).Message}
+	case pingErr != nil:
 		status, body = http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"}
 	case m.keyHealth() != "":
 		status, body = http.StatusServiceUnavailable, map[string]string{"status": "master key missing", "missing_master_keys": m.keyHealth()}

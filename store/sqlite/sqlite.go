@@ -56,6 +56,8 @@ type DB struct {
 	w    *sql.DB // one connection; every write transaction goes here
 	r    *sql.DB // read-only pool
 
+	watch watch // the file's identity, to notice it deleted or truncated (damage.go)
+
 	// getCert is the hottest query (every Get, tag and update reads one
 	// record); preparing it once saves about half its cost.
 	getCert *sql.Stmt
@@ -76,6 +78,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	if err := probeBeforeOpen(abs); err != nil {
+		return nil, err
 	}
 	// Create the file ourselves: SQLite would use 0644, and it gives the -wal
 	// and -shm files the mode of the database file, so this covers them too.
@@ -126,6 +131,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := db.remember(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if db.getCert, err = db.r.PrepareContext(ctx, "SELECT "+certColumns+" FROM certificates WHERE "+certKey); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: prepare: %w", err)
@@ -136,10 +145,20 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // init checks the connection settings took effect and migrates the schema.
 func (db *DB) init(ctx context.Context) error {
 	var mode string
-	err := db.retry(ctx, func() error {
-		return db.w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode)
+	// The first connection may have to take the database into WAL mode,
+	// which needs an exclusive lock. Each attempt already waits
+	// busy_timeout, so the retries are bounded by about one: a lock held
+	// that long is another process's, and retrying would only make the
+	// caller wait minutes (as with a file truncated under a live server).
+	ictx, cancel := context.WithTimeout(ctx, busyTimeout)
+	defer cancel()
+	err := db.retry(ictx, func() error {
+		return db.w.QueryRowContext(ictx, "PRAGMA journal_mode").Scan(&mode)
 	})
 	if err != nil {
+		if isBusy(err) || ictx.Err() != nil {
+			return fmt.Errorf("sqlite: open %s: the database stayed locked by another process for %v: %w", db.path, busyTimeout, err)
+		}
 		return fmt.Errorf("sqlite: open %s: %w", db.path, err)
 	}
 	// WAL is what makes readers and the writer independent; some file
@@ -166,8 +185,12 @@ func fileURI(abs string) string {
 // Path returns the absolute path of the database file.
 func (db *DB) Path() string { return db.path }
 
-// Ping checks that the database answers on both pools.
+// Ping checks that the database answers on both pools, and that its file
+// is still the one the handle opened, whole.
 func (db *DB) Ping(ctx context.Context) error {
+	if err := db.checkFile(); err != nil {
+		return err
+	}
 	for _, p := range []*sql.DB{db.r, db.w} {
 		var one int
 		if err := p.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
@@ -200,6 +223,11 @@ func (db *DB) Close() error {
 // retrying the whole transaction on a busy error. A *certgate.Error from fn
 // is returned unchanged; anything else is wrapped with op.
 func (db *DB) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	// A write into a deleted or truncated file would be acknowledged and
+	// then lost: refuse it instead.
+	if err := db.checkFile(); err != nil {
+		return err
+	}
 	err := db.retry(ctx, func() error {
 		tx, err := db.w.BeginTx(ctx, nil)
 		if err != nil {
@@ -214,9 +242,21 @@ func (db *DB) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) e
 	return wrap(op, err)
 }
 
-// read runs fn, which uses the read pool, retrying on a busy error.
+// read runs fn, which uses the read pool, retrying on a busy error. A read
+// that fails on a damaged file (a truncated one reads as corrupt) reports
+// the damage, not the symptom; once damage is known, reads are refused too,
+// since new connections would read whatever file now has the path.
 func (db *DB) read(ctx context.Context, op string, fn func() error) error {
-	return wrap(op, db.retry(ctx, fn))
+	if err := db.knownDamage(); err != nil {
+		return err
+	}
+	err := db.retry(ctx, fn)
+	if err != nil && certgate.AsError(err) == nil {
+		if d := db.checkFile(); d != nil {
+			return d
+		}
+	}
+	return wrap(op, err)
 }
 
 // retry calls fn until it returns something other than a busy error, at most

@@ -187,8 +187,8 @@ func serverStoreError(err error, name string, quota int) error {
 	case e == nil:
 		return err
 	case e.Code == certgate.EConflict && e.Reason == ReasonDuplicateName:
-		return &certgate.Error{Code: certgate.EConflict, Reason: ReasonDuplicateName, Field: "name", Value: clip(name),
-			Message: fmt.Sprintf("a certificate named %s already exists", clip(name)), Err: err}
+		return &certgate.Error{Code: certgate.EConflict, Reason: ReasonDuplicateName, Field: "name", Value: certgate.Clip(name),
+			Message: fmt.Sprintf("a certificate named %s already exists", certgate.Clip(name)), Err: err}
 	case e.Code == certgate.ELimitExceeded:
 		return &certgate.Error{Code: certgate.ELimitExceeded, Reason: ReasonServerQuota, Limit: quota,
 			Message: fmt.Sprintf("the quota of %d certificates for this account is full", quota), Err: err}

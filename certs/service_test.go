@@ -310,7 +310,7 @@ func TestTags(t *testing.T) {
 	wantErr(t, err, certgate.ENotFound, "")
 }
 
-// Concurrent tag writers never lose each other's tags: Modify retries on a
+// Concurrent tag writers never lose each other's tags: modify retries on a
 // version conflict with the record it sees.
 func TestConcurrentTagsNoLostUpdate(t *testing.T) {
 	ctx := context.Background()

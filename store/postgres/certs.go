@@ -292,5 +292,3 @@ func certConflict(err error) error {
 	}
 	return err
 }
-
-// encoded holds the columns of a certificate that need encoding.

@@ -24,8 +24,8 @@ func (db *DB) SwapMeta(ctx context.Context, key, oldValue, newValue string) (boo
 }
 
 // ListSealed returns sealed values not sealed under exceptKeyID. The two
-// kinds are read from their own tables, certificates first ("access_key" <
-// "certificate" in byte order, so access keys come first).
+// kinds are read from their own tables, access keys first ("access_key" <
+// "certificate" in byte order).
 func (db *DB) ListSealed(ctx context.Context, exceptKeyID string, after store.SealedCursor, limit int) ([]store.SealedItem, error) {
 	if limit <= 0 {
 		limit = 1000

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/accounts"
 	"github.com/certgate/certgate/api"
 	"github.com/certgate/certgate/auth/hwsign"
 	"github.com/certgate/certgate/certs"
@@ -117,9 +118,9 @@ func statusOf(w http.ResponseWriter, err error) (int, string, string) {
 		return http.StatusTooManyRequests, codeThrottled, "The throttling threshold has been reached: " + msg
 	case certgate.EUnauthenticated:
 		switch e.Reason {
-		case "token_expired":
+		case accounts.ReasonTokenExpired:
 			return http.StatusUnauthorized, "APIG.1001", msg
-		case "token_invalid":
+		case accounts.ReasonTokenInvalid:
 			return http.StatusUnauthorized, "APIG.1002", msg
 		}
 		return http.StatusUnauthorized, "APIG.1000", msg

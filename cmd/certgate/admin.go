@@ -43,7 +43,7 @@ func newAdminCmd(name, synopsis, about string, stdout, stderr io.Writer, getenv 
 	c := &adminCmd{name: name, stdout: stdout, stderr: stderr, cfg: DefaultConfig()}
 	c.fs = flag.NewFlagSet(name, flag.ContinueOnError)
 	c.fs.SetOutput(stderr)
-	if err := c.cfg.bind(c.fs, getenv, false); err != nil {
+	if err := c.cfg.bind(c.fs, getenv, storeScope); err != nil {
 		return nil, fmt.Errorf("certgate %s: %v", name, err)
 	}
 	c.fs.BoolVar(&c.asJSON, "json", false, "print the result as JSON")

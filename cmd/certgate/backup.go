@@ -38,7 +38,7 @@ func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	fs.SetOutput(stderr)
 	// Only the database setting applies: a backup copies sealed data as it
 	// is and needs no master key.
-	for _, s := range cfg.settings(false) {
+	for _, s := range cfg.settings(storeScope) {
 		if s.flag != "database" {
 			continue
 		}

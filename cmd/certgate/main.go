@@ -126,7 +126,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	if err := cfg.bind(fs, getenv, true); err != nil {
+	if err := cfg.bind(fs, getenv, serveScope); err != nil {
 		fmt.Fprintf(stderr, "certgate serve: %v\n", err)
 		return 2
 	}
@@ -167,7 +167,7 @@ func cmdAccountCreate(ctx context.Context, args []string, stdout, stderr io.Writ
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("account create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	if err := cfg.bind(fs, getenv, false); err != nil {
+	if err := cfg.bind(fs, getenv, storeScope); err != nil {
 		fmt.Fprintf(stderr, "certgate account create: %v\n", err)
 		return 2
 	}
@@ -233,7 +233,7 @@ func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	if err := cfg.bind(fs, getenv, false); err != nil {
+	if err := cfg.bind(fs, getenv, storeScope); err != nil {
 		fmt.Fprintf(stderr, "certgate token create: %v\n", err)
 		return 2
 	}

@@ -99,7 +99,7 @@ func cmdMasterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Wr
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("master-key rotate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	if err := cfg.bind(fs, getenv, false, cfg.heartbeatSetting()); err != nil {
+	if err := cfg.bind(fs, getenv, storeScope, cfg.heartbeatSetting()); err != nil {
 		fmt.Fprintf(stderr, "certgate master-key rotate: %v\n", err)
 		return 2
 	}

@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/certgate/certgate/store/sqlite"
@@ -60,7 +59,7 @@ func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		fmt.Fprintf(stderr, "certgate backup: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	if strings.HasPrefix(cfg.Database, "postgres://") || strings.HasPrefix(cfg.Database, "postgresql://") {
+	if b, _ := schemeOf(cfg.Database); b.name == "postgres" {
 		pwNote := ""
 		if redactURL(cfg.Database) != cfg.Database {
 			pwNote = "(with the password in place of xxxxx, or in PGPASSWORD or ~/.pgpass). "

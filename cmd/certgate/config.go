@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/certgate/certgate/accounts"
@@ -184,15 +183,6 @@ func usage(w io.Writer, fs *flag.FlagSet, synopsis string, extra string) {
 	})
 }
 
-// sqlitePath returns the file path of a sqlite: database URL, or "" for
-// another backend.
-func sqlitePath(db string) string {
-	if p, ok := strings.CutPrefix(db, "sqlite:"); ok {
-		return strings.TrimPrefix(p, "//")
-	}
-	return ""
-}
-
 // dataDir is the directory holding the embedded database, where certgate
 // keeps its key file and bootstrap credentials by default.
 func (c *Config) dataDir() string {
@@ -222,10 +212,7 @@ func (c *Config) Validate() error {
 	if c.Addr == "" {
 		bad("--addr must not be empty")
 	}
-	switch {
-	case sqlitePath(c.Database) != "":
-	case strings.HasPrefix(c.Database, "postgres://"), strings.HasPrefix(c.Database, "postgresql://"):
-	default:
+	if _, ok := schemeOf(c.Database); !ok {
 		bad("--database must be sqlite:PATH or postgres://..., got %q", redactURL(c.Database))
 	}
 	if c.MasterKey == "" && c.MasterKeyFile == "" {

@@ -99,12 +99,19 @@ const (
 	// serveScope is everything serve reads: storeScope and the server's
 	// own settings.
 	serveScope
+	// databaseScope is --database alone, for backup: a backup copies
+	// sealed data as it is and needs no master key.
+	databaseScope
 )
 
 // settings lists the settings read within sc.
 func (c *Config) settings(sc scope) []setting {
+	database := setting{"database", "CERTGATE_DATABASE", "database: sqlite:PATH (embedded) or postgres://...", (*stringValue)(&c.Database)}
+	if sc == databaseScope {
+		return []setting{database}
+	}
 	store := []setting{
-		{"database", "CERTGATE_DATABASE", "database: sqlite:PATH (embedded) or postgres://...", (*stringValue)(&c.Database)},
+		database,
 		{"master-key-file", "CERTGATE_MASTER_KEY_FILE", "file holding the master key that seals private keys (default: master.key beside the SQLite database; the key itself may be given in CERTGATE_MASTER_KEY instead)", (*stringValue)(&c.MasterKeyFile)},
 		{"db-max-conns", "CERTGATE_DB_MAX_CONNS", "PostgreSQL: connections in the pool at most", (*intValue)(&c.DBMaxConns)},
 		{"db-min-conns", "CERTGATE_DB_MIN_CONNS", "PostgreSQL: connections kept open at least", (*intValue)(&c.DBMinConns)},

@@ -3,20 +3,14 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/accounts"
-	"github.com/certgate/certgate/seal"
-	"github.com/certgate/certgate/store"
 )
 
 // Operator subcommands for revocation: access keys, tokens and accounts.
@@ -24,98 +18,6 @@ import (
 // store; a running node stops accepting a deleted key within its
 // --access-key-cache-ttl, and a deleted token at once (tokens are not
 // cached).
-
-// adminCmd is the shared shape of these subcommands: the database and
-// master-key settings bound to flags and environment, --json, a usage text,
-// and the store opened after parsing.
-type adminCmd struct {
-	name           string // e.g. "access-key create"
-	stdout, stderr io.Writer
-	cfg            Config
-	fs             *flag.FlagSet
-	asJSON         bool
-	st             store.Store
-}
-
-// newAdminCmd binds the common settings. The caller adds its own flags to
-// c.fs, then calls parse.
-func newAdminCmd(name, synopsis, about string, stdout, stderr io.Writer, getenv func(string) string) (*adminCmd, error) {
-	c := &adminCmd{name: name, stdout: stdout, stderr: stderr, cfg: DefaultConfig()}
-	c.fs = flag.NewFlagSet(name, flag.ContinueOnError)
-	c.fs.SetOutput(stderr)
-	if err := c.cfg.bind(c.fs, getenv, false); err != nil {
-		return nil, fmt.Errorf("certgate %s: %v", name, err)
-	}
-	c.fs.BoolVar(&c.asJSON, "json", false, "print the result as JSON")
-	c.fs.Usage = func() { usage(stdout, c.fs, synopsis, about) }
-	return c, nil
-}
-
-// parse parses args; when it returns false the command ends with code.
-func (c *adminCmd) parse(args []string) (code int, ok bool) {
-	if err := c.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0, false
-		}
-		return 2, false
-	}
-	if c.fs.NArg() > 0 {
-		return c.usageError("unexpected argument %q", c.fs.Arg(0)), false
-	}
-	return 0, true
-}
-
-func (c *adminCmd) usageError(format string, args ...any) int {
-	fmt.Fprintf(c.stderr, "certgate %s: %s\n", c.name, fmt.Sprintf(format, args...))
-	return 2
-}
-
-// open opens the existing database, and the master key only when withKey
-// is set: revoking and listing read no secret, so they work without it.
-func (c *adminCmd) open(ctx context.Context, withKey bool) (*accounts.Service, error) {
-	c.cfg.resolveDefaults()
-	st, err := openExistingStore(ctx, c.cfg.Database, c.cfg.pool())
-	if err != nil {
-		return nil, err
-	}
-	c.st = st
-	var sealer *seal.Sealer
-	if withKey {
-		if sealer, err = openSealer(ctx, &c.cfg, st, newLogger(c.stderr, "warn", "text")); err != nil {
-			return nil, err
-		}
-	}
-	return accounts.New(st, sealer), nil
-}
-
-func (c *adminCmd) close() {
-	if c.st != nil {
-		c.st.Close()
-	}
-}
-
-// fail prints err, as its client-safe message when it is a domain error,
-// and returns exit code 1.
-func (c *adminCmd) fail(err error) int {
-	msg := err.Error()
-	if e := certgate.AsError(err); e != nil && e.Code != certgate.EInternal {
-		msg = e.Message
-	}
-	fmt.Fprintf(c.stderr, "certgate %s: %s\n", c.name, msg)
-	return 1
-}
-
-// print writes v as JSON with --json, and otherwise calls text.
-func (c *adminCmd) print(v any, text func(w io.Writer)) int {
-	if c.asJSON {
-		_ = json.NewEncoder(c.stdout).Encode(v)
-		return 0
-	}
-	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	text(tw)
-	tw.Flush()
-	return 0
-}
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 

@@ -365,7 +365,7 @@ func TestAccessKeyCacheTTLSetting(t *testing.T) {
 	}{{nil, 5 * time.Second}, {[]string{"--access-key-cache-ttl", "0"}, 0}, {[]string{"--access-key-cache-ttl", "1m"}, time.Minute}} {
 		cfg := DefaultConfig()
 		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-		if err := cfg.bind(fs, env, true); err != nil {
+		if err := cfg.bind(fs, env, serveScope); err != nil {
 			t.Fatal(err)
 		}
 		if err := fs.Parse(tc.args); err != nil {

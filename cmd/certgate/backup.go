@@ -5,12 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/certgate/certgate/store/sqlite"
@@ -33,34 +31,20 @@ PostgreSQL databases are backed up with PostgreSQL's own tools (pg_dump, pg_rest
 only prints how.`
 
 func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	cfg := DefaultConfig()
-	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	c := newCmd("backup", "certgate backup --out FILE [--database sqlite:PATH] [--force]", backupHelp, stdout, stderr)
 	// Only the database setting applies: a backup copies sealed data as it
 	// is and needs no master key.
-	for _, s := range cfg.settings(false) {
-		if s.flag != "database" {
-			continue
-		}
-		if v := getenv(s.env); v != "" {
-			_ = s.value.Set(v)
-		}
-		fs.Var(s.value, s.flag, s.usage+" (env "+s.env+")")
-	}
-	out := fs.String("out", "", "file to write the backup to (required)")
-	force := fs.Bool("force", false, "replace --out if it exists")
-	fs.Usage = func() { usage(stdout, fs, "certgate backup --out FILE [--database sqlite:PATH] [--force]", backupHelp) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
+	if err := c.bind(getenv, databaseScope); err != nil {
+		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "certgate backup: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	out := c.fs.String("out", "", "file to write the backup to (required)")
+	force := c.fs.Bool("force", false, "replace --out if it exists")
+	if code, ok := c.parse(args); !ok {
+		return code
 	}
-	if strings.HasPrefix(cfg.Database, "postgres://") || strings.HasPrefix(cfg.Database, "postgresql://") {
+	cfg := c.cfg
+	if b, _ := schemeOf(cfg.Database); b.name == "postgres" {
 		pwNote := ""
 		if redactURL(cfg.Database) != cfg.Database {
 			pwNote = "(with the password in place of xxxxx, or in PGPASSWORD or ~/.pgpass). "
@@ -75,22 +59,18 @@ func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	}
 	src := sqlitePath(cfg.Database)
 	if src == "" {
-		fmt.Fprintf(stderr, "certgate backup: --database must be sqlite:PATH, got %q\n", redactURL(cfg.Database))
-		return 2
+		return c.usageError("--database must be sqlite:PATH, got %q", redactURL(cfg.Database))
 	}
 	if *out == "" {
-		fmt.Fprintln(stderr, "certgate backup: --out FILE is required")
-		return 2
+		return c.usageError("--out FILE is required")
 	}
 	if _, err := os.Stat(src); err != nil {
-		fmt.Fprintf(stderr, "certgate backup: no database at %s: %v\n", src, err)
-		return 1
+		return c.abort(fmt.Errorf("no database at %s: %v", src, err))
 	}
 	exists := false
 	if _, err := os.Lstat(*out); err == nil {
 		if !*force {
-			fmt.Fprintf(stderr, "certgate backup: %s already exists (use --force to replace it)\n", *out)
-			return 1
+			return c.abort(fmt.Errorf("%s already exists (use --force to replace it)", *out))
 		}
 		exists = true
 	}
@@ -122,8 +102,7 @@ func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 			fmt.Fprintln(stderr, "certgate backup: interrupted; nothing was written")
 			return 1
 		}
-		fmt.Fprintf(stderr, "certgate backup: %v\n", err)
-		return 1
+		return c.abort(err)
 	}
 	size := int64(0)
 	if fi, err := os.Stat(*out); err == nil {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/certgate/certgate/accounts"
@@ -66,9 +65,9 @@ func DefaultConfig() Config {
 		KeyPoolSize:            40,
 		KeyPoolWorkers:         1,
 		ClientKeyType:          string(pki.RSA2048),
-		ClientCertValidity:     365 * 24 * time.Hour,
+		ClientCertValidity:     pki.DefaultValidity,
 		ClientCertSubject:      "C=US, L=Seattle, CN=ApiGateway",
-		MaxBodyBytes:           1 << 20,
+		MaxBodyBytes:           api.DefaultMaxBodyBytes,
 		MaxBodiesInFlight:      api.DefaultBodiesInFlight,
 		MaxConnsPerClient:      api.DefaultMaxConnsPerClient,
 		ShutdownTimeout:        30 * time.Second,
@@ -90,10 +89,29 @@ type setting struct {
 	value            flag.Value
 }
 
-// settings lists the settings; serveOnly marks those account create ignores.
-func (c *Config) settings(serveOnly bool) []setting {
-	common := []setting{
-		{"database", "CERTGATE_DATABASE", "database: sqlite:PATH (embedded) or postgres://...", (*stringValue)(&c.Database)},
+// scope names the commands a setting is read by.
+type scope int
+
+const (
+	// storeScope is what every command that opens an existing database
+	// reads: the database, its pool, and the master keys.
+	storeScope scope = iota
+	// serveScope is everything serve reads: storeScope and the server's
+	// own settings.
+	serveScope
+	// databaseScope is --database alone, for backup: a backup copies
+	// sealed data as it is and needs no master key.
+	databaseScope
+)
+
+// settings lists the settings read within sc.
+func (c *Config) settings(sc scope) []setting {
+	database := setting{"database", "CERTGATE_DATABASE", "database: sqlite:PATH (embedded) or postgres://...", (*stringValue)(&c.Database)}
+	if sc == databaseScope {
+		return []setting{database}
+	}
+	store := []setting{
+		database,
 		{"master-key-file", "CERTGATE_MASTER_KEY_FILE", "file holding the master key that seals private keys (default: master.key beside the SQLite database; the key itself may be given in CERTGATE_MASTER_KEY instead)", (*stringValue)(&c.MasterKeyFile)},
 		{"db-max-conns", "CERTGATE_DB_MAX_CONNS", "PostgreSQL: connections in the pool at most", (*intValue)(&c.DBMaxConns)},
 		{"db-min-conns", "CERTGATE_DB_MIN_CONNS", "PostgreSQL: connections kept open at least", (*intValue)(&c.DBMinConns)},
@@ -102,12 +120,12 @@ func (c *Config) settings(serveOnly bool) []setting {
 		{"db-connect-timeout", "CERTGATE_DB_CONNECT_TIMEOUT", "PostgreSQL: how long to wait for a connection", (*durationValue)(&c.DBConnectTimeout)},
 		{"previous-master-key-files", "CERTGATE_PREVIOUS_MASTER_KEY_FILES", "comma-separated files of older master keys, which still open records sealed under them but never seal new ones; needed while a master key rotation is in progress", (*stringValue)(&c.PreviousMasterKeyFiles)},
 	}
-	if !serveOnly {
-		return common
+	if sc == storeScope {
+		return store
 	}
 	return append(append([]setting{
 		{"addr", "CERTGATE_ADDR", "listen address", (*stringValue)(&c.Addr)},
-	}, common...),
+	}, store...),
 		setting{"bootstrap-credentials-file", "CERTGATE_BOOTSTRAP_CREDENTIALS_FILE", "where the first start writes the bootstrap account's credentials (AWS credentials-file format); \"none\" disables (default: credentials beside the SQLite database)", (*stringValue)(&c.BootstrapCredentialsFile)},
 		setting{"client-certificate-quota", "CERTGATE_CLIENT_CERTIFICATE_QUOTA", "client certificates per account and region; 0 means unlimited", (*intValue)(&c.ClientCertificateQuota)},
 		setting{"server-certificate-quota", "CERTGATE_SERVER_CERTIFICATE_QUOTA", "uploaded SSL certificates per account (Huawei project); 0 means unlimited", (*intValue)(&c.ServerCertificateQuota)},
@@ -139,8 +157,8 @@ func (c *Config) heartbeatSetting() setting {
 
 // bind applies the environment to c, then registers c's settings as flags
 // on fs so that parsing fs overrides the environment.
-func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string, serveOnly bool, extra ...setting) error {
-	for _, s := range append(c.settings(serveOnly), extra...) {
+func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string, sc scope, extra ...setting) error {
+	for _, s := range append(c.settings(sc), extra...) {
 		if v := getenv(s.env); v != "" {
 			if err := s.value.Set(v); err != nil {
 				return fmt.Errorf("%s=%q: %v", s.env, v, err)
@@ -172,15 +190,6 @@ func usage(w io.Writer, fs *flag.FlagSet, synopsis string, extra string) {
 	})
 }
 
-// sqlitePath returns the file path of a sqlite: database URL, or "" for
-// another backend.
-func sqlitePath(db string) string {
-	if p, ok := strings.CutPrefix(db, "sqlite:"); ok {
-		return strings.TrimPrefix(p, "//")
-	}
-	return ""
-}
-
 // dataDir is the directory holding the embedded database, where certgate
 // keeps its key file and bootstrap credentials by default.
 func (c *Config) dataDir() string {
@@ -210,10 +219,7 @@ func (c *Config) Validate() error {
 	if c.Addr == "" {
 		bad("--addr must not be empty")
 	}
-	switch {
-	case sqlitePath(c.Database) != "":
-	case strings.HasPrefix(c.Database, "postgres://"), strings.HasPrefix(c.Database, "postgresql://"):
-	default:
+	if _, ok := schemeOf(c.Database); !ok {
 		bad("--database must be sqlite:PATH or postgres://..., got %q", redactURL(c.Database))
 	}
 	if c.MasterKey == "" && c.MasterKeyFile == "" {

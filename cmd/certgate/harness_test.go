@@ -70,6 +70,16 @@ func startServer(t *testing.T, mutate func(*Config)) *testServer {
 	}
 	logs := &syncBuffer{}
 	m := &Main{Config: cfg, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	serveMain(t, m)
+	return &testServer{Main: m, t: t, dir: dir, logs: logs}
+}
+
+// serveMain opens m and serves it in the background until the test ends,
+// when it stops m gracefully and fails the test unless Serve returned nil.
+// The returned stop does so at once and returns Serve's error, which the
+// test then judges; later calls return the same.
+func serveMain(t *testing.T, m *Main) (stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := m.Open(ctx); err != nil {
 		cancel()
@@ -77,14 +87,21 @@ func startServer(t *testing.T, mutate func(*Config)) *testServer {
 	}
 	done := make(chan error, 1)
 	go func() { done <- m.Serve(ctx) }()
-	t.Cleanup(func() {
+	var once sync.Once
+	var err error
+	halt := func() {
 		cancel()
-		if err := <-done; err != nil {
+		err = <-done
+		m.Close()
+	}
+	t.Cleanup(func() {
+		ran := false
+		once.Do(func() { ran = true; halt() })
+		if ran && err != nil {
 			t.Errorf("serve: %v", err)
 		}
-		m.Close()
 	})
-	return &testServer{Main: m, t: t, dir: dir, logs: logs}
+	return func() error { once.Do(halt); return err }
 }
 
 // newAccount creates another tenant.

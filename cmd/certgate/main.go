@@ -15,7 +15,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,7 +25,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/accounts"
 )
 
@@ -130,7 +128,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	if err := cfg.bind(fs, getenv, true); err != nil {
+	if err := cfg.bind(fs, getenv, serveScope); err != nil {
 		fmt.Fprintf(stderr, "certgate serve: %v\n", err)
 		return 2
 	}
@@ -168,124 +166,68 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 }
 
 func cmdAccountCreate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	cfg := DefaultConfig()
-	fs := flag.NewFlagSet("account create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if err := cfg.bind(fs, getenv, false); err != nil {
-		fmt.Fprintf(stderr, "certgate account create: %v\n", err)
+	c, err := newAdminCmd("account create", "certgate account create [flags]",
+		"Creates an account (one tenant) with an access key, and prints the secret once. It works while a\n"+
+			"server runs on the same database.", stdout, stderr, getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
 		return 2
 	}
 	var in accounts.CreateInput
-	var asJSON bool
-	fs.StringVar(&in.Name, "name", "", "a name for the account")
-	fs.StringVar(&in.AccountID, "account-id", "", "the AWS-style account id, 12 digits (default: random)")
-	fs.StringVar(&in.ProjectID, "project-id", "", "the Huawei-style project id, 32 lowercase hex characters (default: random)")
-	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
-	fs.Usage = func() {
-		usage(stdout, fs, "certgate account create [flags]",
-			"Creates an account (one tenant) with an access key, and prints the secret once. It works while a\n"+
-				"server runs on the same database.")
+	c.fs.StringVar(&in.Name, "name", "", "a name for the account")
+	c.fs.StringVar(&in.AccountID, "account-id", "", "the AWS-style account id, 12 digits (default: random)")
+	c.fs.StringVar(&in.ProjectID, "project-id", "", "the Huawei-style project id, 32 lowercase hex characters (default: random)")
+	if code, ok := c.parse(args); !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "certgate account create: unexpected argument %q\n", fs.Arg(0))
-		return 2
-	}
-	cfg.resolveDefaults()
-	log := newLogger(stderr, "warn", "text")
-
-	st, err := openExistingStore(ctx, cfg.Database, cfg.pool())
+	svc, err := c.open(ctx, true)
+	defer c.close()
 	if err != nil {
-		fmt.Fprintf(stderr, "certgate account create: %v\n", err)
-		return 1
+		return c.abort(err)
 	}
-	defer st.Close()
-	sealer, err := openSealer(ctx, &cfg, st, log)
+	created, err := svc.Create(ctx, in)
 	if err != nil {
-		fmt.Fprintf(stderr, "certgate account create: %v\n", err)
-		return 1
+		return c.fail(err)
 	}
-	created, err := accounts.New(st, sealer).Create(ctx, in)
-	if err != nil {
-		msg := err.Error()
-		if e := certgate.AsError(err); e != nil && e.Code != certgate.EInternal {
-			msg = e.Message
-		}
-		fmt.Fprintf(stderr, "certgate account create: %s\n", msg)
-		return 1
-	}
-	if asJSON {
-		_ = json.NewEncoder(stdout).Encode(map[string]string{
-			"accountId":       created.Account.ID,
-			"projectId":       created.Account.ProjectID,
-			"accessKeyId":     created.AccessKeyID,
-			"secretAccessKey": created.SecretAccessKey,
-		})
-		return 0
-	}
-	fmt.Fprintf(stdout, "accountId:        %s\nprojectId:        %s\naccessKeyId:      %s\nsecretAccessKey:  %s\n\nThe secret is shown only once.\n",
-		created.Account.ID, created.Account.ProjectID, created.AccessKeyID, created.SecretAccessKey)
-	return 0
+	return c.print(map[string]string{
+		"accountId":       created.Account.ID,
+		"projectId":       created.Account.ProjectID,
+		"accessKeyId":     created.AccessKeyID,
+		"secretAccessKey": created.SecretAccessKey,
+	}, func(w io.Writer) {
+		fmt.Fprintf(w, "accountId:        %s\nprojectId:        %s\naccessKeyId:      %s\nsecretAccessKey:  %s\n\nThe secret is shown only once.\n",
+			created.Account.ID, created.Account.ProjectID, created.AccessKeyID, created.SecretAccessKey)
+	})
 }
 
 func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	cfg := DefaultConfig()
-	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if err := cfg.bind(fs, getenv, false); err != nil {
-		fmt.Fprintf(stderr, "certgate token create: %v\n", err)
+	c, err := newAdminCmd("token create", "certgate token create --access-key-id AK [--ttl 24h] [--json]",
+		"Issues a token for the Huawei dialect's X-Auth-Token header. Only a hash of it is stored; it is shown once.",
+		stdout, stderr, getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
 		return 2
 	}
 	var akid string
-	var asJSON bool
 	ttl := accounts.DefaultTokenTTL
-	fs.StringVar(&akid, "access-key-id", "", "the access key the token acts for (required)")
-	fs.DurationVar(&ttl, "ttl", accounts.DefaultTokenTTL, fmt.Sprintf("lifetime of the token, at most %v", accounts.MaxTokenTTL))
-	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
-	fs.Usage = func() {
-		usage(stdout, fs, "certgate token create --access-key-id AK [--ttl 24h] [--json]",
-			"Issues a token for the Huawei dialect's X-Auth-Token header. Only a hash of it is stored; it is shown once.")
+	c.fs.StringVar(&akid, "access-key-id", "", "the access key the token acts for (required)")
+	c.fs.DurationVar(&ttl, "ttl", accounts.DefaultTokenTTL, fmt.Sprintf("lifetime of the token, at most %v", accounts.MaxTokenTTL))
+	if code, ok := c.parseFlags(args); !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if akid == "" || c.fs.NArg() > 0 {
+		return c.usageError("--access-key-id is required")
 	}
-	if akid == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "certgate token create: --access-key-id is required")
-		return 2
-	}
-	cfg.resolveDefaults()
-	st, err := openExistingStore(ctx, cfg.Database, cfg.pool())
+	svc, err := c.open(ctx, true)
+	defer c.close()
 	if err != nil {
-		fmt.Fprintf(stderr, "certgate token create: %v\n", err)
-		return 1
+		return c.abort(err)
 	}
-	defer st.Close()
-	sealer, err := openSealer(ctx, &cfg, st, newLogger(stderr, "warn", "text"))
+	token, expires, err := svc.CreateToken(ctx, akid, ttl)
 	if err != nil {
-		fmt.Fprintf(stderr, "certgate token create: %v\n", err)
-		return 1
+		return c.fail(err)
 	}
-	token, expires, err := accounts.New(st, sealer).CreateToken(ctx, akid, ttl)
-	if err != nil {
-		msg := err.Error()
-		if e := certgate.AsError(err); e != nil && e.Code != certgate.EInternal {
-			msg = e.Message
-		}
-		fmt.Fprintf(stderr, "certgate token create: %s\n", msg)
-		return 1
-	}
-	if asJSON {
-		_ = json.NewEncoder(stdout).Encode(map[string]string{"token": token, "expiresAt": expires.Format(time.RFC3339)})
-		return 0
-	}
-	fmt.Fprintf(stdout, "token:      %s\nexpiresAt:  %s\n\nUse it as the X-Auth-Token header. It is shown only once.\n", token, expires.Format(time.RFC3339))
-	return 0
+	return c.print(map[string]string{"token": token, "expiresAt": expires.Format(time.RFC3339)}, func(w io.Writer) {
+		fmt.Fprintf(w, "token:      %s\nexpiresAt:  %s\n\nUse it as the X-Auth-Token header. It is shown only once.\n", token, expires.Format(time.RFC3339))
+	})
 }

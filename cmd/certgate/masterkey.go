@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -44,32 +43,22 @@ func cmdMasterKey(ctx context.Context, args []string, stdout, stderr io.Writer, 
 }
 
 func cmdMasterKeyGenerate(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("master-key generate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	out := fs.String("out", "", "file to create (mode 0600); an existing file is never overwritten (required)")
-	fs.Usage = func() {
-		usage(stdout, fs, "certgate master-key generate --out FILE",
-			"Creates a new random 256-bit master key in FILE (mode 0600) and prints its id. It never overwrites a\n"+
-				"file: replacing a master key would make everything sealed under it unreadable.")
+	c := newCmd("master-key generate", "certgate master-key generate --out FILE",
+		"Creates a new random 256-bit master key in FILE (mode 0600) and prints its id. It never overwrites a\n"+
+			"file: replacing a master key would make everything sealed under it unreadable.", stdout, stderr)
+	out := c.fs.String("out", "", "file to create (mode 0600); an existing file is never overwritten (required)")
+	if code, ok := c.parseFlags(args); !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if *out == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "certgate master-key generate: --out FILE is required")
-		return 2
+	if *out == "" || c.fs.NArg() > 0 {
+		return c.usageError("--out FILE is required")
 	}
 	k, err := seal.CreateMasterKeyFile(*out, rand.Reader)
 	if err != nil {
 		if errors.Is(err, os.ErrExist) {
-			fmt.Fprintf(stderr, "certgate master-key generate: %s already exists; not overwriting a master key\n", *out)
-		} else {
-			fmt.Fprintf(stderr, "certgate master-key generate: %v\n", err)
+			return c.abort(fmt.Errorf("%s already exists; not overwriting a master key", *out))
 		}
-		return 1
+		return c.abort(err)
 	}
 	// The id alone on stdout, so that scripts can capture it.
 	fmt.Fprintln(stdout, k.ID())
@@ -96,45 +85,26 @@ Procedure (every node shares the database):
      Then the old key can be destroyed (keep it as long as you keep backups taken before the rotation).`
 
 func cmdMasterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	cfg := DefaultConfig()
-	fs := flag.NewFlagSet("master-key rotate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if err := cfg.bind(fs, getenv, false, cfg.heartbeatSetting()); err != nil {
-		fmt.Fprintf(stderr, "certgate master-key rotate: %v\n", err)
+	c := newCmd("master-key rotate", "certgate master-key rotate --master-key-file NEW --previous-master-key-files OLD[,OLDER] [flags]",
+		rotateHelp, stdout, stderr)
+	if err := c.bind(getenv, storeScope, c.cfg.heartbeatSetting()); err != nil {
+		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	batch := fs.Int("batch-size", rotation.DefaultBatchSize, "records read per batch")
-	force := fs.Bool("force", false, "rotate even while live nodes have not announced the new key (they will answer 503 for re-sealed records until restarted with it)")
-	fs.Usage = func() {
-		usage(stdout, fs, "certgate master-key rotate --master-key-file NEW --previous-master-key-files OLD[,OLDER] [flags]", rotateHelp)
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "certgate master-key rotate: unexpected argument %q\n", fs.Arg(0))
-		return 2
-	}
-	cfg.resolveDefaults()
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "certgate master-key rotate: %v\n", err)
-		return 1
+	batch := c.fs.Int("batch-size", rotation.DefaultBatchSize, "records read per batch")
+	force := c.fs.Bool("force", false, "rotate even while live nodes have not announced the new key (they will answer 503 for re-sealed records until restarted with it)")
+	if code, ok := c.parse(args); !ok {
+		return code
 	}
 	ctx, stop := notifyContext(ctx)
 	defer stop()
-	st, err := openExistingStore(ctx, cfg.Database, cfg.pool())
+	// openStore refuses to go on unless every key in use is loaded.
+	err := c.openStore(ctx, true)
+	defer c.close()
 	if err != nil {
-		return fail(err)
+		return c.abort(err)
 	}
-	defer st.Close()
-	// openSealer refuses to go on unless every key in use is loaded.
-	sealer, err := openSealer(ctx, &cfg, st, newLogger(stderr, "warn", "text"))
-	if err != nil {
-		return fail(err)
-	}
+	cfg, st, sealer := c.cfg, c.st, c.sealer
 	cur := sealer.CurrentKeyID()
 	var check func(context.Context) error
 	if !*force {

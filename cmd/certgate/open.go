@@ -10,13 +10,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/seal"
 	"github.com/certgate/certgate/store"
 	"github.com/certgate/certgate/store/postgres"
-	"github.com/certgate/certgate/store/sqlite"
 )
 
 // Meta keys in the store.
@@ -41,28 +39,11 @@ func openExistingStore(ctx context.Context, url string, pool postgres.Options) (
 // openStore opens the database named by a --database URL: sqlite:PATH or
 // postgres://… (pool settings apply to PostgreSQL only).
 func openStore(ctx context.Context, url string, pool postgres.Options) (store.Store, error) {
-	if p := sqlitePath(url); p != "" {
-		db, err := sqlite.Open(ctx, p)
-		if err != nil {
-			return nil, fmt.Errorf("open database %s: %w", url, err)
-		}
-		return db, nil
+	b, ok := schemeOf(url)
+	if !ok {
+		return nil, fmt.Errorf("unsupported --database %q", redactURL(url))
 	}
-	if isPostgres(url) {
-		// postgres.Open redacts the password in its errors. Its *DB goes
-		// into the interface only when it is not nil: a typed nil would
-		// make Main.Close panic instead of reporting the error.
-		db, err := postgres.Open(ctx, url, pool)
-		if err != nil {
-			return nil, err
-		}
-		return db, nil
-	}
-	return nil, fmt.Errorf("unsupported --database %q", redactURL(url))
-}
-
-func isPostgres(url string) bool {
-	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+	return b.open(ctx, url, pool)
 }
 
 // openSealer loads the master key and checks it against the database, so that

@@ -4,14 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,42 +45,14 @@ type Main struct {
 	// Bootstrap holds the account created on the first start, if any.
 	Bootstrap *accounts.Created
 
-	ln       net.Listener
-	srv      *http.Server
-	cancel   context.CancelFunc
-	draining atomic.Bool
-
-	// fresh holds connections that have not sent a request yet. Clients
-	// (the AWS SDK among them) dial spare connections they may never use;
-	// Shutdown would wait about five seconds for each before counting it
-	// idle. Nothing was read on them, so closing them loses nothing.
-	connMu sync.Mutex
-	fresh  map[net.Conn]struct{}
+	// Components are what Serve runs: Open puts the API server first;
+	// more may be added before Serve.
+	Components []Component
+	api        *apiServer
+	cancel     context.CancelFunc
+	draining   atomic.Bool
 
 	node node // heartbeat and master-key health (nodes.go)
-}
-
-func (m *Main) trackConn(c net.Conn, state http.ConnState) {
-	if l, ok := m.ln.(*api.ConnLimiter); ok {
-		l.ConnState(c, state)
-	}
-	m.connMu.Lock()
-	defer m.connMu.Unlock()
-	switch state {
-	case http.StateNew:
-		m.fresh[c] = struct{}{}
-	default:
-		delete(m.fresh, c)
-	}
-}
-
-func (m *Main) closeFreshConns() {
-	m.connMu.Lock()
-	defer m.connMu.Unlock()
-	for c := range m.fresh {
-		_ = c.Close()
-		delete(m.fresh, c)
-	}
 }
 
 // Open builds every component, runs migrations, checks the master key and
@@ -105,10 +75,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 
 	// Bind first: a busy port must fail before anything (a database, a
 	// master key, bootstrap credentials) is created on disk.
-	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	m.ln = api.LimitConnsPerClient(m.ln, cfg.MaxConnsPerClient)
+	m.api = &apiServer{ln: api.LimitConnsPerClient(ln, cfg.MaxConnsPerClient), timeout: cfg.ShutdownTimeout}
 	if err := checkFirstStart(cfg); err != nil {
 		return err
 	}
@@ -166,7 +137,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	})
 
-	m.srv = &http.Server{
+	m.api.srv = &http.Server{
 		Handler:           api.Middleware(log, root),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -174,73 +145,26 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		ConnState:         m.trackConn,
+		ConnState:         m.api.trackConn,
 	}
-	m.fresh = map[net.Conn]struct{}{}
-	log.Info("certgate listening", slog.String("addr", m.ln.Addr().String()),
+	m.api.fresh = map[net.Conn]struct{}{}
+	m.Components = append([]Component{m.api}, m.Components...)
+	log.Info("certgate listening", slog.String("addr", m.Addr()),
 		slog.String("database", redactURL(cfg.Database)), slog.String("master_key_id", m.Sealer.CurrentKeyID()),
 		slog.Int("key_pool_size", cfg.KeyPoolSize), slog.String("client_key_type", string(kt)))
 	return nil
 }
 
 // Addr is the address the server listens on.
-func (m *Main) Addr() string { return m.ln.Addr().String() }
+func (m *Main) Addr() string { return m.api.ln.Addr().String() }
 
 // URL is the server's base URL.
 func (m *Main) URL() string { return "http://" + m.Addr() }
 
-// Serve serves until ctx is done, then shuts down gracefully: the listener
-// closes, in-flight requests finish (up to ShutdownTimeout), and every
-// acknowledged write is already durable in the store.
-func (m *Main) Serve(ctx context.Context) error {
-	m.node.id = newNodeID()
-	m.beat(ctx) // before serving, so that a rotation sees this node at once
-	hbCtx, stopBeats := context.WithCancel(ctx)
-	beats := make(chan struct{})
-	go m.heartbeat(hbCtx, beats)
-	defer func() { stopBeats(); <-beats }()
-	errc := make(chan error, 1)
-	go func() { errc <- m.srv.Serve(m.ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	m.draining.Store(true)
-	if d := m.Config.ShutdownDelay; d > 0 {
-		// Keep serving while /healthz answers 503, so that a load balancer
-		// stops sending new requests before the listener closes.
-		m.Logger.Info("draining: /healthz answers 503 before shutdown", slog.Duration("delay", d))
-		select {
-		case <-time.After(d):
-		case err := <-errc:
-			return err
-		}
-	}
-	m.Logger.Info("shutting down: finishing in-flight requests", slog.Duration("timeout", m.Config.ShutdownTimeout))
-	sctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
-	defer cancel()
-	m.srv.SetKeepAlivesEnabled(false)
-	done := make(chan error, 1)
-	go func() { done <- m.srv.Shutdown(sctx) }()
-	m.closeFreshConns()
-	if err := <-done; err != nil {
-		_ = m.srv.Close()
-		return fmt.Errorf("graceful shutdown: requests still running after %v were cut off: %w", m.Config.ShutdownTimeout, err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	m.Logger.Info("shut down cleanly")
-	return nil
-}
-
 // Close releases everything Open acquired. It is safe to call more than once.
 func (m *Main) Close() error {
-	if m.srv != nil {
-		_ = m.srv.Close()
-	} else if m.ln != nil {
-		_ = m.ln.Close()
+	if m.api != nil {
+		m.api.close()
 	}
 	if m.cancel != nil {
 		m.cancel()

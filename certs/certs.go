@@ -32,9 +32,6 @@ type Config struct {
 	ServerQuota int
 	// ClientTemplate shapes generated client certificates.
 	ClientTemplate pki.ClientCertTemplate
-	// ClientKeyType is read by nothing: the KeySource decides the key type.
-	// It goes once cmd/certgate stops setting it (server.go).
-	ClientKeyType pki.KeyType
 }
 
 // DefaultClientQuota is AWS's default quota of client certificates per

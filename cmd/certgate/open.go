@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/rotation"
 	"github.com/certgate/certgate/seal"
 	"github.com/certgate/certgate/store"
 	"github.com/certgate/certgate/store/postgres"
@@ -19,7 +20,7 @@ import (
 
 // Meta keys in the store.
 const (
-	metaSealCanary  = "seal_canary"
+	metaSealCanary  = rotation.CanaryMetaKey // one meta row: rotation moves the canary the servers check
 	metaPositionKey = "position_token_key"
 	metaBootstrap   = "bootstrap"
 )

@@ -104,7 +104,6 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		ClientQuota:    cfg.ClientCertificateQuota,
 		ServerQuota:    cfg.ServerCertificateQuota,
 		ClientTemplate: pki.ClientCertTemplate{Subject: subject, Validity: cfg.ClientCertValidity},
-		ClientKeyType:  kt,
 	}, certs.WithLogger(log))
 	m.Accounts = accounts.New(m.Store, m.Sealer, accounts.WithCacheTTL(cfg.AccessKeyCacheTTL))
 

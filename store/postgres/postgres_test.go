@@ -15,6 +15,7 @@ import (
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/internal/pgtest"
 	"github.com/certgate/certgate/store"
+	"github.com/certgate/certgate/store/internal/sqlstore"
 	"github.com/certgate/certgate/store/storetest"
 )
 
@@ -100,7 +101,7 @@ func TestConcurrentOpen(t *testing.T) {
 		return
 	}
 	ctx := context.Background()
-	ms, err := loadMigrations()
+	ms, err := sqlstore.LoadMigrations(migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +120,7 @@ func TestConcurrentOpen(t *testing.T) {
 		t.Errorf("schema_migrations has %d versions, want %d", len(counts), len(ms))
 	}
 	for i, c := range counts {
-		if i < len(ms) && c[0] != ms[i].version || c[1] != 1 {
+		if i < len(ms) && c[0] != ms[i].Version || c[1] != 1 {
 			t.Errorf("schema_migrations: version %d recorded %d times", c[0], c[1])
 		}
 	}
@@ -148,7 +149,7 @@ func TestMigrationsIdempotent(t *testing.T) {
 	if _, err := db.GetCertificate(ctx, c.Scope, c.Kind, c.ID); err != nil {
 		t.Fatalf("after reopen: %v", err)
 	}
-	ms, _ := loadMigrations()
+	ms, _ := sqlstore.LoadMigrations(migrations)
 	var n int
 	if err := db.pool.QueryRow(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/store"
+	"github.com/certgate/certgate/store/internal/sqlstore"
 	"github.com/certgate/certgate/store/storetest"
 )
 
@@ -177,7 +178,7 @@ func TestMigrationsIdempotent(t *testing.T) {
 		db.Close()
 	}
 	db = openT(t, path)
-	ms, err := loadMigrations()
+	ms, err := sqlstore.LoadMigrations(migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +215,7 @@ func TestConcurrentOpen(t *testing.T) {
 	if err := db.r.QueryRow("SELECT COUNT(*) FROM schema_migrations").Scan(&rows); err != nil {
 		t.Fatal(err)
 	}
-	if ms, _ := loadMigrations(); rows != len(ms) {
+	if ms, _ := sqlstore.LoadMigrations(migrations); rows != len(ms) {
 		t.Errorf("schema_migrations has %d rows, want %d", rows, len(ms))
 	}
 }

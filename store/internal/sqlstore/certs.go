@@ -1,9 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -20,13 +18,17 @@ const certColumns = rowcodec.CertColumns
 // another tenant's record even with a known id.
 const certKey = "id = ? AND account_id = ? AND region = ? AND kind = ?"
 
+// GetCertificateSQL is the hottest query (every Get, tag and update reads
+// one record); a dialect may prepare it once.
+const GetCertificateSQL = "SELECT " + certColumns + " FROM certificates WHERE " + certKey
+
 func keyArgs(scope certgate.Scope, kind certgate.Kind, id string) []any {
 	return []any{id, scope.AccountID, scope.Region, string(kind)}
 }
 
 // CreateCertificate inserts c, enforcing the quota of its scope and kind
 // through the cert_counts row in the same transaction.
-func (db *DB) CreateCertificate(ctx context.Context, c *certgate.Certificate, quota int) error {
+func (a *Accessor) CreateCertificate(ctx context.Context, c *certgate.Certificate, quota int) error {
 	if c == nil || c.ID == "" {
 		return certgate.Errorf(certgate.EInvalid, "certificate id is required")
 	}
@@ -35,37 +37,38 @@ func (db *DB) CreateCertificate(ctx context.Context, c *certgate.Certificate, qu
 	}
 	row, err := rowcodec.EncodeCert(c)
 	if err != nil {
-		return wrap("create certificate", err)
+		return a.d.Wrap("create certificate", err)
 	}
-	err = db.write(ctx, "create certificate", func(tx *sql.Tx) error {
-		scope := []any{c.Scope.AccountID, c.Scope.Region, string(c.Kind)}
-		if _, err := tx.ExecContext(ctx,
+	err = a.write(ctx, "create certificate", func(tx Tx) error {
+		if _, err := tx.Exec(ctx,
 			`INSERT INTO cert_counts (account_id, region, kind, n) VALUES (?, ?, ?, 0) ON CONFLICT DO NOTHING`,
-			scope...); err != nil {
+			c.Scope.AccountID, c.Scope.Region, string(c.Kind)); err != nil {
 			return err
 		}
 		// Compare-and-add on one row: the check and the increment are one
-		// statement, so concurrent creators cannot both take the last slot.
-		res, err := tx.ExecContext(ctx,
+		// statement, so concurrent creators cannot both take the last slot
+		// (SQLite serializes writers; on PostgreSQL a concurrent creator
+		// blocks on the row lock and, under READ COMMITTED, re-evaluates
+		// n < quota on the committed value). The CAST keeps the parameter
+		// BIGINT on PostgreSQL (a bare ? <= 0 would be inferred as INTEGER).
+		n, err := tx.Exec(ctx,
 			`UPDATE cert_counts SET n = n + 1
-			 WHERE account_id = ? AND region = ? AND kind = ? AND (? <= 0 OR n < ?)`,
-			append(scope, quota, quota)...)
+			 WHERE account_id = ? AND region = ? AND kind = ? AND (CAST(? AS BIGINT) <= 0 OR n < ?)`,
+			c.Scope.AccountID, c.Scope.Region, string(c.Kind), int64(quota), int64(quota))
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
+		if n == 0 {
 			return &certgate.Error{Code: certgate.ELimitExceeded,
 				Message: fmt.Sprintf("certificate quota of %d reached", quota)}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO certificates (`+certColumns+`)
+		_, err = tx.Exec(ctx, `INSERT INTO certificates (`+certColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.Scope.AccountID, c.Scope.Region, string(c.Kind), c.Name, c.Description,
 			row.Tags, c.InstanceID, c.CertificatePEM, row.Key, c.SealKeyID, c.TrustedRootCA,
 			c.CommonName, row.SANs, rowcodec.Micros(c.NotBefore), rowcodec.Micros(c.NotAfter), c.SerialNumber,
-			c.SignatureAlgorithm, c.KeyAlgorithm, rowcodec.Micros(c.CreatedAt), rowcodec.Micros(c.UpdatedAt), 1)
-		return certConflict(err)
+			c.SignatureAlgorithm, c.KeyAlgorithm, rowcodec.Micros(c.CreatedAt), rowcodec.Micros(c.UpdatedAt), int64(1))
+		return a.certConflict(err)
 	})
 	if err != nil {
 		return err
@@ -75,16 +78,16 @@ func (db *DB) CreateCertificate(ctx context.Context, c *certgate.Certificate, qu
 }
 
 // GetCertificate returns the record with this id in this scope and kind.
-func (db *DB) GetCertificate(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) (*certgate.Certificate, error) {
+func (a *Accessor) GetCertificate(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) (*certgate.Certificate, error) {
 	if !store.IsText(scope.AccountID, scope.Region, string(kind), id) {
-		return nil, notFound()
+		return nil, certNotFound()
 	}
 	var c *certgate.Certificate
-	err := db.read(ctx, "get certificate", func() error {
+	err := a.read(ctx, "get certificate", func(q Querier) error {
 		var err error
-		c, err = rowcodec.ScanCert(db.getCert.QueryRowContext(ctx, keyArgs(scope, kind, id)...))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound()
+		c, err = rowcodec.ScanCert(q.QueryRow(ctx, GetCertificateSQL, keyArgs(scope, kind, id)...))
+		if noRows(err) {
+			return certNotFound()
 		}
 		return err
 	})
@@ -95,24 +98,28 @@ func (db *DB) GetCertificate(ctx context.Context, scope certgate.Scope, kind cer
 }
 
 // ListCertificates returns one page of records in (CreatedAt, ID) order.
-func (db *DB) ListCertificates(ctx context.Context, q store.ListQuery) ([]*certgate.Certificate, error) {
+func (a *Accessor) ListCertificates(ctx context.Context, q store.ListQuery) ([]*certgate.Certificate, error) {
 	if q.MatchesNothing() {
 		return nil, nil
 	}
 	where, args := listWhere(q, true)
 	limit := int64(q.Limit)
 	if limit <= 0 {
-		// OFFSET needs a LIMIT in SQLite; MaxInt64 means none in PostgreSQL too.
+		// OFFSET needs a LIMIT in SQLite; MaxInt64 means none in PostgreSQL
+		// too, and keeps the SQL one shape.
 		limit = math.MaxInt64
 	}
-	args = append(args, limit, max(q.Offset, 0))
-	query := "SELECT " + certColumns + " FROM certificates" + where +
-		" ORDER BY created_at, id LIMIT ? OFFSET ?"
+	args = append(args, limit, int64(max(q.Offset, 0)))
+	return a.listCerts(ctx, "list certificates",
+		"SELECT "+certColumns+" FROM certificates"+where+" ORDER BY created_at, id LIMIT ? OFFSET ?", args...)
+}
 
+// listCerts reads the certificates a query selects with certColumns.
+func (a *Accessor) listCerts(ctx context.Context, op, query string, args ...any) ([]*certgate.Certificate, error) {
 	var out []*certgate.Certificate
-	err := db.read(ctx, "list certificates", func() error {
+	err := a.read(ctx, op, func(qr Querier) error {
 		out = out[:0]
-		rows, err := db.r.QueryContext(ctx, query, args...)
+		rows, err := qr.Query(ctx, query, args...)
 		if err != nil {
 			return err
 		}
@@ -133,14 +140,14 @@ func (db *DB) ListCertificates(ctx context.Context, q store.ListQuery) ([]*certg
 }
 
 // CountCertificates counts the records matching q's scope, kind and filters.
-func (db *DB) CountCertificates(ctx context.Context, q store.ListQuery) (int64, error) {
+func (a *Accessor) CountCertificates(ctx context.Context, q store.ListQuery) (int64, error) {
 	if q.MatchesNothing() {
 		return 0, nil
 	}
 	where, args := listWhere(q, false)
 	var n int64
-	err := db.read(ctx, "count certificates", func() error {
-		return db.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM certificates"+where, args...).Scan(&n)
+	err := a.read(ctx, "count certificates", func(qr Querier) error {
+		return qr.QueryRow(ctx, "SELECT COUNT(*) FROM certificates"+where, args...).Scan(&n)
 	})
 	if err != nil {
 		return 0, err
@@ -173,16 +180,18 @@ func listWhere(q store.ListQuery, cursor bool) (string, []any) {
 		b.WriteString(" AND instance_id <> ''")
 	}
 	if cursor && q.After != nil {
-		at := rowcodec.Micros(q.After.CreatedAt)
-		b.WriteString(" AND (created_at > ? OR (created_at = ? AND id > ?))")
-		args = append(args, at, at, q.After.ID)
+		// A row-value comparison, equal to created_at > ? OR (created_at =
+		// ? AND id > ?), but one that both planners turn into a range scan
+		// of certificates_scope.
+		b.WriteString(" AND (created_at, id) > (?, ?)")
+		args = append(args, rowcodec.Micros(q.After.CreatedAt), q.After.ID)
 	}
 	return b.String(), args
 }
 
 // UpdateCertificate replaces the mutable fields of the stored record if its
 // version still equals c.Version.
-func (db *DB) UpdateCertificate(ctx context.Context, c *certgate.Certificate) error {
+func (a *Accessor) UpdateCertificate(ctx context.Context, c *certgate.Certificate) error {
 	if c == nil || c.ID == "" {
 		return certgate.Errorf(certgate.EInvalid, "certificate id is required")
 	}
@@ -191,38 +200,36 @@ func (db *DB) UpdateCertificate(ctx context.Context, c *certgate.Certificate) er
 	}
 	row, err := rowcodec.EncodeCert(c)
 	if err != nil {
-		return wrap("update certificate", err)
+		return a.d.Wrap("update certificate", err)
 	}
-	err = db.write(ctx, "update certificate", func(tx *sql.Tx) error {
+	err = a.write(ctx, "update certificate", func(tx Tx) error {
 		args := []any{c.Name, c.Description, row.Tags, c.InstanceID, c.CertificatePEM, row.Key,
 			c.SealKeyID, c.TrustedRootCA, c.CommonName, row.SANs, rowcodec.Micros(c.NotBefore),
 			rowcodec.Micros(c.NotAfter), c.SerialNumber, c.SignatureAlgorithm, c.KeyAlgorithm,
 			rowcodec.Micros(c.UpdatedAt)}
 		args = append(args, keyArgs(c.Scope, c.Kind, c.ID)...)
 		args = append(args, c.Version)
-		res, err := tx.ExecContext(ctx, `UPDATE certificates SET
+		n, err := tx.Exec(ctx, `UPDATE certificates SET
 			name = ?, description = ?, tags = ?, instance_id = ?, certificate_pem = ?,
 			key_sealed = ?, seal_key_id = ?, trusted_root_ca = ?, common_name = ?, sans = ?,
 			not_before = ?, not_after = ?, serial_number = ?, signature_algorithm = ?,
 			key_algorithm = ?, updated_at = ?, version = version + 1
 			WHERE `+certKey+` AND version = ?`, args...)
 		if err != nil {
-			return certConflict(err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
+			return a.certConflict(err)
 		}
 		if n == 1 {
 			return nil
 		}
-		// Nothing matched: tell a missing record from a stale version. The
-		// write lock is held, so the answer cannot change under us.
+		// Nothing matched: tell a missing record from a stale version. A
+		// concurrent writer may change the row between the two statements
+		// (not on SQLite, whose write lock is held); either answer then
+		// describes a state the row was really in.
 		var v int64
-		err = tx.QueryRowContext(ctx, "SELECT version FROM certificates WHERE "+certKey,
+		err = tx.QueryRow(ctx, "SELECT version FROM certificates WHERE "+certKey,
 			keyArgs(c.Scope, c.Kind, c.ID)...).Scan(&v)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound()
+		if noRows(err) {
+			return certNotFound()
 		}
 		if err != nil {
 			return err
@@ -238,44 +245,58 @@ func (db *DB) UpdateCertificate(ctx context.Context, c *certgate.Certificate) er
 }
 
 // DeleteCertificate removes the record and gives its quota slot back.
-func (db *DB) DeleteCertificate(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) error {
+//
+// The counter is decremented before the row is deleted: taking the counter
+// row lock first, as CreateCertificate does, means that on PostgreSQL a
+// delete and a create of the same id cannot deadlock. A delete of a missing
+// record rolls the decrement back.
+func (a *Accessor) DeleteCertificate(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) error {
 	if !store.IsText(scope.AccountID, scope.Region, string(kind), id) {
-		return notFound()
+		return certNotFound()
 	}
-	return db.write(ctx, "delete certificate", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM certificates WHERE "+certKey, keyArgs(scope, kind, id)...)
+	return a.write(ctx, "delete certificate", func(tx Tx) error {
+		if _, err := tx.Exec(ctx,
+			"UPDATE cert_counts SET n = n - 1 WHERE account_id = ? AND region = ? AND kind = ? AND n > 0",
+			scope.AccountID, scope.Region, string(kind)); err != nil {
+			return err
+		}
+		n, err := tx.Exec(ctx, "DELETE FROM certificates WHERE "+certKey, keyArgs(scope, kind, id)...)
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return notFound()
+		if n == 0 {
+			return certNotFound()
 		}
-		_, err = tx.ExecContext(ctx,
-			"UPDATE cert_counts SET n = n - 1 WHERE account_id = ? AND region = ? AND kind = ? AND n > 0",
-			scope.AccountID, scope.Region, string(kind))
-		return err
+		return nil
 	})
 }
 
-func notFound() error {
+func certNotFound() error {
 	return certgate.Errorf(certgate.ENotFound, "certificate not found")
 }
 
 // certConflict maps a uniqueness violation on certificates to EConflict.
-func certConflict(err error) error {
-	desc, ok := uniqueViolation(err)
+func (a *Accessor) certConflict(err error) error {
+	return a.uniqueConflict(err, []violation{
+		{"certificates.name", "duplicate_name", "a certificate with this name already exists"},
+		{"certificates.id", "duplicate_id", "a certificate with this id already exists"},
+	})
+}
+
+// violation is the EConflict a uniqueness violation on a column maps to.
+type violation struct{ column, reason, msg string }
+
+// uniqueConflict maps a uniqueness violation to the EConflict of the first
+// of vs whose column it names; any other error is returned as it is.
+func (a *Accessor) uniqueConflict(err error, vs []violation) error {
+	desc, ok := a.d.UniqueViolation(err)
 	if !ok {
 		return err
 	}
-	switch {
-	case strings.Contains(desc, "certificates.name"):
-		return conflict("duplicate_name", "a certificate with this name already exists", err)
-	case strings.Contains(desc, "certificates.id"):
-		return conflict("duplicate_id", "a certificate with this id already exists", err)
+	for _, v := range vs {
+		if strings.Contains(desc, v.column) {
+			return a.conflict(v.reason, v.msg, err)
+		}
 	}
 	return err
 }
-
-// encoded holds the columns of a certificate that need encoding.

@@ -67,6 +67,8 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"Sealed", testSealed},
 		{"SwapMeta", testSwapMeta},
 		{"Nodes", testNodes},
+		{"ServingView", testServingView},
+		{"CommitCancelled", testCommitCancelled},
 		{"ContextCancelled", testContextCancelled},
 		{"PingClose", testPingClose},
 	}

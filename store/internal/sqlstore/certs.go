@@ -29,15 +29,9 @@ func keyArgs(scope certgate.Scope, kind certgate.Kind, id string) []any {
 // CreateCertificate inserts c, enforcing the quota of its scope and kind
 // through the cert_counts row in the same transaction.
 func (a *Accessor) CreateCertificate(ctx context.Context, c *certgate.Certificate, quota int) error {
-	if c == nil || c.ID == "" {
-		return certgate.Errorf(certgate.EInvalid, "certificate id is required")
-	}
-	if err := store.CheckCertificateText(c); err != nil {
-		return err
-	}
-	row, err := rowcodec.EncodeCert(c)
+	row, err := a.encode("create certificate", c)
 	if err != nil {
-		return a.d.Wrap("create certificate", err)
+		return err
 	}
 	err = a.write(ctx, "create certificate", func(tx Tx) error {
 		if _, err := tx.Exec(ctx,
@@ -75,6 +69,21 @@ func (a *Accessor) CreateCertificate(ctx context.Context, c *certgate.Certificat
 	}
 	c.Version = 1
 	return nil
+}
+
+// encode checks c for a write and returns its stored form.
+func (a *Accessor) encode(op string, c *certgate.Certificate) (rowcodec.Encoded, error) {
+	if c == nil || c.ID == "" {
+		return rowcodec.Encoded{}, certgate.Errorf(certgate.EInvalid, "certificate id is required")
+	}
+	if err := store.CheckCertificateText(c); err != nil {
+		return rowcodec.Encoded{}, err
+	}
+	row, err := rowcodec.EncodeCert(c)
+	if err != nil {
+		return rowcodec.Encoded{}, a.d.Wrap(op, err)
+	}
+	return row, nil
 }
 
 // GetCertificate returns the record with this id in this scope and kind.
@@ -192,15 +201,9 @@ func listWhere(q store.ListQuery, cursor bool) (string, []any) {
 // UpdateCertificate replaces the mutable fields of the stored record if its
 // version still equals c.Version.
 func (a *Accessor) UpdateCertificate(ctx context.Context, c *certgate.Certificate) error {
-	if c == nil || c.ID == "" {
-		return certgate.Errorf(certgate.EInvalid, "certificate id is required")
-	}
-	if err := store.CheckCertificateText(c); err != nil {
-		return err
-	}
-	row, err := rowcodec.EncodeCert(c)
+	row, err := a.encode("update certificate", c)
 	if err != nil {
-		return a.d.Wrap("update certificate", err)
+		return err
 	}
 	err = a.write(ctx, "update certificate", func(tx Tx) error {
 		args := []any{c.Name, c.Description, row.Tags, c.InstanceID, c.CertificatePEM, row.Key,

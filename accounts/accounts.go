@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -144,11 +145,7 @@ func (s *Service) newAccessKey(accountID string, now time.Time) (*certgate.Acces
 	return k, secret, nil
 }
 
-func secretAAD(akid string) []byte { return SecretAAD(akid) }
-
-// SecretAAD is the additional data an access key's secret is sealed with,
-// exported for master-key rotation.
-func SecretAAD(accessKeyID string) []byte { return []byte("certgate/secret/v1|" + accessKeyID) }
+func secretAAD(akid string) []byte { return certgate.SecretAAD(akid) }
 
 // accessKeyAlphabet is AWS's: access key ids use base32 letters and digits.
 const accessKeyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -186,7 +183,7 @@ func (s *Service) randomDigits(n int) (string, error) {
 }
 
 // ErrUnknownAccessKey is wrapped by Resolve when the key does not exist.
-var ErrUnknownAccessKey = fmt.Errorf("unknown access key")
+var ErrUnknownAccessKey = errors.New("unknown access key")
 
 // Resolve returns the account and plaintext secret of an access key. It
 // returns an error wrapping ErrUnknownAccessKey when the key does not exist.

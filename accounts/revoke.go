@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/certgate/certgate"
-	"github.com/certgate/certgate/auth/hwsign"
 )
 
 // MaxAccessKeys is how many access keys an account may hold at once. Two,
@@ -137,10 +136,10 @@ func (s *Service) ListTokens(ctx context.Context, accountID string) ([]*certgate
 // RevokeToken deletes a token. Token resolution is not cached, so every
 // node refuses it from the next request on.
 func (s *Service) RevokeToken(ctx context.Context, token string) (*certgate.Token, error) {
-	if !hwsign.LooksLikeToken(token) {
+	if !LooksLikeToken(token) {
 		return nil, &certgate.Error{Code: certgate.EInvalid, Field: "token", Message: "this is not a certgate token"}
 	}
-	t, err := s.store.DeleteToken(ctx, hwsign.HashToken(token))
+	t, err := s.store.DeleteToken(ctx, HashToken(token))
 	if certgate.ErrorCode(err) == certgate.ENotFound {
 		return nil, &certgate.Error{Code: certgate.ENotFound, Message: "no such token (revoked already, or never issued)", Err: err}
 	}

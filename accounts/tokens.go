@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/certgate/certgate"
-	"github.com/certgate/certgate/auth/hwsign"
 )
 
 // Token lifetimes. Huawei IAM tokens live 24 hours; certgate defaults to the
@@ -18,17 +17,25 @@ const (
 	MinTokenTTL     = time.Minute
 )
 
-// Token errors, told apart because Huawei answers each with its own code.
-var (
-	ErrTokenMissing = certgate.Errorf(certgate.EUnauthenticated, "Token missing")
-	ErrTokenExpired = certgate.Errorf(certgate.EUnauthenticated, "The token has expired")
-	ErrTokenInvalid = certgate.Errorf(certgate.EUnauthenticated, "Incorrect token or token resolution failed")
+// Reasons of the token errors ResolveToken returns, told apart because
+// Huawei answers each with its own code.
+const (
+	ReasonTokenMissing = "token_missing"
+	ReasonTokenExpired = "token_expired"
+	ReasonTokenInvalid = "token_invalid"
 )
 
-func init() {
-	ErrTokenMissing.Reason = "token_missing"
-	ErrTokenExpired.Reason = "token_expired"
-	ErrTokenInvalid.Reason = "token_invalid"
+// The token errors are made fresh for each call, never shared: a
+// *certgate.Error has exported fields, and a package-level one could be
+// changed by any holder for every later request. Compare them by Reason.
+func errTokenMissing() error { return tokenError(ReasonTokenMissing, "Token missing") }
+func errTokenExpired() error { return tokenError(ReasonTokenExpired, "The token has expired") }
+func errTokenInvalid() error {
+	return tokenError(ReasonTokenInvalid, "Incorrect token or token resolution failed")
+}
+
+func tokenError(reason, msg string) error {
+	return &certgate.Error{Code: certgate.EUnauthenticated, Reason: reason, Message: msg}
 }
 
 // CreateToken issues an X-Auth-Token for an access key. Only its hash is
@@ -47,7 +54,7 @@ func (s *Service) CreateToken(ctx context.Context, accessKeyID string, ttl time.
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	token, hash, err := hwsign.NewToken(s.random)
+	token, hash, err := NewToken(s.random)
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("new token: %w", err)
 	}
@@ -59,24 +66,25 @@ func (s *Service) CreateToken(ctx context.Context, accessKeyID string, ttl time.
 	return token, t.ExpiresAt, nil
 }
 
-// ResolveToken returns the account a presented token belongs to, or one of
-// ErrTokenMissing, ErrTokenExpired and ErrTokenInvalid.
+// ResolveToken returns the account a presented token belongs to, or an
+// EUnauthenticated error whose Reason is ReasonTokenMissing,
+// ReasonTokenExpired or ReasonTokenInvalid.
 func (s *Service) ResolveToken(ctx context.Context, token string) (*certgate.Account, error) {
 	if token == "" {
-		return nil, ErrTokenMissing
+		return nil, errTokenMissing()
 	}
-	if !hwsign.LooksLikeToken(token) {
-		return nil, ErrTokenInvalid
+	if !LooksLikeToken(token) {
+		return nil, errTokenInvalid()
 	}
-	t, err := s.store.GetToken(ctx, hwsign.HashToken(token))
+	t, err := s.store.GetToken(ctx, HashToken(token))
 	if certgate.ErrorCode(err) == certgate.ENotFound {
-		return nil, ErrTokenInvalid
+		return nil, errTokenInvalid()
 	}
 	if err != nil {
 		return nil, err
 	}
 	if !s.now().Before(t.ExpiresAt) {
-		return nil, ErrTokenExpired
+		return nil, errTokenExpired()
 	}
 	return s.store.GetAccount(ctx, t.AccountID)
 }

@@ -32,8 +32,8 @@ type Config struct {
 	ServerQuota int
 	// ClientTemplate shapes generated client certificates.
 	ClientTemplate pki.ClientCertTemplate
-	// ClientKeyType is used only for reporting; the key pool decides the
-	// actual key type.
+	// ClientKeyType is read by nothing: the KeySource decides the key type.
+	// It goes once cmd/certgate stops setting it (server.go).
 	ClientKeyType pki.KeyType
 }
 
@@ -89,19 +89,9 @@ func New(st store.Store, sealer *seal.Sealer, keys KeySource, pager *Pager, cfg 
 	return s
 }
 
-// Config returns the rules in force.
-func (s *Service) Config() Config { return s.cfg }
-
 // keyAAD binds a sealed private key to its record, so an envelope copied to
 // another record (or tenant) fails to open.
-func keyAAD(c *certgate.Certificate) []byte { return KeyAAD(c.ID, c.Scope.AccountID, c.Kind) }
-
-// KeyAAD is the additional data a certificate's private key is sealed with.
-// It is exported for master-key rotation, which re-seals keys without
-// loading whole records.
-func KeyAAD(id, accountID string, kind certgate.Kind) []byte {
-	return []byte("certgate/key/v1|" + id + "|" + accountID + "|" + string(kind))
-}
+func keyAAD(c *certgate.Certificate) []byte { return certgate.KeyAAD(c.ID, c.Scope.AccountID, c.Kind) }
 
 // GenerateInput is what a caller may set on a new client certificate.
 type GenerateInput struct {
@@ -305,10 +295,10 @@ const updateRetryBudget = 10 * time.Second
 // maxUpdateBackoff caps the pause between two attempts.
 const maxUpdateBackoff = 50 * time.Millisecond
 
-// Modify applies change to the current record and stores the result, retrying
+// modify applies change to the current record and stores the result, retrying
 // on a concurrent update so that no writer's change is lost. change must be
 // deterministic given the record it sees, because it may run several times.
-func (s *Service) Modify(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string, change func(c *certgate.Certificate) error) (*certgate.Certificate, error) {
+func (s *Service) modify(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string, change func(c *certgate.Certificate) error) (*certgate.Certificate, error) {
 	if err := validateID(id); err != nil {
 		return nil, err
 	}
@@ -355,7 +345,7 @@ func (s *Service) SetDescription(ctx context.Context, scope certgate.Scope, kind
 	if err := ValidateDescription(description); err != nil {
 		return nil, err
 	}
-	return s.Modify(ctx, scope, kind, id, func(c *certgate.Certificate) error {
+	return s.modify(ctx, scope, kind, id, func(c *certgate.Certificate) error {
 		c.Description = description
 		return nil
 	})
@@ -366,7 +356,7 @@ func (s *Service) Tag(ctx context.Context, scope certgate.Scope, kind certgate.K
 	if err := ValidateTags(tags); err != nil {
 		return nil, err
 	}
-	return s.Modify(ctx, scope, kind, id, func(c *certgate.Certificate) error {
+	return s.modify(ctx, scope, kind, id, func(c *certgate.Certificate) error {
 		merged := copyTags(c.Tags)
 		for k, v := range tags {
 			merged[k] = v
@@ -389,7 +379,7 @@ func (s *Service) Untag(ctx context.Context, scope certgate.Scope, kind certgate
 			return nil, err
 		}
 	}
-	return s.Modify(ctx, scope, kind, id, func(c *certgate.Certificate) error {
+	return s.modify(ctx, scope, kind, id, func(c *certgate.Certificate) error {
 		c.Tags = copyTags(c.Tags)
 		for _, k := range keys {
 			delete(c.Tags, k)

@@ -187,8 +187,8 @@ func serverStoreError(err error, name string, quota int) error {
 	case e == nil:
 		return err
 	case e.Code == certgate.EConflict && e.Reason == ReasonDuplicateName:
-		return &certgate.Error{Code: certgate.EConflict, Reason: ReasonDuplicateName, Field: "name", Value: clip(name),
-			Message: fmt.Sprintf("a certificate named %s already exists", clip(name)), Err: err}
+		return &certgate.Error{Code: certgate.EConflict, Reason: ReasonDuplicateName, Field: "name", Value: certgate.Clip(name),
+			Message: fmt.Sprintf("a certificate named %s already exists", certgate.Clip(name)), Err: err}
 	case e.Code == certgate.ELimitExceeded:
 		return &certgate.Error{Code: certgate.ELimitExceeded, Reason: ReasonServerQuota, Limit: quota,
 			Message: fmt.Sprintf("the quota of %d certificates for this account is full", quota), Err: err}
@@ -231,7 +231,7 @@ func (s *Service) UpdateServerCertificate(ctx context.Context, scope certgate.Sc
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.Modify(ctx, scope, certgate.KindServer, id, func(c *certgate.Certificate) error {
+	c, err := s.modify(ctx, scope, certgate.KindServer, id, func(c *certgate.Certificate) error {
 		if in.Name != nil {
 			c.Name = *in.Name
 		}
@@ -261,8 +261,15 @@ type ServerFilter struct {
 	SignatureAlgorithm string
 	KeyAlgorithm       string
 	InstanceID         string
-	Type               string // store.TypeGlobal or store.TypeInstance
+	Type               string // TypeGlobal, TypeInstance or empty
 }
+
+// Values of ServerFilter.Type. They are the store's, named here so that a
+// dialect reaches them through the core instead of importing the store.
+const (
+	TypeGlobal   = store.TypeGlobal
+	TypeInstance = store.TypeInstance
+)
 
 // ListServerCertificates returns one page by offset and the total matching.
 func (s *Service) ListServerCertificates(ctx context.Context, scope certgate.Scope, f ServerFilter, offset, limit int) ([]*certgate.Certificate, int64, error) {

@@ -178,25 +178,16 @@ func TestUpdateServerCertificateCARace(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var wg sync.WaitGroup
-		errs := make(chan error, 5)
-		for i := 0; i < 4; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, err := svc.UpdateServerCertificate(ctx, scope, c.ID, ServerUpdate{CertPEM: cert, KeyPEM: key})
-				errs <- err
-			}()
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := svc.UpdateServerCertificate(ctx, scope, c.ID, ServerUpdate{CertPEM: cert, KeyPEM: key, TrustedRootCA: &newCA})
-			errs <- err
-		}()
-		wg.Wait()
-		close(errs)
-		for err := range errs {
+		// Four writers keep the CA (they only replace the upload); the last
+		// one sets the new CA.
+		for _, err := range concurrently(5, func(i int) error {
+			up := ServerUpdate{CertPEM: cert, KeyPEM: key}
+			if i == 4 {
+				up.TrustedRootCA = &newCA
+			}
+			_, err := svc.UpdateServerCertificate(ctx, scope, c.ID, up)
+			return err
+		}) {
 			if err != nil {
 				t.Fatalf("round %d: %v", round, err)
 			}

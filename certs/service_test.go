@@ -310,7 +310,7 @@ func TestTags(t *testing.T) {
 	wantErr(t, err, certgate.ENotFound, "")
 }
 
-// Concurrent tag writers never lose each other's tags: Modify retries on a
+// Concurrent tag writers never lose each other's tags: modify retries on a
 // version conflict with the record it sees.
 func TestConcurrentTagsNoLostUpdate(t *testing.T) {
 	ctx := context.Background()
@@ -320,19 +320,10 @@ func TestConcurrentTagsNoLostUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	const writers = 8
-	var wg sync.WaitGroup
-	errs := make(chan error, writers)
-	for i := 0; i < writers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := svc.Tag(ctx, awsScope, certgate.KindClient, c.ID, map[string]string{fmt.Sprintf("w%d", i): "x"})
-			errs <- err
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	for _, err := range concurrently(writers, func(i int) error {
+		_, err := svc.Tag(ctx, awsScope, certgate.KindClient, c.ID, map[string]string{fmt.Sprintf("w%d", i): "x"})
+		return err
+	}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -398,20 +389,11 @@ func TestManyConcurrentWritersAllWin(t *testing.T) {
 	}
 	svc.store = slowUpdates{hookStore: hs, delay: 3 * time.Millisecond}
 	const writers = 40
-	var wg sync.WaitGroup
-	errs := make(chan error, writers)
-	for i := 0; i < writers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := svc.SetDescription(ctx, awsScope, certgate.KindClient, c.ID, fmt.Sprintf("writer %d", i))
-			errs <- err
-		}()
-	}
-	wg.Wait()
-	close(errs)
 	failed := 0
-	for err := range errs {
+	for _, err := range concurrently(writers, func(i int) error {
+		_, err := svc.SetDescription(ctx, awsScope, certgate.KindClient, c.ID, fmt.Sprintf("writer %d", i))
+		return err
+	}) {
 		if err != nil {
 			failed++
 			t.Log(err)
@@ -421,4 +403,19 @@ func TestManyConcurrentWritersAllWin(t *testing.T) {
 	if failed > 0 || got.Version != 1+writers {
 		t.Fatalf("%d of %d writers failed; version %d, want %d", failed, writers, got.Version, 1+writers)
 	}
+}
+
+// concurrently runs fn(0) … fn(n-1) at once and returns their errors.
+func concurrently(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(i)
+		}()
+	}
+	wg.Wait()
+	return errs
 }

@@ -109,7 +109,7 @@ func tooManyTags(n int) error {
 
 // tagError is an invalid tag: the key (or the key of the value) is Value.
 func tagError(reason, key string, limit int, message string) error {
-	return &certgate.Error{Code: certgate.EInvalid, Field: "tags", Reason: reason, Value: clip(key), Limit: limit, Message: message}
+	return &certgate.Error{Code: certgate.EInvalid, Field: "tags", Reason: reason, Value: certgate.Clip(key), Limit: limit, Message: message}
 }
 
 func validateTagKey(k string) error {
@@ -148,14 +148,4 @@ func tagChars(s string) bool {
 		return false
 	}
 	return true
-}
-
-// clip shortens user input echoed in a message.
-func clip(s string) string {
-	const max = 64
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:max]) + "..."
 }

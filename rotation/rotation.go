@@ -21,8 +21,6 @@ import (
 	"time"
 
 	"github.com/certgate/certgate"
-	"github.com/certgate/certgate/accounts"
-	"github.com/certgate/certgate/certs"
 	"github.com/certgate/certgate/seal"
 	"github.com/certgate/certgate/store"
 )
@@ -228,9 +226,9 @@ func reseal(ctx context.Context, st store.Store, sealer *seal.Sealer, it store.S
 	var aad []byte
 	switch it.Type {
 	case store.SealedCertificateKey:
-		aad = certs.KeyAAD(it.ID, it.AccountID, it.Kind)
+		aad = certgate.KeyAAD(it.ID, it.AccountID, it.Kind)
 	case store.SealedAccessKey:
-		aad = accounts.SecretAAD(it.ID)
+		aad = certgate.SecretAAD(it.ID)
 	default:
 		return false, fmt.Errorf("unknown sealed value type %q (id %s): is this binary older than the database?", it.Type, it.ID)
 	}

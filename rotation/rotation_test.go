@@ -18,8 +18,6 @@ import (
 	"time"
 
 	"github.com/certgate/certgate"
-	"github.com/certgate/certgate/accounts"
-	"github.com/certgate/certgate/certs"
 	"github.com/certgate/certgate/internal/pgtest"
 	"github.com/certgate/certgate/rotation"
 	"github.com/certgate/certgate/seal"
@@ -80,7 +78,7 @@ func newFixtureOn(t testing.TB, n int, st store.Store) *fixture {
 	f.akid = "CGAKTESTTESTTESTTEST"
 	secret := []byte("secret-access-key-for-the-test-0000000000")
 	k := &certgate.AccessKey{ID: f.akid, AccountID: acct.ID, CreatedAt: base}
-	if k.SecretSealed, k.SealKeyID, err = sa.Seal(secret, accounts.SecretAAD(f.akid)); err != nil {
+	if k.SecretSealed, k.SealKeyID, err = sa.Seal(secret, certgate.SecretAAD(f.akid)); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.CreateAccount(ctx, acct, k); err != nil {
@@ -113,7 +111,7 @@ func newFixtureOn(t testing.TB, n int, st store.Store) *fixture {
 			CreatedAt:      base.Add(time.Duration(i) * time.Millisecond),
 			UpdatedAt:      base,
 		}
-		if c.KeySealed, c.SealKeyID, err = sa.Seal(der, certs.KeyAAD(c.ID, acct.ID, kind)); err != nil {
+		if c.KeySealed, c.SealKeyID, err = sa.Seal(der, certgate.KeyAAD(c.ID, acct.ID, kind)); err != nil {
 			t.Fatal(err)
 		}
 		if err := st.CreateCertificate(ctx, c, 0); err != nil {
@@ -143,9 +141,9 @@ func (f *fixture) verify(t *testing.T, k *seal.MasterKey) {
 		t.Fatalf("%d sealed values, want %d", len(items), len(f.secret))
 	}
 	for _, it := range items {
-		aad := accounts.SecretAAD(it.ID)
+		aad := certgate.SecretAAD(it.ID)
 		if it.Type == store.SealedCertificateKey {
-			aad = certs.KeyAAD(it.ID, it.AccountID, it.Kind)
+			aad = certgate.KeyAAD(it.ID, it.AccountID, it.Kind)
 		}
 		pt, err := only.Open(it.Envelope, it.KeyID, aad)
 		if err != nil {
@@ -293,7 +291,7 @@ func (r *racingStore) Reseal(ctx context.Context, it store.SealedItem, env []byt
 		if err != nil {
 			return false, err
 		}
-		aad := certs.KeyAAD(c.ID, it.AccountID, it.Kind)
+		aad := certgate.KeyAAD(c.ID, it.AccountID, it.Kind)
 		pt, err := r.newNode.Open(c.KeySealed, c.SealKeyID, aad)
 		if err != nil {
 			return false, err
@@ -313,7 +311,7 @@ func (r *racingStore) Reseal(ctx context.Context, it store.SealedItem, env []byt
 			Tags: map[string]string{}, CertificatePEM: "x", CreatedAt: base, UpdatedAt: base,
 		}
 		var err error
-		if c.KeySealed, c.SealKeyID, err = r.oldNode.Seal([]byte("key"), certs.KeyAAD(c.ID, it.AccountID, c.Kind)); err != nil {
+		if c.KeySealed, c.SealKeyID, err = r.oldNode.Seal([]byte("key"), certgate.KeyAAD(c.ID, it.AccountID, c.Kind)); err != nil {
 			return false, err
 		}
 		if err := r.Store.CreateCertificate(ctx, c, 0); err != nil {

@@ -18,10 +18,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
+
+	"github.com/certgate/certgate/internal/fsutil"
 )
 
 // KeySize is the size of a master key in bytes (AES-256).
@@ -192,23 +193,8 @@ func CreateMasterKeyFile(path string, random io.Reader) (*MasterKey, error) {
 		_ = os.Remove(path)
 		return nil, fmt.Errorf("seal: write master key file %s: %w", path, err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := fsutil.SyncDir(dir); err != nil {
 		return nil, fmt.Errorf("seal: sync master key directory: %w", err)
 	}
 	return k, nil
-}
-
-// syncDir makes a new directory entry durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, fs.ErrInvalid) {
-		// Some platforms cannot sync directories (ErrInvalid); the file
-		// itself is synced, which is the best available.
-		return err
-	}
-	return nil
 }

@@ -138,7 +138,7 @@ func authError(err error) error {
 
 func unknownOperation(r *http.Request) error {
 	return routeError(&apiError{status: http.StatusNotFound, code: codeUnknownOperation,
-		message: "Unknown operation: " + r.Method + " " + clipped(r.URL.EscapedPath())})
+		message: "Unknown operation: " + r.Method + " " + certgate.Clip(r.URL.EscapedPath())})
 }
 
 // routeError wraps an apiError so the shared plumbing sees a client error
@@ -164,7 +164,7 @@ func (h *Handler) unknownRoute(w http.ResponseWriter, r *http.Request) error {
 	}
 	if allow := api.AllowedMethods(h.mux, r); len(allow) > 0 {
 		return routeError(&apiError{status: http.StatusMethodNotAllowed, code: codeMethodNotAllowed, allow: strings.Join(allow, ", "),
-			message: "Method " + r.Method + " is not allowed on " + clipped(r.URL.EscapedPath()) + "; allowed: " + strings.Join(allow, ", ")})
+			message: "Method " + r.Method + " is not allowed on " + certgate.Clip(r.URL.EscapedPath()) + "; allowed: " + strings.Join(allow, ", ")})
 	}
 	return unknownOperation(r)
 }
@@ -216,7 +216,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
 			return &certgate.Error{Code: certgate.EInvalid, Field: "limit",
-				Message: "Invalid value for parameter 'limit': '" + clipped(v) + "'. It must be an integer between 1 and 500"}
+				Message: "Invalid value for parameter 'limit': '" + certgate.Clip(v) + "'. It must be an integer between 1 and 500"}
 		}
 		limit = n
 	}

@@ -51,7 +51,7 @@ func parsePatch(body []byte) (clientCertificateUpdate, error) {
 		op := *p.Op
 		if !validOps[op] {
 			return out, &certgate.Error{Code: certgate.EInvalid, Field: "op",
-				Message: fmt.Sprintf("1 validation error detected: Value '%s' at 'updateClientCertificateInput.patchOperations.1.member.op' failed to satisfy constraint: Member must satisfy enum value set: [add, remove, move, test, replace, copy]", clipped(op))}
+				Message: fmt.Sprintf("1 validation error detected: Value '%s' at 'updateClientCertificateInput.patchOperations.1.member.op' failed to satisfy constraint: Member must satisfy enum value set: [add, remove, move, test, replace, copy]", certgate.Clip(op))}
 		}
 		if op != "replace" {
 			return out, &certgate.Error{Code: certgate.EInvalid, Field: "op",
@@ -63,7 +63,7 @@ func parsePatch(body []byte) (clientCertificateUpdate, error) {
 		}
 		if path != "/description" {
 			return out, &certgate.Error{Code: certgate.EInvalid, Field: "path",
-				Message: fmt.Sprintf("Invalid patch path  '%s' specified for op 'replace'. Must be one of: [/description]", clipped(path))}
+				Message: fmt.Sprintf("Invalid patch path  '%s' specified for op 'replace'. Must be one of: [/description]", certgate.Clip(path))}
 		}
 		v := ""
 		if p.Value != nil {
@@ -72,14 +72,6 @@ func parsePatch(body []byte) (clientCertificateUpdate, error) {
 		out.Description = &v
 	}
 	return out, nil
-}
-
-func clipped(s string) string {
-	r := []rune(s)
-	if len(r) > 64 {
-		return string(r[:64]) + "..."
-	}
-	return s
 }
 
 // parseARN accepts arn:PARTITION:apigateway:REGION::/clientcertificates/ID

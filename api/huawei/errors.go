@@ -7,9 +7,11 @@ import (
 	"strconv"
 
 	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/accounts"
 	"github.com/certgate/certgate/api"
 	"github.com/certgate/certgate/auth/hwsign"
 	"github.com/certgate/certgate/certs"
+	"github.com/certgate/certgate/pki"
 )
 
 // wireError is an error already in Huawei's terms.
@@ -44,14 +46,13 @@ func invalidParam(name string) string {
 // uploadCodes maps the reasons of certificate upload failures (package pki,
 // via certs) to APIG's codes.
 var uploadCodes = map[string]string{
-	"unparsable":      "APIG.2106",
-	"unsupported_key": "APIG.2106",
-	"chain_order":     "APIG.2104",
-	"encrypted_key":   "APIG.2105",
-	"key_mismatch":    "APIG.2101",
-	"expired":         "APIG.2102",
-	"no_san":          "APIG.2109",
-	"too_large":       "APIG.2003",
+	pki.ReasonUnparsable:     "APIG.2106",
+	pki.ReasonUnsupportedKey: "APIG.2106",
+	pki.ReasonChainOrder:     "APIG.2104",
+	pki.ReasonEncryptedKey:   "APIG.2105",
+	pki.ReasonKeyMismatch:    "APIG.2101",
+	pki.ReasonExpired:        "APIG.2102",
+	pki.ReasonTooLarge:       "APIG.2003",
 }
 
 // Codes certgate chose where Huawei documents none; see the README.
@@ -117,9 +118,9 @@ func statusOf(w http.ResponseWriter, err error) (int, string, string) {
 		return http.StatusTooManyRequests, codeThrottled, "The throttling threshold has been reached: " + msg
 	case certgate.EUnauthenticated:
 		switch e.Reason {
-		case "token_expired":
+		case accounts.ReasonTokenExpired:
 			return http.StatusUnauthorized, "APIG.1001", msg
-		case "token_invalid":
+		case accounts.ReasonTokenInvalid:
 			return http.StatusUnauthorized, "APIG.1002", msg
 		}
 		return http.StatusUnauthorized, "APIG.1000", msg

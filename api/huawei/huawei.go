@@ -17,7 +17,6 @@ import (
 	"github.com/certgate/certgate/api"
 	"github.com/certgate/certgate/auth/hwsign"
 	"github.com/certgate/certgate/certs"
-	"github.com/certgate/certgate/store"
 )
 
 // Prefix is where the dialect is mounted.
@@ -340,9 +339,9 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	switch t := q.Get("type"); t {
 	case "":
 	case "global":
-		f.Type = store.TypeGlobal
+		f.Type = certs.TypeGlobal
 	case "instance":
-		f.Type = store.TypeInstance
+		f.Type = certs.TypeInstance
 	default:
 		return &certgate.Error{Code: certgate.EInvalid, Reason: "bad_value", Field: "type", Message: "type must be global or instance"}
 	}
@@ -355,14 +354,14 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	switch inst := q.Get("instance_id"); inst {
 	case "":
 	case instanceGlobal:
-		if f.Type == store.TypeInstance {
+		if f.Type == certs.TypeInstance {
 			// Global and instance at once: nothing can match, so answer
 			// without asking the store (a sentinel value would reach the
 			// database, and the backends used to answer it differently).
 			writeJSON(w, http.StatusOK, listResponse{Certs: []certBase{}})
 			return nil
 		}
-		f.Type = store.TypeGlobal
+		f.Type = certs.TypeGlobal
 	default:
 		f.InstanceID = inst
 	}

@@ -7,8 +7,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/certgate/certgate/accounts"
 	"github.com/certgate/certgate/api"
-	"github.com/certgate/certgate/auth/hwsign"
 )
 
 // TestPanicAnswersInHuaweiFormat: a panic while serving a Huawei request is
@@ -16,7 +16,7 @@ import (
 // missing accounts service, reached by a well-formed token.
 func TestPanicAnswersInHuaweiFormat(t *testing.T) {
 	h := New(Config{})
-	token, _, err := hwsign.NewToken(rand.Reader)
+	token, _, err := accounts.NewToken(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,10 +22,12 @@ const (
 	headerProject    = "X-Project-Id"
 )
 
-// canonicalRequest builds the canonical request of r for the signed header
+// CanonicalRequest builds the canonical request of r for the signed header
 // names (used as listed, in the listed order) and the payload hash. ok is
-// false when the query string cannot be decoded (see canonicalQuery).
-func canonicalRequest(r *http.Request, signedHeaders []string, payloadHash string) (string, bool) {
+// false when the query string cannot be decoded (see canonicalQuery). It is
+// exported, as sigv4.CanonicalRequest is, for client-side signing
+// (internal/sign).
+func CanonicalRequest(r *http.Request, signedHeaders []string, payloadHash string) (string, bool) {
 	method := r.Method
 	if method == "" {
 		method = http.MethodGet // what net/http sends for an empty Method

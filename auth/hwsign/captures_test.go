@@ -295,7 +295,7 @@ func TestCaptureCanonicalList(t *testing.T) {
 		t.Fatal("no capture with a bare instance_id")
 	}
 	r := c.request(t, c.target)
-	got, ok := canonicalRequest(r, []string{"user-agent", "x-project-id", "x-sdk-date"}, hexSHA256(nil))
+	got, ok := CanonicalRequest(r, []string{"user-agent", "x-project-id", "x-sdk-date"}, hexSHA256(nil))
 	if !ok {
 		t.Fatal("canonicalRequest failed")
 	}

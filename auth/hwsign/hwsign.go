@@ -1,9 +1,11 @@
 // Package hwsign verifies Huawei Cloud SDK-HMAC-SHA256 (AK/SK) signatures on
-// the server side, as Huawei's API Gateway does, signs requests for tests, and
-// issues the opaque tokens certgate accepts in X-Auth-Token.
+// the server side, as Huawei's API Gateway does. (Clients' signing, for
+// tests, is in internal/sign; the tokens certgate accepts in X-Auth-Token are
+// its own format, in package accounts.)
 //
-// The canonical form follows specs/huawei-apig-certificates.md
-// ("Authentication") and the Go SDK's signer (core/auth/signer): the decoded
+// The canonical form follows the "Authentication" section of
+// huawei-apig-certificates.md (in the project's specs, ../shared/specs, not
+// in this repository) and the Go SDK's signer (core/auth/signer): the decoded
 // path is escaped segment by segment and always ends in '/'; the query is
 // decoded, sorted by key and value, and re-escaped; signed headers are
 // trimmed; the payload hash is X-Sdk-Content-Sha256 when present, else the
@@ -196,7 +198,7 @@ func (v *Verifier) VerifyHeaders(ctx context.Context, r *http.Request) (*Pending
 	}
 	// The query's encoding is checked here, before the lookup; the
 	// canonical request is built again once the payload hash is known.
-	if _, ok := canonicalRequest(r, a.SignedHeaders, unsignedPayload); !ok {
+	if _, ok := CanonicalRequest(r, a.SignedHeaders, unsignedPayload); !ok {
 		return nil, authError(msgQueryEncoding)
 	}
 
@@ -224,7 +226,7 @@ func (p *Pending) VerifyBody(body []byte) (*Identity, error) {
 		// A hash that does not describe this body vouches for another body.
 		return nil, authError(msgSignatureWrong)
 	}
-	creq, ok := canonicalRequest(r, a.SignedHeaders, payloadHash)
+	creq, ok := CanonicalRequest(r, a.SignedHeaders, payloadHash)
 	if !ok {
 		return nil, authError(msgQueryEncoding)
 	}

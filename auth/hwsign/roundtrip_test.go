@@ -181,7 +181,7 @@ func TestHeaderValues(t *testing.T) {
 	if _, ok := headerValues(r, "x-absent"); ok {
 		t.Error("absent header present")
 	}
-	creq, _ := canonicalRequest(r, []string{"x-multi"}, "h")
+	creq, _ := CanonicalRequest(r, []string{"x-multi"}, "h")
 	if !strings.Contains(creq, "\nx-multi:a\nx-multi:b\n\nx-multi\nh") {
 		t.Errorf("repeated header lines: %q", creq)
 	}

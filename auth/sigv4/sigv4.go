@@ -1,8 +1,10 @@
 // Package sigv4 verifies AWS Signature Version 4 on the server side, as Amazon
-// API Gateway does for its rest-json API, and signs requests for tests.
+// API Gateway does for its rest-json API. (Clients' signing, for tests, is in
+// internal/sign.)
 //
 // The canonical form follows the rules for every AWS service except S3 (see
-// specs/aws-clientcertificate.md, "Verifying SigV4 on the server"): the path
+// "Verifying SigV4 on the server" in aws-clientcertificate.md, in the
+// project's specs, ../shared/specs, not in this repository): the path
 // as received is URI-encoded a second time, the raw query is decoded and
 // re-encoded per RFC 3986, host comes from Request.Host, and the payload hash
 // covers the exact body bytes. Failures are *Error values carrying the code,

@@ -24,6 +24,7 @@ import (
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/accounts"
 	"github.com/certgate/certgate/auth/sigv4"
+	"github.com/certgate/certgate/internal/sign"
 	"github.com/certgate/certgate/pki"
 )
 
@@ -649,11 +650,11 @@ func TestAWSConcurrentTagging(t *testing.T) {
 }
 
 func signAt(req *http.Request, ak, sk string, at time.Time) error {
-	return sigv4.Sign(req, nil, ak, sk, "us-east-1", "apigateway", at)
+	return sign.SigV4(sigv4.CanonicalRequest, req, nil, ak, sk, "us-east-1", "apigateway", at)
 }
 
 func signBody(req *http.Request, body []byte, acct *accounts.Created) error {
-	return sigv4.Sign(req, body, acct.AccessKeyID, acct.SecretAccessKey, "us-east-1", "apigateway", time.Now())
+	return sign.SigV4(sigv4.CanonicalRequest, req, body, acct.AccessKeyID, acct.SecretAccessKey, "us-east-1", "apigateway", time.Now())
 }
 
 func send(t *testing.T, req *http.Request) (*http.Response, []byte) {

@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 
 	"github.com/certgate/certgate"
-	"github.com/certgate/certgate/accounts"
 	"github.com/certgate/certgate/certs"
 	"github.com/certgate/certgate/seal"
 	"github.com/certgate/certgate/store"
@@ -135,9 +134,9 @@ func TestBackupOnline(t *testing.T) {
 	}
 	nCerts := 0
 	for _, it := range items {
-		aad := accounts.SecretAAD(it.ID)
+		aad := certgate.SecretAAD(it.ID)
 		if it.Type == store.SealedCertificateKey {
-			aad = certs.KeyAAD(it.ID, it.AccountID, it.Kind)
+			aad = certgate.KeyAAD(it.ID, it.AccountID, it.Kind)
 			nCerts++
 		}
 		if _, err := sealer.Open(it.Envelope, it.KeyID, aad); err != nil {

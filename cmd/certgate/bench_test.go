@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
-
 	"github.com/certgate/certgate/auth/sigv4"
+	"github.com/certgate/certgate/internal/sign"
 )
 
 // benchServer starts an in-process server for a benchmark.
@@ -146,7 +146,7 @@ func BenchmarkGetRaw(b *testing.B) {
 		b.Fatal(err)
 	}
 	req, _ := http.NewRequest("GET", m.URL()+"/clientcertificates/"+*out.ClientCertificateId, nil)
-	if err := sigv4.Sign(req, nil, m.Bootstrap.AccessKeyID, m.Bootstrap.SecretAccessKey, "us-east-1", "apigateway", time.Now()); err != nil {
+	if err := sign.SigV4(sigv4.CanonicalRequest, req, nil, m.Bootstrap.AccessKeyID, m.Bootstrap.SecretAccessKey, "us-east-1", "apigateway", time.Now()); err != nil {
 		b.Fatal(err)
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}

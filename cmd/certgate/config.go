@@ -13,6 +13,7 @@ import (
 
 	"github.com/certgate/certgate/accounts"
 	"github.com/certgate/certgate/api"
+	"github.com/certgate/certgate/certs"
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/store/postgres"
 )
@@ -58,8 +59,8 @@ func DefaultConfig() Config {
 	return Config{
 		Addr:                   "127.0.0.1:8080",
 		Database:               "sqlite:certgate-data/certgate.db",
-		ClientCertificateQuota: 60,
-		ServerCertificateQuota: 1000,
+		ClientCertificateQuota: certs.DefaultClientQuota,
+		ServerCertificateQuota: certs.DefaultServerQuota,
 		RateLimit:              50,
 		RateBurst:              100,
 		KeyPoolSize:            40,

@@ -19,6 +19,7 @@ import (
 
 	"github.com/certgate/certgate/accounts"
 	"github.com/certgate/certgate/auth/sigv4"
+	"github.com/certgate/certgate/internal/sign"
 )
 
 // testServer is a real certgate server running in-process on 127.0.0.1:0
@@ -123,7 +124,7 @@ func (s *testServer) do(acct *accounts.Created, method, path string, body []byte
 		req.Header.Set(k, v)
 	}
 	if acct != nil {
-		if err := sigv4.Sign(req, body, acct.AccessKeyID, acct.SecretAccessKey, "us-east-1", "apigateway", time.Now()); err != nil {
+		if err := sign.SigV4(sigv4.CanonicalRequest, req, body, acct.AccessKeyID, acct.SecretAccessKey, "us-east-1", "apigateway", time.Now()); err != nil {
 			s.t.Fatal(err)
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/accounts"
 	"github.com/certgate/certgate/auth/hwsign"
+	"github.com/certgate/certgate/internal/sign"
 	"github.com/certgate/certgate/pki"
 )
 
@@ -228,7 +229,7 @@ func (s *testServer) hwDo(acct *accounts.Created, method, path string, body []by
 	}
 	req.Header.Set("Content-Type", "application/json;charset=UTF-8")
 	req.Header.Set("X-Project-Id", acct.Account.ProjectID)
-	if err := hwsign.Sign(req, body, acct.AccessKeyID, acct.SecretAccessKey, nil, time.Now()); err != nil {
+	if err := sign.Huawei(hwsign.CanonicalRequest, req, body, acct.AccessKeyID, acct.SecretAccessKey, nil, time.Now()); err != nil {
 		s.t.Fatal(err)
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -422,7 +423,7 @@ func TestHuaweiAuthentication(t *testing.T) {
 		t.Errorf("other project: %d %v", resp.StatusCode, out)
 	}
 	// An expired token: APIG.1001.
-	expiredTok, hash, err := hwsign.NewToken(rand.Reader)
+	expiredTok, hash, err := accounts.NewToken(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,7 +446,7 @@ func TestHuaweiAuthentication(t *testing.T) {
 	}
 	// The raw token is not in the database.
 	raw := s.rawDatabase()
-	if bytes.Contains(raw, []byte(token)) || !bytes.Contains(raw, []byte(hwsign.HashToken(token))) {
+	if bytes.Contains(raw, []byte(token)) || !bytes.Contains(raw, []byte(accounts.HashToken(token))) {
 		t.Error("the database holds the raw token, or not its hash")
 	}
 	assertNoSecrets(t, "server log", s.logs.String(), acct.SecretAccessKey, token)

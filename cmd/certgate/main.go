@@ -1,9 +1,13 @@
 // Command certgate is a self-hosted certificate service for API gateways.
 //
 //	certgate serve              run the server
-//	certgate account create     create an account (tenant) and its access key
+//	certgate account ...        create, list and delete accounts (tenants)
 //	certgate access-key ...     add, list and delete an account's access keys
 //	certgate token ...          issue, list and revoke X-Auth-Tokens
+//	certgate master-key ...     generate a master key file; rotate to a new key online
+//	certgate backup             snapshot an SQLite database online
+//
+// "certgate help" lists every subcommand with its flags.
 //
 // This package holds subcommands and wiring only: it builds the store, the
 // sealer, the key pool and the core, and mounts the API dialects.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/certgate/certgate/accounts"
 	"github.com/certgate/certgate/auth/sigv4"
+	"github.com/certgate/certgate/internal/sign"
 )
 
 // signedIn sends a request signed by acct for region, and returns the status,
@@ -24,7 +25,7 @@ func (s *testServer) signedIn(acct *accounts.Created, region, method, path strin
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	if err := sigv4.Sign(req, body, acct.AccessKeyID, acct.SecretAccessKey, region, "apigateway", time.Now()); err != nil {
+	if err := sign.SigV4(sigv4.CanonicalRequest, req, body, acct.AccessKeyID, acct.SecretAccessKey, region, "apigateway", time.Now()); err != nil {
 		s.t.Fatal(err)
 	}
 	resp, err := http.DefaultClient.Do(req)

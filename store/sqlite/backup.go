@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/certgate/certgate/internal/fsutil"
 	"modernc.org/sqlite"
 )
 
@@ -95,7 +96,7 @@ func Backup(ctx context.Context, srcPath, dstPath string, progress func(done, to
 	} else {
 		_ = os.Remove(tmp)
 	}
-	if err := syncDir(filepath.Dir(dst)); err != nil {
+	if err := fsutil.SyncDir(filepath.Dir(dst)); err != nil {
 		return fmt.Errorf("sqlite: backup: %w", err)
 	}
 	return nil
@@ -210,17 +211,4 @@ func syncFile(path string) error {
 		err = cerr
 	}
 	return err
-}
-
-// syncDir makes a new directory entry durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, fs.ErrInvalid) {
-		return err
-	}
-	return nil
 }

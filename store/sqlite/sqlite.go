@@ -8,9 +8,9 @@
 // busy_timeout instead of failing on a lock upgrade, and a small pool of
 // read-only connections that WAL lets run beside the writer.
 //
-// The DML is kept portable (plain types, ? placeholders, ON CONFLICT DO
-// NOTHING, no SQLite functions) so that a PostgreSQL backend can reuse it;
-// the schema, in migrations/, is SQLite's own.
+// The DML is shared with store/postgres in store/internal/sqlstore (plain
+// types, ON CONFLICT DO NOTHING, no SQLite functions); what is SQLite's own
+// is in dialect.go. The schema, in migrations/, is SQLite's own.
 package sqlite
 
 import (

@@ -1,9 +1,11 @@
-package hwsign
+package accounts
 
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -112,4 +114,44 @@ func TestLooksLikeToken(t *testing.T) {
 			t.Errorf("LooksLikeToken(%q) = true", s)
 		}
 	}
+}
+
+func FuzzLooksLikeToken(f *testing.F) {
+	f.Add("")
+	f.Add("cgt_" + strings.Repeat("A", 43))
+	f.Add("cgt_" + strings.Repeat("_", 42) + "8")
+	f.Add("cgt_" + strings.Repeat("A", 42) + "B")
+	f.Add("cgt_" + strings.Repeat("A", 21) + "\n" + strings.Repeat("A", 21))
+	f.Add("Bearer x")
+	f.Fuzz(func(t *testing.T, s string) {
+		if !LooksLikeToken(s) {
+			return
+		}
+		if len(s) != 47 || !strings.HasPrefix(s, "cgt_") {
+			t.Fatalf("%q accepted", s)
+		}
+		// An accepted token is exactly what NewToken would make of its bytes.
+		raw, err := decodeToken(s)
+		if err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		tok, hash, err := NewToken(strings.NewReader(string(raw)))
+		if err != nil || tok != s || hash != HashToken(s) {
+			t.Fatalf("%q: NewToken of its bytes gives %q, %v", s, tok, err)
+		}
+	})
+}
+
+func decodeToken(s string) ([]byte, error) {
+	return base64.RawURLEncoding.DecodeString(strings.TrimPrefix(s, "cgt_"))
+}
+
+func isHex(s string) bool {
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
+func hexSHA256(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
 }

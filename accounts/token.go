@@ -1,4 +1,4 @@
-package hwsign
+package accounts
 
 import (
 	"crypto/sha256"
@@ -9,14 +9,17 @@ import (
 	"strings"
 )
 
-// Tokens for X-Auth-Token are opaque: 32 random bytes, base64url without
+// Tokens for X-Auth-Token are certgate's own format (Huawei IAM's tokens are
+// not reproduced; only the header is Huawei's). They are opaque: 32 random bytes, base64url without
 // padding, behind a prefix that makes them recognisable in logs and secret
 // scanners. Only their hash is stored, so a leaked store yields no usable
 // token.
 const (
-	tokenPrefix   = "cgt_"
-	tokenBytes    = 32
-	tokenLen      = len(tokenPrefix) + (tokenBytes*8+5)/6 // 4 + 43
+	tokenPrefix = "cgt_"
+	tokenBytes  = 32
+	tokenLen    = len(tokenPrefix) + (tokenBytes*8+5)/6 // 4 + 43
+	// The salt names hwsign, where the format was first written; it stays,
+	// because every stored hash is computed with it.
 	tokenHashSalt = "certgate/hwsign/x-auth-token/v1\x00"
 )
 
@@ -24,11 +27,11 @@ const (
 // production) and its storage hash, HashToken(token).
 func NewToken(random io.Reader) (token, hash string, err error) {
 	if random == nil {
-		return "", "", errors.New("hwsign: NewToken needs a random source")
+		return "", "", errors.New("accounts: NewToken needs a random source")
 	}
 	var b [tokenBytes]byte
 	if _, err := io.ReadFull(random, b[:]); err != nil {
-		return "", "", errors.New("hwsign: reading random token bytes: " + err.Error())
+		return "", "", errors.New("accounts: reading random token bytes: " + err.Error())
 	}
 	token = tokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
 	return token, HashToken(token), nil

@@ -19,13 +19,11 @@ import (
 // the subtest fails if the backend never calls it.
 func testCommitCancelled(t *testing.T, p *pair) {
 	ctx := testCtx(t)
-	k := certgate.KindServer
-	old := newCert(scopeA, k)
-	mustCreate(t, p.a, old, 0)
-	gone := newCert(scopeA, k)
-	mustCreate(t, p.a, gone, 0)
-	fresh := newCert(scopeA, k)
 	acc, key := newAccount()
+	k := certgate.KindServer
+	fresh, old, gone := newCert(scopeA, k), newCert(scopeA, k), newCert(scopeA, k)
+	mustCreate(t, p.a, old, 0)
+	mustCreate(t, p.a, gone, 0)
 	upd := old.Clone()
 	upd.Description = "written as the caller gave up"
 

@@ -10,7 +10,10 @@ import (
 	"github.com/certgate/certgate"
 )
 
-// Store persists accounts, access keys and certificate records.
+// Store persists accounts, access keys and certificate records. It is made
+// of small interfaces named for what they hold (Certificates, Accounts,
+// Tokens, Meta, Sealed, Nodes), so that a consumer can take only what it
+// needs; the contract below applies to every one of them.
 //
 // The contract, which store/storetest checks for every backend:
 //
@@ -28,6 +31,9 @@ import (
 //   - Records are scoped. A method given a Scope and Kind never reads, changes
 //     or reveals a record of another scope or kind: such a record is reported
 //     as ENotFound, exactly like one that does not exist.
+//   - These tenant-scoped methods are the only way the API reaches data.
+//     ServingView, which reads across tenants, is for the data plane only
+//     and is not part of Store; the API and its dialects never receive it.
 //   - A write is durable when the method returns nil: it survives the process
 //     being killed (kill -9) right afterwards. A method that returns an error
 //     has written nothing.
@@ -41,6 +47,40 @@ import (
 //     reports ENotFound, and a list or count whose scope or filters hold one
 //     matches nothing; neither is an error.
 type Store interface {
+	Certificates
+	Accounts
+	Tokens
+	Meta
+	Sealed
+	Nodes
+
+	// Ping checks that the database answers. A database that can no longer
+	// be trusted with writes (SQLite: its file deleted, replaced or
+	// truncated under the handle) is reported as EUnavailable with Reason
+	// ReasonDamaged and a Message naming the cause; from then on every
+	// write fails with that error too, so nothing is acknowledged that a
+	// restart would lose.
+	Ping(ctx context.Context) error
+
+	// Close releases the handle. It does not affect other handles.
+	Close() error
+}
+
+// ServingView is the read-only, cross-tenant view of the store that the
+// data plane (the gateway's snapshot) reads through. It is not part of
+// Store, and the API never receives it: the API reaches data only through
+// Store's tenant-scoped methods. The SQL backends implement both.
+type ServingView interface {
+	// ServingCertificates returns the certificates of kind across every
+	// account and region, ordered by ID (byte order), strictly after the
+	// id after when it is non-empty, at most limit of them (all when
+	// limit <= 0). It writes nothing.
+	ServingCertificates(ctx context.Context, kind certgate.Kind, after string, limit int) ([]*certgate.Certificate, error)
+}
+
+// Certificates holds certificate records, each scoped to an account,
+// region and kind, with the quota counters of its scope.
+type Certificates interface {
 	// CreateCertificate inserts c. It fails with EConflict (Reason
 	// "duplicate_id") if c.ID is taken anywhere, and with EConflict (Reason
 	// "duplicate_name") if c.Name is non-empty and another record of the same
@@ -76,7 +116,10 @@ type Store interface {
 	// DeleteCertificate removes the record and frees its quota slot. It fails
 	// with ENotFound when there is no such record.
 	DeleteCertificate(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) error
+}
 
+// Accounts holds accounts and their access keys.
+type Accounts interface {
 	// CreateAccount inserts an account and its first access key atomically.
 	// It fails with EConflict if the account id, the project id or the access
 	// key id is taken, and with EConflict (Reason ReasonDeletedAccount) if the
@@ -92,17 +135,21 @@ type Store interface {
 	// CountAccounts returns the number of accounts.
 	CountAccounts(ctx context.Context) (int64, error)
 
+	// ListAccounts returns every account ordered by (CreatedAt, ID).
+	ListAccounts(ctx context.Context) ([]*certgate.Account, error)
+
+	// DeleteAccount removes an account with its access keys and tokens, in
+	// one transaction. While the account holds certificates (of any region
+	// and kind) it fails with EConflict (Reason "not_empty") unless force
+	// is set, in which case the certificates and their quota counters go in
+	// the same transaction. It fails with ENotFound when there is no such
+	// account. The id stays taken for good (a tombstone), so that a
+	// certificate created by a request still in flight when the account went
+	// can never be seen by a later account of the same id.
+	DeleteAccount(ctx context.Context, id string, force bool) error
+
 	// GetAccessKey returns an access key by its id.
 	GetAccessKey(ctx context.Context, id string) (*certgate.AccessKey, error)
-
-	// CreateToken stores an issued token (by its hash). It fails with
-	// EConflict if the hash exists, and with ENotFound if its access key
-	// does not exist (or is deleted concurrently).
-	CreateToken(ctx context.Context, t *certgate.Token) error
-
-	// GetToken returns the token with this hash, expired or not; ENotFound
-	// when there is none.
-	GetToken(ctx context.Context, hash string) (*certgate.Token, error)
 
 	// CreateAccessKey adds an access key to the existing account k.AccountID.
 	// It fails with ENotFound when the account does not exist, with
@@ -122,6 +169,18 @@ type Store interface {
 	// reported as ENotFound, exactly like one that does not exist. Deleting
 	// an account's last key is allowed.
 	DeleteAccessKey(ctx context.Context, accountID, id string) error
+}
+
+// Tokens holds issued tokens, by their hash.
+type Tokens interface {
+	// CreateToken stores an issued token (by its hash). It fails with
+	// EConflict if the hash exists, and with ENotFound if its access key
+	// does not exist (or is deleted concurrently).
+	CreateToken(ctx context.Context, t *certgate.Token) error
+
+	// GetToken returns the token with this hash, expired or not; ENotFound
+	// when there is none.
+	GetToken(ctx context.Context, hash string) (*certgate.Token, error)
 
 	// ListTokens returns the tokens of an account, expired ones included,
 	// ordered by (CreatedAt, Hash). It fails with ENotFound when the account
@@ -133,20 +192,10 @@ type Store interface {
 	// when no hash matches, and with EConflict (Reason "ambiguous"), deleting
 	// nothing, when more than one does. An empty prefix is EInvalid.
 	DeleteToken(ctx context.Context, hashPrefix string) (*certgate.Token, error)
+}
 
-	// ListAccounts returns every account ordered by (CreatedAt, ID).
-	ListAccounts(ctx context.Context) ([]*certgate.Account, error)
-
-	// DeleteAccount removes an account with its access keys and tokens, in
-	// one transaction. While the account holds certificates (of any region
-	// and kind) it fails with EConflict (Reason "not_empty") unless force
-	// is set, in which case the certificates and their quota counters go in
-	// the same transaction. It fails with ENotFound when there is no such
-	// account. The id stays taken for good (a tombstone), so that a
-	// certificate created by a request still in flight when the account went
-	// can never be seen by a later account of the same id.
-	DeleteAccount(ctx context.Context, id string, force bool) error
-
+// Meta holds small named values (deployment settings, tombstones).
+type Meta interface {
 	// PutMetaIfAbsent stores value under key unless the key already exists,
 	// and returns the value stored afterwards: value when it was inserted,
 	// the earlier value otherwise. Two callers racing see the same winner.
@@ -158,7 +207,11 @@ type Store interface {
 	// SwapMeta replaces the value under key with newValue if it is still
 	// oldValue, and reports whether it did.
 	SwapMeta(ctx context.Context, key, oldValue, newValue string) (bool, error)
+}
 
+// Sealed walks and replaces the values sealed under a master key
+// (certificate private keys and access key secrets), for rotation.
+type Sealed interface {
 	// ListSealed returns sealed values (certificate private keys and access
 	// key secrets) that are NOT sealed under exceptKeyID, ordered by
 	// (Type, ID), strictly after the cursor (Type, ID) when it is non-empty,
@@ -178,7 +231,10 @@ type Store interface {
 	// the database are sealed under, sorted, so that a server can refuse to
 	// start when one of them is not loaded.
 	SealKeyIDs(ctx context.Context) ([]string, error)
+}
 
+// Nodes holds the heartbeats of running servers.
+type Nodes interface {
 	// Heartbeat records that node n is alive and holds the master keys
 	// n.KeyIDs, inserting or replacing the row of n.ID with n as given
 	// (n.SeenAt included, stored like every time). Nodes call it every few
@@ -193,17 +249,6 @@ type Store interface {
 	// DeleteNode removes a node's row (a node stopping cleanly). A missing
 	// row is not an error.
 	DeleteNode(ctx context.Context, id string) error
-
-	// Ping checks that the database answers. A database that can no longer
-	// be trusted with writes (SQLite: its file deleted, replaced or
-	// truncated under the handle) is reported as EUnavailable with Reason
-	// ReasonDamaged and a Message naming the cause; from then on every
-	// write fails with that error too, so nothing is acknowledged that a
-	// restart would lose.
-	Ping(ctx context.Context) error
-
-	// Close releases the handle. It does not affect other handles.
-	Close() error
 }
 
 // ListQuery selects certificate records. Empty filter fields match anything.

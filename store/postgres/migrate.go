@@ -3,13 +3,9 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/certgate/certgate/store/internal/sqlstore"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -17,45 +13,6 @@ import (
 // migrate: "certgate" in ASCII, read as a big-endian int64. Advisory locks
 // are per database, so unrelated databases on one server do not contend.
 const migrationLockKey int64 = 0x6365727467617465
-
-// migration is one embedded file, migrations/NNNN_name.sql.
-type migration struct {
-	version int64
-	name    string
-	sql     string
-}
-
-// loadMigrations returns the embedded migrations in version order.
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	seen := map[int64]string{}
-	for _, n := range names {
-		base := path.Base(n)
-		num, _, ok := strings.Cut(base, "_")
-		if !ok {
-			return nil, fmt.Errorf("migration %s: name must be NNNN_description.sql", base)
-		}
-		v, err := strconv.ParseInt(num, 10, 64)
-		if err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: bad version %q", base, num)
-		}
-		if prev, dup := seen[v]; dup {
-			return nil, fmt.Errorf("migrations %s and %s share version %d", prev, base, v)
-		}
-		seen[v] = base
-		b, err := migrations.ReadFile(n)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	return out, nil
-}
 
 // migrate applies the missing migrations. It holds a session-level
 // advisory lock on one pooled connection meanwhile: a second node opening
@@ -65,7 +22,7 @@ func loadMigrations() ([]migration, error) {
 // schema_migrations row, and PostgreSQL's DDL is transactional, so a
 // failed migration leaves the schema as the previous one left it.
 func (db *DB) migrate(ctx context.Context) error {
-	ms, err := loadMigrations()
+	ms, err := sqlstore.LoadMigrations(migrations)
 	if err != nil {
 		return err
 	}
@@ -99,48 +56,24 @@ func (db *DB) migrate(ctx context.Context) error {
 	)`); err != nil {
 		return err
 	}
-	applied := map[int64]bool{}
-	var newest int64
-	rows, err := conn.Query(ctx, "SELECT version FROM schema_migrations")
+	pending, err := sqlstore.Pending(ctx, querier{conn}, ms)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var v int64
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return err
-		}
-		applied[v] = true
-		newest = max(newest, v)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	// A newer binary has migrated this database; running an older one on
-	// it could misread rows, so refuse.
-	if len(ms) > 0 && newest > ms[len(ms)-1].version {
-		return fmt.Errorf("database schema version %d is newer than this program supports (%d)",
-			newest, ms[len(ms)-1].version)
-	}
-	for _, m := range ms {
-		if applied[m.version] {
-			continue
-		}
+	for _, m := range pending {
 		err := pgx.BeginTxFunc(ctx, conn, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
 			// No arguments: pgx sends it as a simple query, which may hold
 			// several statements.
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
 			_, err := tx.Exec(ctx,
-				"INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-				m.version, m.name, time.Now().UnixMicro())
+				sqlstore.Number(sqlstore.RecordMigration),
+				m.Version, m.Name, time.Now().UnixMicro())
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	return nil

@@ -14,12 +14,13 @@
 // Durability: a method returns nil only after COMMIT has returned, which
 // with synchronous_commit on (the default; a session found with it off is
 // switched on) means the commit record is flushed. COMMIT itself is sent
-// with a context that ignores cancellation, so a cancelled call never
-// reports failure for a transaction that committed.
+// with a context that ignores cancellation (store/internal/sqlstore's
+// Write), so a cancelled call never reports failure for a transaction that
+// committed.
 //
-// Portability: the DML is the SQLite backend's (plain types, ON CONFLICT DO
-// NOTHING, row-value comparisons, no server functions), with $n
-// placeholders, so it runs on the PostgreSQL wire family (CockroachDB,
+// Portability: the DML is shared with the SQLite backend in
+// store/internal/sqlstore (plain types, ON CONFLICT DO NOTHING, row-value
+// comparisons, no server functions), with its ? placeholders numbered $n, so it runs on the PostgreSQL wire family (CockroachDB,
 // YugabyteDB). The PostgreSQL-specific bits are the migration lock
 // (pg_advisory_lock) and the COLLATE "C" columns in migrations/.
 //
@@ -32,7 +33,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/url"
 	"strings"
 	"time"
@@ -43,6 +43,7 @@ import (
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/store"
+	"github.com/certgate/certgate/store/internal/sqlstore"
 )
 
 // Options tune the connection pool. Zero values mean the defaults; a pool
@@ -64,15 +65,11 @@ const (
 	defaultConnectTimeout  = 10 * time.Second
 )
 
-// txRetries bounds the retries of a transaction that failed with a
+// retryPolicy bounds the retries of a transaction that failed with a
 // serialization failure or a deadlock, which the contract does not let
 // reach the caller. PostgreSQL under READ COMMITTED rarely needs one;
 // serializable servers (CockroachDB) need more.
-const txRetries = 8
-
-// commitTimeout bounds a COMMIT, which runs without the caller's
-// cancellation (see write).
-const commitTimeout = 30 * time.Second
+var retryPolicy = sqlstore.Policy{Retries: 8, Backoff: 2 * time.Millisecond, Max: 250 * time.Millisecond}
 
 // DB is a Store on one PostgreSQL database. It is safe for concurrent use,
 // and any number of DB handles, in one process or several, may share a
@@ -81,12 +78,17 @@ const commitTimeout = 30 * time.Second
 // Returned records own their memory. Empty Tags come back as an empty,
 // non-nil map; empty SANs and KeySealed come back as nil.
 type DB struct {
+	*sqlstore.Accessor // the store methods, over dialect (dialect.go)
+
 	pool    *pgxpool.Pool
 	shown   string   // the URL with passwords masked, for messages
 	secrets []string // strings that must never appear in an error
 }
 
-var _ store.Store = (*DB)(nil)
+var (
+	_ store.Store       = (*DB)(nil)
+	_ store.ServingView = (*DB)(nil)
+)
 
 // Open connects with a pgxpool to url (postgres:// or postgresql://),
 // applies opts, pings, and runs the embedded migrations under a
@@ -119,6 +121,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	cfg.AfterConnect = afterConnect
 
 	db := &DB{shown: shown, secrets: secrets}
+	db.Accessor = sqlstore.New(dialect{db}, retryPolicy)
 	if db.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, db.openErr(err)
 	}
@@ -208,81 +211,6 @@ func (db *DB) Ping(ctx context.Context) error {
 func (db *DB) Close() error {
 	db.pool.Close()
 	return nil
-}
-
-// write runs fn in a READ COMMITTED transaction and commits it, retrying
-// the whole transaction when that is safe (see retryable). A
-// *certgate.Error from fn is returned unchanged; anything else is
-// sanitized and wrapped with op.
-func (db *DB) write(ctx context.Context, op string, fn func(tx pgx.Tx) error) error {
-	err := db.retry(ctx, func() error {
-		tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
-		if err != nil {
-			return err
-		}
-		if err := fn(tx); err != nil {
-			rollback(tx)
-			return err
-		}
-		// Once COMMIT is sent its outcome must be known: cancelling it
-		// half-way could commit on the server and still return an error,
-		// and "a method that returns an error has written nothing". So
-		// check ctx last, then commit without it.
-		if err := ctx.Err(); err != nil {
-			rollback(tx)
-			return err
-		}
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
-		defer cancel()
-		return tx.Commit(cctx)
-	})
-	return db.wrap(op, err)
-}
-
-// rollback ends a failed transaction. Its error is of no use: a broken
-// connection is discarded by the pool, which also never reuses a
-// connection still inside a transaction.
-func rollback(tx pgx.Tx) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = tx.Rollback(ctx)
-}
-
-// read runs fn, which queries the pool, retrying when that is safe.
-func (db *DB) read(ctx context.Context, op string, fn func() error) error {
-	return db.wrap(op, db.retry(ctx, fn))
-}
-
-// retry calls fn until it returns something other than a retryable error,
-// at most txRetries more times, with a short jittered backoff.
-func (db *DB) retry(ctx context.Context, fn func() error) error {
-	backoff := 2 * time.Millisecond
-	for i := 0; ; i++ {
-		err := fn()
-		if err == nil || !retryable(err) || i == txRetries || ctx.Err() != nil {
-			return err
-		}
-		t := time.NewTimer(backoff/2 + rand.N(backoff))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
-		backoff = min(2*backoff, 250*time.Millisecond)
-	}
-}
-
-// retryable reports whether running the transaction again can succeed and
-// cannot apply it twice: a serialization failure or deadlock (the server
-// rolled it back), or an error pgx knows happened before anything was sent
-// (a dead pooled connection).
-func retryable(err error) bool {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return pe.Code == "40001" || pe.Code == "40P01"
-	}
-	return pgconn.SafeToRetry(err)
 }
 
 // wrap leaves contract errors alone, maps invalid text to EInvalid and a
@@ -432,32 +360,6 @@ func redactURL(raw string) (shown string, secrets []string, query url.Values) {
 		}
 	}
 	return b.String(), secrets, query
-}
-
-// uniqueViolation reports whether err is a unique or primary key
-// violation, and names the constraint. The name comes from the error's
-// constraint field, or its message where a server leaves the field empty.
-func uniqueViolation(err error) (string, bool) {
-	var pe *pgconn.PgError
-	if !errors.As(err, &pe) || pe.Code != "23505" {
-		return "", false
-	}
-	if pe.ConstraintName != "" {
-		return pe.ConstraintName, true
-	}
-	// duplicate key value violates unique constraint "name"
-	if _, after, ok := strings.Cut(pe.Message, `"`); ok {
-		if name, _, ok := strings.Cut(after, `"`); ok {
-			return name, true
-		}
-	}
-	return "", true
-}
-
-// conflict builds the EConflict error for a uniqueness violation; the
-// cause is sanitized so that the Detail (the duplicate key) stays out.
-func conflict(reason, msg string, cause error) error {
-	return &certgate.Error{Code: certgate.EConflict, Reason: reason, Message: msg, Err: sanitize(cause, nil)}
 }
 
 //go:embed migrations/*.sql

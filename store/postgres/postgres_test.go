@@ -15,6 +15,8 @@ import (
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/internal/pgtest"
 	"github.com/certgate/certgate/store"
+	"github.com/certgate/certgate/store/internal/sqlstore"
+	"github.com/certgate/certgate/store/internal/sqltest"
 	"github.com/certgate/certgate/store/storetest"
 )
 
@@ -34,42 +36,15 @@ func TestConformance(t *testing.T) {
 // mustOpen opens url; the caller (or storetest) closes the handle.
 func mustOpen(t testing.TB, url string) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), url, Options{})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	return db
+	return sqltest.MustOpen(t, func() (*DB, error) { return Open(context.Background(), url, Options{}) })
 }
 
 func openT(t testing.TB, url string) *DB {
 	t.Helper()
-	db := mustOpen(t, url)
-	t.Cleanup(func() { db.Close() })
-	return db
+	return sqltest.OpenT(t, func() (*DB, error) { return Open(context.Background(), url, Options{}) })
 }
 
-func testCert(id string) *certgate.Certificate {
-	now := time.Now()
-	return &certgate.Certificate{
-		ID:                 id,
-		Scope:              certgate.Scope{AccountID: "123456789012", Region: "eu-west-1"},
-		Kind:               certgate.KindClient,
-		Description:        "test " + id,
-		Tags:               map[string]string{"k": id},
-		CertificatePEM:     "-----BEGIN CERTIFICATE-----\n" + id + "\n-----END CERTIFICATE-----\n",
-		KeySealed:          []byte("sealed:" + id),
-		SealKeyID:          "mk1",
-		CommonName:         id + ".example.com",
-		SANs:               []string{id + ".example.com"},
-		NotBefore:          now,
-		NotAfter:           now.AddDate(1, 0, 0),
-		SerialNumber:       "1",
-		SignatureAlgorithm: "SHA256-RSA",
-		KeyAlgorithm:       "RSA",
-		CreatedAt:          now,
-		UpdatedAt:          now,
-	}
-}
+var testCert = sqltest.Cert
 
 // TestConcurrentOpen opens a fresh database from 8 goroutines at once, as
 // nodes starting together would: all succeed, each migration runs once,
@@ -100,7 +75,7 @@ func TestConcurrentOpen(t *testing.T) {
 		return
 	}
 	ctx := context.Background()
-	ms, err := loadMigrations()
+	ms, err := sqlstore.LoadMigrations(migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +94,7 @@ func TestConcurrentOpen(t *testing.T) {
 		t.Errorf("schema_migrations has %d versions, want %d", len(counts), len(ms))
 	}
 	for i, c := range counts {
-		if i < len(ms) && c[0] != ms[i].version || c[1] != 1 {
+		if i < len(ms) && c[0] != ms[i].Version || c[1] != 1 {
 			t.Errorf("schema_migrations: version %d recorded %d times", c[0], c[1])
 		}
 	}
@@ -148,7 +123,7 @@ func TestMigrationsIdempotent(t *testing.T) {
 	if _, err := db.GetCertificate(ctx, c.Scope, c.Kind, c.ID); err != nil {
 		t.Fatalf("after reopen: %v", err)
 	}
-	ms, _ := loadMigrations()
+	ms, _ := sqlstore.LoadMigrations(migrations)
 	var n int
 	if err := db.pool.QueryRow(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil {
 		t.Fatal(err)
@@ -163,17 +138,11 @@ func TestMigrationsIdempotent(t *testing.T) {
 func TestNewerSchemaRefused(t *testing.T) {
 	url := pgtest.URL(t)
 	db := mustOpen(t, url)
-	if _, err := db.pool.Exec(context.Background(),
-		"INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future.sql', 0)"); err != nil {
+	if _, err := db.pool.Exec(context.Background(), sqltest.FutureMigration); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
-	if db, err := Open(context.Background(), url, Options{}); err == nil {
-		db.Close()
-		t.Fatal("Open of a database with a newer schema succeeded")
-	} else if !strings.Contains(err.Error(), "newer") {
-		t.Errorf("error %q does not say the schema is newer", err)
-	}
+	sqltest.CheckNewerRefused(t, func() (*DB, error) { return Open(context.Background(), url, Options{}) })
 }
 
 // TestErrorsHidePassword opens URLs with a password that cannot work (a
@@ -235,16 +204,7 @@ func TestErrorsHidePassword(t *testing.T) {
 func TestErrorsHideKeys(t *testing.T) {
 	db := openT(t, pgtest.URL(t))
 	ctx := context.Background()
-	c := testCert("c1")
-	c.KeySealed = []byte("SECRET-SEALED-BYTES")
-	if err := db.CreateCertificate(ctx, c, 0); err != nil {
-		t.Fatal(err)
-	}
-	d := c.Clone()
-	err := db.CreateCertificate(ctx, d, 0)
-	if certgate.ErrorCode(err) != certgate.EConflict {
-		t.Fatalf("duplicate create: %v", err)
-	}
+	c, err := sqltest.DuplicateWithSecret(t, db)
 	// A NOT NULL violation's detail is "Failing row contains (...)", with
 	// key_sealed in hex.
 	_, err2 := db.Reseal(ctx, store.SealedItem{Type: store.SealedCertificateKey, ID: c.ID, KeyID: c.SealKeyID, Envelope: c.KeySealed}, nil, "")
@@ -404,38 +364,15 @@ func TestNoDeadlockDeleteCreate(t *testing.T) {
 
 func BenchmarkGetCertificate(b *testing.B) {
 	db := openT(b, pgtest.URL(b))
-	ctx := context.Background()
-	const n = 1000
-	for i := range n {
-		if err := db.CreateCertificate(ctx, testCert(fmt.Sprintf("c%04d", i)), 0); err != nil {
+	sqltest.BenchmarkGetCertificate(b, db, func() {
+		// What autovacuum does soon after a table fills: without statistics
+		// the planner may probe certificates_scope instead of the primary key.
+		if _, err := db.pool.Exec(context.Background(), "ANALYZE certificates"); err != nil {
 			b.Fatal(err)
 		}
-	}
-	// What autovacuum does soon after a table fills: without statistics
-	// the planner may probe certificates_scope instead of the primary key.
-	if _, err := db.pool.Exec(ctx, "ANALYZE certificates"); err != nil {
-		b.Fatal(err)
-	}
-	scope := testCert("").Scope
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if _, err := db.GetCertificate(ctx, scope, certgate.KindClient, fmt.Sprintf("c%04d", i%n)); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
+	})
 }
 
 func BenchmarkCreateCertificate(b *testing.B) {
-	db := openT(b, pgtest.URL(b))
-	ctx := context.Background()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if err := db.CreateCertificate(ctx, testCert(fmt.Sprintf("c%08d", i)), 1<<30); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
+	sqltest.BenchmarkCreateCertificate(b, openT(b, pgtest.URL(b)))
 }

@@ -8,9 +8,9 @@
 // busy_timeout instead of failing on a lock upgrade, and a small pool of
 // read-only connections that WAL lets run beside the writer.
 //
-// The DML uses plain types, ON CONFLICT DO NOTHING and no SQLite
-// functions; store/postgres holds its own copy of it (with $n placeholders).
-// The schema, in migrations/, is SQLite's own.
+// The DML is shared with store/postgres in store/internal/sqlstore (plain
+// types, ON CONFLICT DO NOTHING, no SQLite functions); what is SQLite's own
+// is in dialect.go. The schema, in migrations/, is SQLite's own.
 package sqlite
 
 import (
@@ -19,18 +19,15 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
-
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/store"
+	"github.com/certgate/certgate/store/internal/sqlstore"
 )
 
 // busyTimeout is how long SQLite itself waits for another connection's lock.
@@ -40,11 +37,11 @@ const busyTimeout = 10 * time.Second
 // few connections are enough and keep file descriptors low.
 const readConns = 4
 
-// busyRetries bounds the retries of an operation that still failed with
+// retryPolicy bounds the retries of an operation that still failed with
 // SQLITE_BUSY after busy_timeout: SQLite skips the busy handler in a few
 // cases (WAL recovery, a stale snapshot), and the contract does not let such
 // a transient error reach the caller.
-const busyRetries = 8
+var retryPolicy = sqlstore.Policy{Retries: 8, Backoff: 5 * time.Millisecond, Max: 500 * time.Millisecond}
 
 // DB is a Store on one SQLite file. It is safe for concurrent use, and any
 // number of DB handles, in one process or several, may share a file.
@@ -52,6 +49,8 @@ const busyRetries = 8
 // Returned records own their memory. Empty Tags come back as an empty,
 // non-nil map; empty SANs and KeySealed come back as nil.
 type DB struct {
+	*sqlstore.Accessor // the store methods, over dialect (dialect.go)
+
 	path string
 	w    *sql.DB // one connection; every write transaction goes here
 	r    *sql.DB // read-only pool
@@ -63,7 +62,10 @@ type DB struct {
 	getCert *sql.Stmt
 }
 
-var _ store.Store = (*DB)(nil)
+var (
+	_ store.Store       = (*DB)(nil)
+	_ store.ServingView = (*DB)(nil)
+)
 
 // Open opens (creating if needed) the database file at path, applies
 // pragmas, runs embedded migrations, and returns a handle. Parent directory
@@ -101,6 +103,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 
 	db := &DB{path: abs}
+	db.Accessor = sqlstore.New(dialect{db}, retryPolicy)
 	// Pragmas go in the DSN because they are per connection and database/sql
 	// may open a new connection at any time.
 	common := "_pragma=" + url.QueryEscape(fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
@@ -135,7 +138,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	if db.getCert, err = db.r.PrepareContext(ctx, "SELECT "+certColumns+" FROM certificates WHERE "+certKey); err != nil {
+	if db.getCert, err = db.r.PrepareContext(ctx, sqlstore.GetCertificateSQL); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: prepare: %w", err)
 	}
@@ -152,7 +155,7 @@ func (db *DB) init(ctx context.Context) error {
 	// caller wait minutes (as with a file truncated under a live server).
 	ictx, cancel := context.WithTimeout(ctx, busyTimeout)
 	defer cancel()
-	err := db.retry(ictx, func() error {
+	err := sqlstore.Retry(ictx, retryPolicy, isBusy, func() error {
 		return db.w.QueryRowContext(ictx, "PRAGMA journal_mode").Scan(&mode)
 	})
 	if err != nil {
@@ -217,109 +220,6 @@ func (db *DB) Close() error {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}
 	return nil
-}
-
-// write runs fn in a write transaction (BEGIN IMMEDIATE) and commits it,
-// retrying the whole transaction on a busy error. A *certgate.Error from fn
-// is returned unchanged; anything else is wrapped with op.
-func (db *DB) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	// A write into a deleted or truncated file would be acknowledged and
-	// then lost: refuse it instead.
-	if err := db.checkFile(); err != nil {
-		return err
-	}
-	err := db.retry(ctx, func() error {
-		tx, err := db.w.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if err := fn(tx); err != nil {
-			_ = tx.Rollback()
-			return err
-		}
-		return tx.Commit()
-	})
-	return wrap(op, err)
-}
-
-// read runs fn, which uses the read pool, retrying on a busy error. A read
-// that fails on a damaged file (a truncated one reads as corrupt) reports
-// the damage, not the symptom; once damage is known, reads are refused too,
-// since new connections would read whatever file now has the path.
-func (db *DB) read(ctx context.Context, op string, fn func() error) error {
-	if err := db.knownDamage(); err != nil {
-		return err
-	}
-	err := db.retry(ctx, fn)
-	if err != nil && certgate.AsError(err) == nil {
-		if d := db.checkFile(); d != nil {
-			return d
-		}
-	}
-	return wrap(op, err)
-}
-
-// retry calls fn until it returns something other than a busy error, at most
-// busyRetries more times, with a short jittered backoff.
-func (db *DB) retry(ctx context.Context, fn func() error) error {
-	backoff := 5 * time.Millisecond
-	for i := 0; ; i++ {
-		err := fn()
-		if err == nil || !isBusy(err) || i == busyRetries {
-			return err
-		}
-		d := backoff/2 + rand.N(backoff)
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
-		backoff = min(2*backoff, 500*time.Millisecond)
-	}
-}
-
-// wrap leaves contract errors alone and adds context to the others.
-func wrap(op string, err error) error {
-	if err == nil || certgate.AsError(err) != nil {
-		return err
-	}
-	return fmt.Errorf("sqlite: %s: %w", op, err)
-}
-
-// isBusy reports whether err is SQLITE_BUSY or SQLITE_LOCKED (any extended
-// code): another connection holds a lock, so trying again can succeed.
-func isBusy(err error) bool {
-	var se *sqlite.Error
-	if !errors.As(err, &se) {
-		return false
-	}
-	switch se.Code() & 0xff {
-	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-		return true
-	}
-	return false
-}
-
-// uniqueViolation reports whether err is a UNIQUE or PRIMARY KEY constraint
-// failure and returns SQLite's description of it, which names the columns
-// ("UNIQUE constraint failed: certificates.account_id, ...").
-func uniqueViolation(err error) (string, bool) {
-	var se *sqlite.Error
-	if !errors.As(err, &se) {
-		return "", false
-	}
-	switch se.Code() {
-	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-		return se.Error(), true
-	}
-	return "", false
-}
-
-// conflict builds the EConflict error for a uniqueness violation.
-func conflict(reason, msg string, cause error) error {
-	return &certgate.Error{Code: certgate.EConflict, Reason: reason, Message: msg, Err: cause}
 }
 
 //go:embed migrations/*.sql

@@ -19,6 +19,8 @@ import (
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/store"
+	"github.com/certgate/certgate/store/internal/sqlstore"
+	"github.com/certgate/certgate/store/internal/sqltest"
 	"github.com/certgate/certgate/store/storetest"
 )
 
@@ -32,42 +34,15 @@ func TestConformance(t *testing.T) {
 // mustOpen opens path; the caller (or storetest) closes the handle.
 func mustOpen(t testing.TB, path string) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatalf("Open(%s): %v", path, err)
-	}
-	return db
+	return sqltest.MustOpen(t, func() (*DB, error) { return Open(context.Background(), path) })
 }
 
 func openT(t testing.TB, path string) *DB {
 	t.Helper()
-	db := mustOpen(t, path)
-	t.Cleanup(func() { db.Close() })
-	return db
+	return sqltest.OpenT(t, func() (*DB, error) { return Open(context.Background(), path) })
 }
 
-func testCert(id string) *certgate.Certificate {
-	now := time.Now()
-	return &certgate.Certificate{
-		ID:                 id,
-		Scope:              certgate.Scope{AccountID: "123456789012", Region: "eu-west-1"},
-		Kind:               certgate.KindClient,
-		Description:        "test " + id,
-		Tags:               map[string]string{"k": id},
-		CertificatePEM:     "-----BEGIN CERTIFICATE-----\n" + id + "\n-----END CERTIFICATE-----\n",
-		KeySealed:          []byte("sealed:" + id),
-		SealKeyID:          "mk1",
-		CommonName:         id + ".example.com",
-		SANs:               []string{id + ".example.com"},
-		NotBefore:          now,
-		NotAfter:           now.AddDate(1, 0, 0),
-		SerialNumber:       "1",
-		SignatureAlgorithm: "SHA256-RSA",
-		KeyAlgorithm:       "RSA",
-		CreatedAt:          now,
-		UpdatedAt:          now,
-	}
-}
+var testCert = sqltest.Cert
 
 func TestFileModes(t *testing.T) {
 	if runtime.GOOS == "windows" {
@@ -177,7 +152,7 @@ func TestMigrationsIdempotent(t *testing.T) {
 		db.Close()
 	}
 	db = openT(t, path)
-	ms, err := loadMigrations()
+	ms, err := sqlstore.LoadMigrations(migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +189,7 @@ func TestConcurrentOpen(t *testing.T) {
 	if err := db.r.QueryRow("SELECT COUNT(*) FROM schema_migrations").Scan(&rows); err != nil {
 		t.Fatal(err)
 	}
-	if ms, _ := loadMigrations(); rows != len(ms) {
+	if ms, _ := sqlstore.LoadMigrations(migrations); rows != len(ms) {
 		t.Errorf("schema_migrations has %d rows, want %d", rows, len(ms))
 	}
 }
@@ -224,16 +199,11 @@ func TestConcurrentOpen(t *testing.T) {
 func TestNewerSchemaRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db.sqlite")
 	db := mustOpen(t, path)
-	if _, err := db.w.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future.sql', 0)"); err != nil {
+	if _, err := db.w.Exec(sqltest.FutureMigration); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
-	if db, err := Open(context.Background(), path); err == nil {
-		db.Close()
-		t.Fatal("Open of a database with a newer schema succeeded")
-	} else if !strings.Contains(err.Error(), "newer") {
-		t.Errorf("error %q does not say the schema is newer", err)
-	}
+	sqltest.CheckNewerRefused(t, func() (*DB, error) { return Open(context.Background(), path) })
 }
 
 // TestNoBusyErrors hammers one file from several handles with writes and
@@ -329,17 +299,7 @@ func TestWaitsForLock(t *testing.T) {
 // TestErrorsHideKeys checks that error text never carries sealed key bytes.
 func TestErrorsHideKeys(t *testing.T) {
 	db := openT(t, filepath.Join(t.TempDir(), "db.sqlite"))
-	ctx := context.Background()
-	c := testCert("c1")
-	c.KeySealed = []byte("SECRET-SEALED-BYTES")
-	if err := db.CreateCertificate(ctx, c, 0); err != nil {
-		t.Fatal(err)
-	}
-	d := c.Clone()
-	err := db.CreateCertificate(ctx, d, 0)
-	if certgate.ErrorCode(err) != certgate.EConflict {
-		t.Fatalf("duplicate create: %v", err)
-	}
+	_, err := sqltest.DuplicateWithSecret(t, db)
 	var ce *certgate.Error
 	if !errors.As(err, &ce) {
 		t.Fatal("not a *certgate.Error")
@@ -471,34 +431,9 @@ func TestKill9Durability(t *testing.T) {
 }
 
 func BenchmarkGetCertificate(b *testing.B) {
-	db := openT(b, filepath.Join(b.TempDir(), "db.sqlite"))
-	ctx := context.Background()
-	const n = 1000
-	for i := range n {
-		if err := db.CreateCertificate(ctx, testCert(fmt.Sprintf("c%04d", i)), 0); err != nil {
-			b.Fatal(err)
-		}
-	}
-	scope := testCert("").Scope
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if _, err := db.GetCertificate(ctx, scope, certgate.KindClient, fmt.Sprintf("c%04d", i%n)); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
+	sqltest.BenchmarkGetCertificate(b, openT(b, filepath.Join(b.TempDir(), "db.sqlite")), nil)
 }
 
 func BenchmarkCreateCertificate(b *testing.B) {
-	db := openT(b, filepath.Join(b.TempDir(), "db.sqlite"))
-	ctx := context.Background()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if err := db.CreateCertificate(ctx, testCert(fmt.Sprintf("c%08d", i)), 1<<30); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
+	sqltest.BenchmarkCreateCertificate(b, openT(b, filepath.Join(b.TempDir(), "db.sqlite")))
 }

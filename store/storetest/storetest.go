@@ -25,10 +25,11 @@ import (
 	"github.com/certgate/certgate/store"
 )
 
-// Run exercises a Store implementation. open returns two independent handles
-// on one fresh, empty database (like two nodes); the suite closes them, so
-// open must not register their Close itself. Subtests use t.Run and must be
-// runnable in any order, so each one calls open for a database of its own.
+// Run exercises a Store implementation, which must also be a
+// store.ServingView. open returns two independent handles on one fresh,
+// empty database (like two nodes); the suite closes them, so open must not
+// register their Close itself. Subtests use t.Run and must be runnable in
+// any order, so each one calls open for a database of its own.
 func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 	tests := []struct {
 		name string
@@ -67,6 +68,8 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"Sealed", testSealed},
 		{"SwapMeta", testSwapMeta},
 		{"Nodes", testNodes},
+		{"ServingView", testServingView},
+		{"CommitCancelled", testCommitCancelled},
 		{"ContextCancelled", testContextCancelled},
 		{"PingClose", testPingClose},
 	}

@@ -1,8 +1,8 @@
 // Package rowcodec is the certificate row format shared by the SQL
 // backends (store/sqlite, store/postgres): the column list, how tags, SANs,
 // sealed keys and times are stored, and how a row is read back. The SQL
-// statements stay in each backend; the stored form is defined once here, so
-// the two backends cannot drift apart.
+// statements are in store/internal/sqlstore; the stored form is defined
+// once here, so the two backends cannot drift apart.
 package rowcodec
 
 import (

@@ -1,8 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"time"
 
@@ -11,9 +10,9 @@ import (
 )
 
 // Heartbeat inserts or replaces the row of n.ID.
-func (db *DB) Heartbeat(ctx context.Context, n store.NodeInfo) error {
-	return db.write(ctx, "heartbeat", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx,
+func (a *Accessor) Heartbeat(ctx context.Context, n store.NodeInfo) error {
+	return a.write(ctx, "heartbeat", func(tx Tx) error {
+		_, err := tx.Exec(ctx,
 			`INSERT INTO nodes (id, hostname, addr, key_ids, seen_at) VALUES (?, ?, ?, ?, ?)
 			 ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, addr = excluded.addr,
 			 key_ids = excluded.key_ids, seen_at = excluded.seen_at`,
@@ -23,35 +22,29 @@ func (db *DB) Heartbeat(ctx context.Context, n store.NodeInfo) error {
 }
 
 // ListNodes returns the nodes seen at or after since.
-func (db *DB) ListNodes(ctx context.Context, since time.Time) ([]store.NodeInfo, error) {
+func (a *Accessor) ListNodes(ctx context.Context, since time.Time) ([]store.NodeInfo, error) {
 	var out []store.NodeInfo
-	err := db.read(ctx, "list nodes", func() error {
+	err := a.read(ctx, "list nodes", func(q Querier) error {
 		out = out[:0]
-		rows, err := db.r.QueryContext(ctx,
-			`SELECT id, hostname, addr, key_ids, seen_at FROM nodes WHERE seen_at >= ? ORDER BY id`, rowcodec.Micros(since))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		return each(ctx, q, func(s rowcodec.Scanner) error {
 			var n store.NodeInfo
 			var keys string
 			var seen int64
-			if err := rows.Scan(&n.ID, &n.Hostname, &n.Addr, &keys, &seen); err != nil {
+			if err := s.Scan(&n.ID, &n.Hostname, &n.Addr, &keys, &seen); err != nil {
 				return err
 			}
 			n.KeyIDs, n.SeenAt = rowcodec.SplitList(keys), rowcodec.FromMicros(seen)
 			out = append(out, n)
-		}
-		return rows.Err()
+			return nil
+		}, `SELECT id, hostname, addr, key_ids, seen_at FROM nodes WHERE seen_at >= ? ORDER BY id`, rowcodec.Micros(since))
 	})
 	return out, err
 }
 
 // DeleteNode removes a node's row, if any.
-func (db *DB) DeleteNode(ctx context.Context, id string) error {
-	return db.write(ctx, "delete node", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM nodes WHERE id = ?`, id)
+func (a *Accessor) DeleteNode(ctx context.Context, id string) error {
+	return a.write(ctx, "delete node", func(tx Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM nodes WHERE id = ?`, id)
 		return err
 	})
 }

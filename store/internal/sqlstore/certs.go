@@ -1,0 +1,305 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/store"
+	"github.com/certgate/certgate/store/internal/rowcodec"
+)
+
+const certColumns = rowcodec.CertColumns
+
+// certKey is the WHERE clause that pins a certificate to its scope and kind;
+// every statement on one certificate uses it, so a caller can never touch
+// another tenant's record even with a known id.
+const certKey = "id = ? AND account_id = ? AND region = ? AND kind = ?"
+
+// GetCertificateSQL is the hottest query (every Get, tag and update reads
+// one record); a dialect may prepare it once.
+const GetCertificateSQL = "SELECT " + certColumns + " FROM certificates WHERE " + certKey
+
+func keyArgs(scope certgate.Scope, kind certgate.Kind, id string) []any {
+	return []any{id, scope.AccountID, scope.Region, string(kind)}
+}
+
+// CreateCertificate inserts c, enforcing the quota of its scope and kind
+// through the cert_counts row in the same transaction.
+func (a *Accessor) CreateCertificate(ctx context.Context, c *certgate.Certificate, quota int) error {
+	row, err := a.encode("create certificate", c)
+	if err != nil {
+		return err
+	}
+	err = a.write(ctx, "create certificate", func(tx Tx) error {
+		if _, err := tx.Exec(ctx,
+			`INSERT INTO cert_counts (account_id, region, kind, n) VALUES (?, ?, ?, 0) ON CONFLICT DO NOTHING`,
+			c.Scope.AccountID, c.Scope.Region, string(c.Kind)); err != nil {
+			return err
+		}
+		// Compare-and-add on one row: the check and the increment are one
+		// statement, so concurrent creators cannot both take the last slot
+		// (SQLite serializes writers; on PostgreSQL a concurrent creator
+		// blocks on the row lock and, under READ COMMITTED, re-evaluates
+		// n < quota on the committed value). The CAST keeps the parameter
+		// BIGINT on PostgreSQL (a bare ? <= 0 would be inferred as INTEGER).
+		n, err := tx.Exec(ctx,
+			`UPDATE cert_counts SET n = n + 1
+			 WHERE account_id = ? AND region = ? AND kind = ? AND (CAST(? AS BIGINT) <= 0 OR n < ?)`,
+			c.Scope.AccountID, c.Scope.Region, string(c.Kind), int64(quota), int64(quota))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return &certgate.Error{Code: certgate.ELimitExceeded,
+				Message: fmt.Sprintf("certificate quota of %d reached", quota)}
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO certificates (`+certColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, c.Scope.AccountID, c.Scope.Region, string(c.Kind), c.Name, c.Description,
+			row.Tags, c.InstanceID, c.CertificatePEM, row.Key, c.SealKeyID, c.TrustedRootCA,
+			c.CommonName, row.SANs, rowcodec.Micros(c.NotBefore), rowcodec.Micros(c.NotAfter), c.SerialNumber,
+			c.SignatureAlgorithm, c.KeyAlgorithm, rowcodec.Micros(c.CreatedAt), rowcodec.Micros(c.UpdatedAt), int64(1))
+		return a.certConflict(err)
+	})
+	if err != nil {
+		return err
+	}
+	c.Version = 1
+	return nil
+}
+
+// encode checks c for a write and returns its stored form.
+func (a *Accessor) encode(op string, c *certgate.Certificate) (rowcodec.Encoded, error) {
+	if c == nil || c.ID == "" {
+		return rowcodec.Encoded{}, certgate.Errorf(certgate.EInvalid, "certificate id is required")
+	}
+	if err := store.CheckCertificateText(c); err != nil {
+		return rowcodec.Encoded{}, err
+	}
+	row, err := rowcodec.EncodeCert(c)
+	if err != nil {
+		return rowcodec.Encoded{}, a.d.Wrap(op, err)
+	}
+	return row, nil
+}
+
+// GetCertificate returns the record with this id in this scope and kind.
+func (a *Accessor) GetCertificate(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) (*certgate.Certificate, error) {
+	if !store.IsText(scope.AccountID, scope.Region, string(kind), id) {
+		return nil, certNotFound()
+	}
+	var c *certgate.Certificate
+	err := a.read(ctx, "get certificate", func(q Querier) error {
+		var err error
+		c, err = rowcodec.ScanCert(q.QueryRow(ctx, GetCertificateSQL, keyArgs(scope, kind, id)...))
+		if noRows(err) {
+			return certNotFound()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ListCertificates returns one page of records in (CreatedAt, ID) order.
+func (a *Accessor) ListCertificates(ctx context.Context, q store.ListQuery) ([]*certgate.Certificate, error) {
+	if q.MatchesNothing() {
+		return nil, nil
+	}
+	where, args := listWhere(q, true)
+	limit := int64(q.Limit)
+	if limit <= 0 {
+		// OFFSET needs a LIMIT in SQLite; MaxInt64 means none in PostgreSQL
+		// too, and keeps the SQL one shape.
+		limit = math.MaxInt64
+	}
+	args = append(args, limit, int64(max(q.Offset, 0)))
+	return a.listCerts(ctx, "list certificates",
+		"SELECT "+certColumns+" FROM certificates"+where+" ORDER BY created_at, id LIMIT ? OFFSET ?", args...)
+}
+
+// listCerts reads the certificates a query selects with certColumns.
+func (a *Accessor) listCerts(ctx context.Context, op, query string, args ...any) ([]*certgate.Certificate, error) {
+	var out []*certgate.Certificate
+	err := a.read(ctx, op, func(qr Querier) error {
+		out = out[:0]
+		rows, err := qr.Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			c, err := rowcodec.ScanCert(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CountCertificates counts the records matching q's scope, kind and filters.
+func (a *Accessor) CountCertificates(ctx context.Context, q store.ListQuery) (int64, error) {
+	if q.MatchesNothing() {
+		return 0, nil
+	}
+	where, args := listWhere(q, false)
+	var n int64
+	err := a.read(ctx, "count certificates", func(qr Querier) error {
+		return qr.QueryRow(ctx, "SELECT COUNT(*) FROM certificates"+where, args...).Scan(&n)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// listWhere builds the WHERE clause of a list or count query; the cursor is
+// only part of it for a list.
+func listWhere(q store.ListQuery, cursor bool) (string, []any) {
+	var b strings.Builder
+	args := []any{q.Scope.AccountID, q.Scope.Region, string(q.Kind)}
+	b.WriteString(" WHERE account_id = ? AND region = ? AND kind = ?")
+	for _, f := range []struct{ col, val string }{
+		{"name", q.Name},
+		{"common_name", q.CommonName},
+		{"signature_algorithm", q.SignatureAlgorithm},
+		{"key_algorithm", q.KeyAlgorithm},
+		{"instance_id", q.InstanceID},
+	} {
+		if f.val != "" {
+			b.WriteString(" AND " + f.col + " = ?")
+			args = append(args, f.val)
+		}
+	}
+	switch q.Type {
+	case store.TypeGlobal:
+		b.WriteString(" AND instance_id = ''")
+	case store.TypeInstance:
+		b.WriteString(" AND instance_id <> ''")
+	}
+	if cursor && q.After != nil {
+		// A row-value comparison, equal to created_at > ? OR (created_at =
+		// ? AND id > ?), but one that both planners turn into a range scan
+		// of certificates_scope.
+		b.WriteString(" AND (created_at, id) > (?, ?)")
+		args = append(args, rowcodec.Micros(q.After.CreatedAt), q.After.ID)
+	}
+	return b.String(), args
+}
+
+// UpdateCertificate replaces the mutable fields of the stored record if its
+// version still equals c.Version.
+func (a *Accessor) UpdateCertificate(ctx context.Context, c *certgate.Certificate) error {
+	row, err := a.encode("update certificate", c)
+	if err != nil {
+		return err
+	}
+	err = a.write(ctx, "update certificate", func(tx Tx) error {
+		args := []any{c.Name, c.Description, row.Tags, c.InstanceID, c.CertificatePEM, row.Key,
+			c.SealKeyID, c.TrustedRootCA, c.CommonName, row.SANs, rowcodec.Micros(c.NotBefore),
+			rowcodec.Micros(c.NotAfter), c.SerialNumber, c.SignatureAlgorithm, c.KeyAlgorithm,
+			rowcodec.Micros(c.UpdatedAt)}
+		args = append(args, keyArgs(c.Scope, c.Kind, c.ID)...)
+		args = append(args, c.Version)
+		n, err := tx.Exec(ctx, `UPDATE certificates SET
+			name = ?, description = ?, tags = ?, instance_id = ?, certificate_pem = ?,
+			key_sealed = ?, seal_key_id = ?, trusted_root_ca = ?, common_name = ?, sans = ?,
+			not_before = ?, not_after = ?, serial_number = ?, signature_algorithm = ?,
+			key_algorithm = ?, updated_at = ?, version = version + 1
+			WHERE `+certKey+` AND version = ?`, args...)
+		if err != nil {
+			return a.certConflict(err)
+		}
+		if n == 1 {
+			return nil
+		}
+		// Nothing matched: tell a missing record from a stale version. A
+		// concurrent writer may change the row between the two statements
+		// (not on SQLite, whose write lock is held); either answer then
+		// describes a state the row was really in.
+		var v int64
+		err = tx.QueryRow(ctx, "SELECT version FROM certificates WHERE "+certKey,
+			keyArgs(c.Scope, c.Kind, c.ID)...).Scan(&v)
+		if noRows(err) {
+			return certNotFound()
+		}
+		if err != nil {
+			return err
+		}
+		return &certgate.Error{Code: certgate.EConflict, Reason: "version",
+			Message: "certificate was modified concurrently"}
+	})
+	if err != nil {
+		return err
+	}
+	c.Version++
+	return nil
+}
+
+// DeleteCertificate removes the record and gives its quota slot back.
+//
+// The counter is decremented before the row is deleted: taking the counter
+// row lock first, as CreateCertificate does, means that on PostgreSQL a
+// delete and a create of the same id cannot deadlock. A delete of a missing
+// record rolls the decrement back.
+func (a *Accessor) DeleteCertificate(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) error {
+	if !store.IsText(scope.AccountID, scope.Region, string(kind), id) {
+		return certNotFound()
+	}
+	return a.write(ctx, "delete certificate", func(tx Tx) error {
+		if _, err := tx.Exec(ctx,
+			"UPDATE cert_counts SET n = n - 1 WHERE account_id = ? AND region = ? AND kind = ? AND n > 0",
+			scope.AccountID, scope.Region, string(kind)); err != nil {
+			return err
+		}
+		n, err := tx.Exec(ctx, "DELETE FROM certificates WHERE "+certKey, keyArgs(scope, kind, id)...)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return certNotFound()
+		}
+		return nil
+	})
+}
+
+func certNotFound() error {
+	return certgate.Errorf(certgate.ENotFound, "certificate not found")
+}
+
+// certConflict maps a uniqueness violation on certificates to EConflict.
+func (a *Accessor) certConflict(err error) error {
+	return a.uniqueConflict(err, []violation{
+		{"certificates.name", "duplicate_name", "a certificate with this name already exists"},
+		{"certificates.id", "duplicate_id", "a certificate with this id already exists"},
+	})
+}
+
+// violation is the EConflict a uniqueness violation on a column maps to.
+type violation struct{ column, reason, msg string }
+
+// uniqueConflict maps a uniqueness violation to the EConflict of the first
+// of vs whose column it names; any other error is returned as it is.
+func (a *Accessor) uniqueConflict(err error, vs []violation) error {
+	desc, ok := a.d.UniqueViolation(err)
+	if !ok {
+		return err
+	}
+	for _, v := range vs {
+		if strings.Contains(desc, v.column) {
+			return a.conflict(v.reason, v.msg, err)
+		}
+	}
+	return err
+}

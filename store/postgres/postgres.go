@@ -143,40 +143,25 @@ func (db *DB) openErr(err error) error {
 // applyOptions sets the pool limits: opts first, then what the URL said,
 // then our defaults (pgxpool's own defaults are tuned for other uses).
 func applyOptions(cfg *pgxpool.Config, opts Options, query url.Values) {
-	inURL := func(k string) bool { return query.Has(k) }
-	switch {
-	case opts.MaxConns > 0:
-		cfg.MaxConns = opts.MaxConns
-	case !inURL("pool_max_conns"):
-		cfg.MaxConns = defaultMaxConns
-	}
-	switch {
-	case opts.MinConns > 0:
-		cfg.MinConns = opts.MinConns
-	case !inURL("pool_min_conns"):
-		cfg.MinConns = 0
-	}
+	setOption(&cfg.MaxConns, opts.MaxConns, query.Has("pool_max_conns"), defaultMaxConns)
+	setOption(&cfg.MinConns, opts.MinConns, query.Has("pool_min_conns"), 0)
 	cfg.MinConns = min(cfg.MinConns, cfg.MaxConns)
-	switch {
-	case opts.MaxConnLifetime > 0:
-		cfg.MaxConnLifetime = opts.MaxConnLifetime
-	case !inURL("pool_max_conn_lifetime"):
-		cfg.MaxConnLifetime = defaultMaxConnLifetime
-	}
-	switch {
-	case opts.MaxConnIdleTime > 0:
-		cfg.MaxConnIdleTime = opts.MaxConnIdleTime
-	case !inURL("pool_max_conn_idle_time"):
-		cfg.MaxConnIdleTime = defaultMaxConnIdleTime
-	}
-	switch {
-	case opts.ConnectTimeout > 0:
-		cfg.ConnConfig.ConnectTimeout = opts.ConnectTimeout
-	case !inURL("connect_timeout"):
-		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
-	}
+	setOption(&cfg.MaxConnLifetime, opts.MaxConnLifetime, query.Has("pool_max_conn_lifetime"), defaultMaxConnLifetime)
+	setOption(&cfg.MaxConnIdleTime, opts.MaxConnIdleTime, query.Has("pool_max_conn_idle_time"), defaultMaxConnIdleTime)
+	setOption(&cfg.ConnConfig.ConnectTimeout, opts.ConnectTimeout, query.Has("connect_timeout"), defaultConnectTimeout)
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "certgate"
+	}
+}
+
+// setOption sets *dst to opt when it is given (> 0), else to def unless the
+// URL set the value itself.
+func setOption[T int32 | time.Duration](dst *T, opt T, inURL bool, def T) {
+	switch {
+	case opt > 0:
+		*dst = opt
+	case !inURL:
+		*dst = def
 	}
 }
 

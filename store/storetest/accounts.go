@@ -37,19 +37,7 @@ func checkAccount(t *testing.T, got, want *certgate.Account) {
 	if got == nil {
 		t.Fatalf("got nil account, want %s", want.ID)
 	}
-	for _, f := range []struct {
-		name string
-		g, w any
-	}{
-		{"ID", got.ID, want.ID},
-		{"ProjectID", got.ProjectID, want.ProjectID},
-		{"Name", got.Name, want.Name},
-		{"CreatedAt", got.CreatedAt, want.CreatedAt},
-	} {
-		if msg := diffValue(f.g, f.w); msg != "" {
-			t.Errorf("account %s: field %s: %s", want.ID, f.name, msg)
-		}
-	}
+	checkFields(t, "account "+want.ID, got, want)
 }
 
 func checkAccessKey(t *testing.T, got, want *certgate.AccessKey) {
@@ -57,20 +45,7 @@ func checkAccessKey(t *testing.T, got, want *certgate.AccessKey) {
 	if got == nil {
 		t.Fatalf("got nil access key, want %s", want.ID)
 	}
-	for _, f := range []struct {
-		name string
-		g, w any
-	}{
-		{"ID", got.ID, want.ID},
-		{"AccountID", got.AccountID, want.AccountID},
-		{"SecretSealed", got.SecretSealed, want.SecretSealed},
-		{"SealKeyID", got.SealKeyID, want.SealKeyID},
-		{"CreatedAt", got.CreatedAt, want.CreatedAt},
-	} {
-		if msg := diffValue(f.g, f.w); msg != "" {
-			t.Errorf("access key %s: field %s: %s", want.ID, f.name, msg)
-		}
-	}
+	checkFields(t, "access key "+want.ID, got, want)
 }
 
 func testAccounts(t *testing.T, p *pair) {

@@ -151,9 +151,7 @@ func testDuplicateID(t *testing.T, p *pair) {
 func testDuplicateName(t *testing.T, p *pair) {
 	ctx := testCtx(t)
 	k := certgate.KindServer
-	first := newCert(scopeH, k)
-	first.Name = "web"
-	mustCreate(t, p.a, first, 0)
+	first := mustCreateNamed(t, p.a, scopeH, k, "web")
 
 	for i, s := range p.both() {
 		d := newCert(scopeH, k)
@@ -190,9 +188,7 @@ func testDuplicateName(t *testing.T, p *pair) {
 	}
 
 	// Update into a taken name fails and changes nothing.
-	api := newCert(scopeH, k)
-	api.Name = "api"
-	mustCreate(t, p.a, api, 0)
+	api := mustCreateNamed(t, p.a, scopeH, k, "api")
 	want := api.Clone()
 	u = api.Clone()
 	u.Name = "web"
@@ -216,9 +212,7 @@ func testDuplicateName(t *testing.T, p *pair) {
 	if err := p.b.UpdateCertificate(ctx, u); err != nil {
 		t.Fatalf("rename into a freed name: %v", err)
 	}
-	again := newCert(scopeH, k)
-	again.Name = "api"
-	mustCreate(t, p.a, again, 0)
+	mustCreateNamed(t, p.a, scopeH, k, "api")
 }
 
 func testQuota(t *testing.T, p *pair) {

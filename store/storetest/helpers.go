@@ -85,12 +85,20 @@ func checkCert(t *testing.T, got, want *certgate.Certificate) {
 	if got == nil {
 		t.Fatalf("got nil certificate, want %s", want.ID)
 	}
+	checkFields(t, "certificate "+want.ID, got, want)
+}
+
+// checkFields compares every field of two pointers to the same struct type
+// with diffValue, by reflection, so that a field added to a record type
+// later is compared too.
+func checkFields(t *testing.T, what string, got, want any) {
+	t.Helper()
 	gv, wv := reflect.ValueOf(got).Elem(), reflect.ValueOf(want).Elem()
 	for i := 0; i < gv.NumField(); i++ {
 		name := gv.Type().Field(i).Name
 		g, w := gv.Field(i).Interface(), wv.Field(i).Interface()
 		if msg := diffValue(g, w); msg != "" {
-			t.Errorf("certificate %s: field %s: %s", want.ID, name, msg)
+			t.Errorf("%s: field %s: %s", what, name, msg)
 		}
 	}
 }
@@ -149,6 +157,15 @@ func checkErr(t *testing.T, err error, code, reason, what string) {
 	if got := certgate.AsError(err).Reason; got != reason {
 		t.Fatalf("%s: error reason %q (%v), want %q", what, got, err, reason)
 	}
+}
+
+// mustCreateNamed creates a record of scope and kind with the given name.
+func mustCreateNamed(t *testing.T, s store.Store, scope certgate.Scope, kind certgate.Kind, name string) *certgate.Certificate {
+	t.Helper()
+	c := newCert(scope, kind)
+	c.Name = name
+	mustCreate(t, s, c, 0)
+	return c
 }
 
 func mustCreate(t *testing.T, s store.Store, c *certgate.Certificate, quota int) {

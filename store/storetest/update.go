@@ -13,9 +13,7 @@ import (
 func testUpdate(t *testing.T, p *pair) {
 	ctx := testCtx(t)
 	k := certgate.KindServer
-	c := newCert(scopeH, k)
-	c.Name = "before"
-	mustCreate(t, p.a, c, 0)
+	c := mustCreateNamed(t, p.a, scopeH, k, "before")
 
 	u := mustGet(t, p.b, scopeH, k, c.ID)
 	u.Name = "after"

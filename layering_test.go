@@ -41,6 +41,9 @@ func TestLayering(t *testing.T) {
 		{"rotation", "accounts", "the AAD builders live in the root package"},
 		{"accounts", "auth/hwsign", "the token format is certgate's own, in accounts"},
 		{"api/huawei", "store", "the list type values are certs.TypeGlobal and certs.TypeInstance"},
+		{"api/aws", "store", "a dialect reaches data only through the core's tenant-scoped services, never the store"},
+		{"api", "store", "the shared plumbing reaches data only through the core's tenant-scoped services"},
+		{"api", "accounts", "api takes a small Resolver interface"},
 		{"internal/sign", "auth/sigv4", "the auth packages' own tests sign with internal/sign"},
 		{"internal/sign", "auth/hwsign", "the auth packages' own tests sign with internal/sign"},
 	} {

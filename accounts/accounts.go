@@ -23,7 +23,7 @@ import (
 
 // Service creates accounts and resolves access keys. Safe for concurrent use.
 type Service struct {
-	store  store.Store
+	store  Store
 	sealer *seal.Sealer
 	now    func() time.Time
 	random io.Reader
@@ -62,8 +62,15 @@ func WithCacheTTL(d time.Duration) Option {
 	return func(s *Service) { s.cacheTTL = max(d, 0) }
 }
 
+// Store is what the accounts service needs of the store: accounts with
+// their access keys, and tokens.
+type Store interface {
+	store.Accounts
+	store.Tokens
+}
+
 // New returns a Service.
-func New(st store.Store, sealer *seal.Sealer, opts ...Option) *Service {
+func New(st Store, sealer *seal.Sealer, opts ...Option) *Service {
 	s := &Service{store: st, sealer: sealer, now: time.Now, random: rand.Reader, cache: map[string]cachedKey{},
 		cacheTTL: DefaultCacheTTL}
 	for _, o := range opts {

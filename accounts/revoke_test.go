@@ -82,7 +82,7 @@ func TestRevocationCacheTTL(t *testing.T) {
 // revokingStore revokes the key in the middle of the first GetAccessKey,
 // after reading it: the interleaving of a request and a revocation.
 type revokingStore struct {
-	store.Store
+	Store
 	during func()
 }
 
@@ -242,7 +242,7 @@ func TestDeleteAccount(t *testing.T) {
 	}
 	cert := &certgate.Certificate{ID: "cert1", Scope: certgate.Scope{AccountID: c.Account.ID, Region: "eu-west-1"},
 		Kind: certgate.KindClient, CreatedAt: time.Now(), UpdatedAt: time.Now()}
-	if err := s.store.CreateCertificate(ctx, cert, 0); err != nil {
+	if err := s.store.(store.Certificates).CreateCertificate(ctx, cert, 0); err != nil {
 		t.Fatal(err)
 	}
 	accepted(t, s, c.AccessKeyID, "before") // now cached for an hour

@@ -41,7 +41,7 @@ const DefaultClientQuota = 60
 // Service implements the certificate operations. It is safe for concurrent
 // use.
 type Service struct {
-	store  store.Store
+	store  store.Certificates
 	sealer *seal.Sealer
 	keys   KeySource
 	cfg    Config
@@ -69,7 +69,7 @@ func WithRandom(r io.Reader) Option { return func(s *Service) { s.random = r } }
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 
 // New returns a Service. pager signs list position tokens; see NewPager.
-func New(st store.Store, sealer *seal.Sealer, keys KeySource, pager *Pager, cfg Config, opts ...Option) *Service {
+func New(st store.Certificates, sealer *seal.Sealer, keys KeySource, pager *Pager, cfg Config, opts ...Option) *Service {
 	s := &Service{
 		store:  st,
 		sealer: sealer,

@@ -23,7 +23,7 @@ const LiveBeats = 3
 // or after since (see store.Heartbeat) has not announced that it holds
 // keyID. Such a node would fail every request for a record re-sealed
 // under keyID. Nodes that never heartbeat (older versions) are not seen.
-func CheckNodes(ctx context.Context, st store.Store, keyID string, since, now time.Time) error {
+func CheckNodes(ctx context.Context, st store.Nodes, keyID string, since, now time.Time) error {
 	nodes, err := st.ListNodes(ctx, since)
 	if err != nil {
 		return fmt.Errorf("list live nodes: %w", err)

@@ -73,6 +73,13 @@ type Stats struct {
 	Elapsed        time.Duration // wall time of the run
 }
 
+// Store is what rotation needs of the store: the sealed values and the
+// canary's meta row.
+type Store interface {
+	store.Sealed
+	store.Meta
+}
+
 // Run re-seals, under sealer's current key, every value the store holds
 // under any other key, then moves the master-key canary to the current key.
 // The sealer must have every key in use loaded (current and previous).
@@ -84,7 +91,7 @@ type Stats struct {
 // values that failed to open (seal.ErrDecrypt) after re-sealing the rest;
 // in both cases the canary stays where it was, because the old key is
 // still needed.
-func Run(ctx context.Context, st store.Store, sealer *seal.Sealer, opts Options) (stats Stats, err error) {
+func Run(ctx context.Context, st Store, sealer *seal.Sealer, opts Options) (stats Stats, err error) {
 	start := time.Now()
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultBatchSize
@@ -174,7 +181,7 @@ func Run(ctx context.Context, st store.Store, sealer *seal.Sealer, opts Options)
 // pass walks the store once from the start, or until it has seen limit
 // values, and re-seals what it finds. It returns how many values (other
 // than known failures) it saw.
-func pass(ctx context.Context, st store.Store, sealer *seal.Sealer, opts Options, limit int, stats *Stats,
+func pass(ctx context.Context, st Store, sealer *seal.Sealer, opts Options, limit int, stats *Stats,
 	failed map[store.SealedCursor]bool, progress func(), log *slog.Logger) (int, error) {
 	cur := sealer.CurrentKeyID()
 	var cursor store.SealedCursor
@@ -222,7 +229,7 @@ func pass(ctx context.Context, st store.Store, sealer *seal.Sealer, opts Options
 }
 
 // reseal opens one value and swaps in a new envelope under the current key.
-func reseal(ctx context.Context, st store.Store, sealer *seal.Sealer, it store.SealedItem) (bool, error) {
+func reseal(ctx context.Context, st Store, sealer *seal.Sealer, it store.SealedItem) (bool, error) {
 	var aad []byte
 	switch it.Type {
 	case store.SealedCertificateKey:
@@ -249,14 +256,14 @@ func reseal(ctx context.Context, st store.Store, sealer *seal.Sealer, it store.S
 }
 
 // count returns how many values are sealed under keys other than cur.
-func count(ctx context.Context, st store.Store, cur string, batch int) (int, error) {
+func count(ctx context.Context, st Store, cur string, batch int) (int, error) {
 	n, _, err := remaining(ctx, st, cur, batch, nil)
 	return n, err
 }
 
 // remaining counts the values under keys other than cur, except skip, and
 // names those keys.
-func remaining(ctx context.Context, st store.Store, cur string, batch int, skip map[store.SealedCursor]bool) (int, []string, error) {
+func remaining(ctx context.Context, st Store, cur string, batch int, skip map[store.SealedCursor]bool) (int, []string, error) {
 	var cursor store.SealedCursor
 	n := 0
 	var keys []string
@@ -284,7 +291,7 @@ func remaining(ctx context.Context, st store.Store, cur string, batch int, skip 
 // resealCanary moves the canary to the current key, last, so that "the
 // canary is under the new key" means "the rotation finished". It reports
 // whether it changed anything.
-func resealCanary(ctx context.Context, st store.Store, sealer *seal.Sealer) (bool, error) {
+func resealCanary(ctx context.Context, st Store, sealer *seal.Sealer) (bool, error) {
 	cur := sealer.CurrentKeyID()
 	for attempt := 0; attempt < 3; attempt++ {
 		stored, err := st.GetMeta(ctx, CanaryMetaKey)

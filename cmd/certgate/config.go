@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/certgate/certgate/accounts"
@@ -180,7 +181,14 @@ func usage(w io.Writer, fs *flag.FlagSet, synopsis string, extra string) {
 	}
 	fmt.Fprintln(w, "Settings (flag, then environment variable):")
 	fs.VisitAll(func(f *flag.Flag) {
-		def := f.Value.String()
+		// The value the flag was defined with (defaults, then the
+		// environment), never one typed on this command line; and a
+		// database URL only redacted, since the environment may hold its
+		// password.
+		def := f.DefValue
+		if strings.Contains(def, "://") || strings.Contains(strings.ToLower(def), "password") {
+			def = redactURL(def)
+		}
 		if def != "" && def != "0" && def != "false" {
 			def = " (default " + strconv.Quote(def) + ")"
 		} else {

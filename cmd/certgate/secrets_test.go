@@ -193,3 +193,26 @@ func TestLogsHoldNoDatabasePassword(t *testing.T) {
 	run(context.Background(), []string{"backup", "--out", filepath.Join(t.TempDir(), "b"), "--database", forms[2].url}, &out, &errb, getenv)
 	assertNoSecrets(t, "backup's advice", errb.String()+out.String(), forms[2].secrets...)
 }
+
+// Usage text never prints a database password: not from the environment's
+// URL (userinfo or ?password=), whatever the command, and not after a bad flag.
+func TestUsageHoldsNoDatabasePassword(t *testing.T) {
+	for _, url := range []string{
+		"postgres://u:HelpLeakPW@db.invalid/certgate",
+		"postgres://u@db.invalid/certgate?sslmode=disable&password=HelpLeakPW",
+		"host=db.invalid password=HelpLeakPW",
+	} {
+		for _, args := range [][]string{
+			{"serve", "--help"}, {"serve", "--bogus"}, {"account", "create", "--bogus"},
+			{"token", "create", "--bogus"}, {"backup", "--bogus"}, {"master-key", "rotate", "--bogus"},
+			{"access-key", "list", "--bogus"},
+		} {
+			var out, errOut bytes.Buffer
+			env := map[string]string{"CERTGATE_DATABASE": url}
+			run(context.Background(), args, &out, &errOut, func(k string) string { return env[k] })
+			if text := out.String() + errOut.String(); strings.Contains(text, "HelpLeakPW") {
+				t.Errorf("%v with CERTGATE_DATABASE=%s printed the password:\n%s", args, url, text)
+			}
+		}
+	}
+}

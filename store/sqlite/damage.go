@@ -91,12 +91,28 @@ func (db *DB) checkFile() error {
 			return nil
 		}
 	}
-	w.damage = &certgate.Error{
-		Code:       certgate.EUnavailable,
-		Reason:     store.ReasonDamaged,
-		Message:    "The database file " + cause + " while in use; writes are refused until it is restored and the server restarted",
-		RetryAfter: damageRetryAfter,
-		Err:        fmt.Errorf("sqlite: database file %s %s while open", db.path, cause),
+	w.damage = damaged("The database file "+cause+" while in use; writes are refused until it is restored and the server restarted",
+		fmt.Errorf("sqlite: database file %s %s while open", db.path, cause))
+	return w.damage
+}
+
+func damaged(msg string, cause error) *certgate.Error {
+	return &certgate.Error{Code: certgate.EUnavailable, Reason: store.ReasonDamaged, Message: msg,
+		RetryAfter: damageRetryAfter, Err: cause}
+}
+
+// corrupt marks the handle damaged after SQLite reported the file corrupt
+// or not a database (a file overwritten in place keeps its inode and size,
+// so only SQLite itself can tell), and returns the damage. Like the
+// others, it is sticky: answering from a corrupt file would serve garbage
+// or fail at random, and only an operator can repair it.
+func (db *DB) corrupt(err error) error {
+	w := &db.watch
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.damage == nil {
+		w.damage = damaged("The database file is corrupt; requests are refused until it is restored and the server restarted",
+			fmt.Errorf("sqlite: database file %s is corrupt: %w", db.path, err))
 	}
 	return w.damage
 }

@@ -112,3 +112,53 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestCorruptFileIsNoticed overwrites pages of the database in place (same
+// inode, same size: only SQLite can tell). The first request that meets the
+// corruption reports EUnavailable/ReasonDamaged, not an internal error, and
+// from then on the handle refuses reads, writes and Ping alike.
+func TestCorruptFileIsNoticed(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "db.sqlite")
+	a := mustOpen(t, path)
+	defer a.Close()
+	for i := range 200 {
+		if _, err := a.PutMetaIfAbsent(ctx, fmt.Sprint("k", i), strings.Repeat("v", 500)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.w.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		t.Fatal(err)
+	}
+	a.r.SetMaxIdleConns(0) // no read connection keeps a page cache
+	a.r.SetMaxIdleConns(readConns)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	junk := make([]byte, 4096*20)
+	for i := range junk {
+		junk[i] = byte(i*7 + 3)
+	}
+	if _, err := f.WriteAt(junk, 4096*2); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	var first error
+	for i := range 200 {
+		if _, first = a.GetMeta(ctx, fmt.Sprint("k", i)); first != nil {
+			break
+		}
+	}
+	e := certgate.AsError(first)
+	if e == nil || e.Code != certgate.EUnavailable || e.Reason != store.ReasonDamaged || !strings.Contains(e.Message, "corrupt") {
+		t.Fatalf("reading a corrupt file: %v, want EUnavailable %s naming the corruption", first, store.ReasonDamaged)
+	}
+	if err := a.Ping(ctx); certgate.ErrorCode(err) != certgate.EUnavailable {
+		t.Errorf("Ping after corruption: %v", err)
+	}
+	if _, err := a.PutMetaIfAbsent(ctx, "after", "v"); certgate.ErrorCode(err) != certgate.EUnavailable {
+		t.Errorf("a write after corruption: %v", err)
+	}
+}

@@ -69,7 +69,12 @@ func (dialect) ForeignKeyViolation(err error) bool {
 	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
 
-func (dialect) Wrap(op string, err error) error { return wrap(op, err) }
+func (d dialect) Wrap(op string, err error) error {
+	if isCorrupt(err) {
+		return d.db.corrupt(err)
+	}
+	return wrap(op, err)
+}
 func (dialect) Clean(err error) error           { return err }
 
 // CheckWrite refuses a write into a deleted or truncated file, which would
@@ -84,7 +89,13 @@ func (d dialect) CheckRead(failed error) error {
 	if failed == nil {
 		return d.db.knownDamage()
 	}
-	return d.db.checkFile()
+	if err := d.db.checkFile(); err != nil {
+		return err
+	}
+	if isCorrupt(failed) {
+		return d.db.corrupt(failed)
+	}
+	return nil
 }
 
 // wrap leaves contract errors alone and adds context to the others.
@@ -93,6 +104,20 @@ func wrap(op string, err error) error {
 		return err
 	}
 	return fmt.Errorf("sqlite: %s: %w", op, err)
+}
+
+// isCorrupt reports whether err is SQLITE_CORRUPT or SQLITE_NOTADB (any
+// extended code): the file's content is damaged.
+func isCorrupt(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+		return true
+	}
+	return false
 }
 
 // isBusy reports whether err is SQLITE_BUSY or SQLITE_LOCKED (any extended

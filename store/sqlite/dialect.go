@@ -75,7 +75,7 @@ func (d dialect) Wrap(op string, err error) error {
 	}
 	return wrap(op, err)
 }
-func (dialect) Clean(err error) error           { return err }
+func (dialect) Clean(err error) error { return err }
 
 // CheckWrite refuses a write into a deleted or truncated file, which would
 // be acknowledged and then lost.

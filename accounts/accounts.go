@@ -236,6 +236,11 @@ func (s *Service) resolve(ctx context.Context, accessKeyID string) (*certgate.Ac
 		return nil, "", fmt.Errorf("open secret of access key %s: %w", k.ID, err)
 	}
 	a, err := s.store.GetAccount(ctx, k.AccountID)
+	if certgate.ErrorCode(err) == certgate.ENotFound {
+		// The account was deleted between the two reads: its keys went
+		// with it, so the key is unknown now.
+		return nil, "", fmt.Errorf("%w: %s (its account was deleted)", ErrUnknownAccessKey, accessKeyID)
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("account of access key %s: %w", k.ID, err)
 	}

@@ -262,3 +262,27 @@ func TestDeleteAccount(t *testing.T) {
 		t.Errorf("List after delete = %v, %v", as, err)
 	}
 }
+
+// goneAccountStore answers GetAccount with ENotFound: the account was
+// deleted between the key's read and the account's.
+type goneAccountStore struct{ Store }
+
+func (goneAccountStore) GetAccount(context.Context, string) (*certgate.Account, error) {
+	return nil, certgate.Errorf(certgate.ENotFound, "account not found")
+}
+
+// A key whose account disappears while it resolves is an unknown key (so
+// the dialects answer UnrecognizedClient / APIGW.0301), not a not-found
+// error that a dialect would answer as a missing certificate.
+func TestResolveAccountDeletedMeanwhile(t *testing.T) {
+	ss, _ := nodes(t, 0)
+	ctx := context.Background()
+	c, err := ss[0].Create(ctx, CreateInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(goneAccountStore{ss[0].store}, ss[0].sealer, WithCacheTTL(0))
+	if _, _, err := s.Resolve(ctx, c.AccessKeyID); !errors.Is(err, ErrUnknownAccessKey) {
+		t.Fatalf("Resolve with the account gone: %v, want ErrUnknownAccessKey", err)
+	}
+}

@@ -38,6 +38,10 @@ func (s *Signer) Lookup(ctx context.Context, accessKeyID string) (string, error)
 	return secret, err
 }
 
+// ReasonKeyRevoked is the Reason of the EUnauthenticated error a request
+// gets when its access key was revoked after the signature was checked.
+const ReasonKeyRevoked = "key_revoked"
+
 // Account returns the account of an access key whose signature verified.
 // A key revoked since the lookup (between two reads) gives EUnauthenticated
 // with Reason "key_revoked": the request is refused, as it would be a moment
@@ -45,7 +49,7 @@ func (s *Signer) Lookup(ctx context.Context, accessKeyID string) (string, error)
 func (s *Signer) Account(ctx context.Context, accessKeyID string) (*certgate.Account, error) {
 	a, _, err := s.resolve(ctx, accessKeyID)
 	if errors.Is(err, s.unknown) {
-		return nil, &certgate.Error{Code: certgate.EUnauthenticated, Reason: "key_revoked",
+		return nil, &certgate.Error{Code: certgate.EUnauthenticated, Reason: ReasonKeyRevoked,
 			Message: "The access key was revoked", Err: err}
 	}
 	return a, err

@@ -168,7 +168,7 @@ func (s *Service) GenerateClientCertificate(ctx context.Context, scope certgate.
 			return nil, quotaError(s.cfg.ClientQuota)
 		}
 		if err != nil {
-			return nil, err
+			return nil, accountDeleted(err)
 		}
 		s.log.LogAttrs(ctx, slog.LevelInfo, "client certificate generated",
 			slog.String("account", scope.AccountID), slog.String("region", scope.Region),
@@ -391,4 +391,15 @@ func copyTags(in map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// accountDeleted turns the store's refusal to create a record for a deleted
+// account into an authentication failure: the caller's key went with the
+// account, and only a cache still let the request through.
+func accountDeleted(err error) error {
+	if e := certgate.AsError(err); e != nil && e.Code == certgate.ENotFound && e.Reason == store.ReasonDeletedAccount {
+		return &certgate.Error{Code: certgate.EUnauthenticated, Reason: ReasonAccountDeleted,
+			Message: "the account was deleted", Err: err}
+	}
+	return err
 }

@@ -47,4 +47,9 @@ const (
 	// Quotas (ELimitExceeded): Limit is the quota that is full.
 	ReasonClientQuota = "client_certificate_quota" // per account and region
 	ReasonServerQuota = "server_certificate_quota" // per account (project)
+
+	// ReasonAccountDeleted (EUnauthenticated): the caller's account was
+	// deleted after its request authenticated (its key was still cached);
+	// nothing was created. Dialects answer as for an unknown access key.
+	ReasonAccountDeleted = "account_deleted"
 )

@@ -170,7 +170,7 @@ func (s *Service) CreateServerCertificate(ctx context.Context, scope certgate.Sc
 			continue
 		}
 		if err != nil {
-			return nil, serverStoreError(err, in.Name, s.cfg.ServerQuota)
+			return nil, accountDeleted(serverStoreError(err, in.Name, s.cfg.ServerQuota))
 		}
 		s.log.LogAttrs(ctx, slog.LevelInfo, "server certificate uploaded",
 			slog.String("account", scope.AccountID), slog.String("id", c.ID),

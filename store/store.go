@@ -87,7 +87,12 @@ type Certificates interface {
 	// account and kind already has that name. When quota > 0 and the scope
 	// (account, region, kind) already holds quota records, it fails with
 	// ELimitExceeded. The check and the insert are atomic: concurrent callers
-	// can never exceed the quota together. On success c.Version is 1.
+	// can never exceed the quota together. It fails with ENotFound (Reason
+	// ReasonDeletedAccount) when the account was deleted, atomically with
+	// DeleteAccount: a create racing a delete either commits first (and the
+	// delete removes it) or fails. (An account id that was never created is
+	// not checked: account existence is the core's concern.) On success
+	// c.Version is 1.
 	CreateCertificate(ctx context.Context, c *certgate.Certificate, quota int) error
 
 	// GetCertificate returns the record with this id in this scope and kind.

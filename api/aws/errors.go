@@ -7,20 +7,25 @@ import (
 	"strconv"
 
 	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/api"
 	"github.com/certgate/certgate/auth/sigv4"
+	"github.com/certgate/certgate/certs"
 )
 
 // AWS error codes. Clients read the code from the x-amzn-ErrorType header
 // (text before the first ':'), and the message from the body's "message".
 const (
-	codeBadRequest       = "BadRequestException"
-	codeNotFound         = "NotFoundException"
-	codeConflict         = "ConflictException"
-	codeLimitExceeded    = "LimitExceededException"
-	codeTooManyRequests  = "TooManyRequestsException"
-	codeAccessDenied     = "AccessDeniedException"
-	codeUnknownOperation = "UnknownOperationException"
-	codeMethodNotAllowed = "MethodNotAllowedException"
+	codeBadRequest      = "BadRequestException"
+	codeNotFound        = "NotFoundException"
+	codeConflict        = "ConflictException"
+	codeLimitExceeded   = "LimitExceededException"
+	codeTooManyRequests = "TooManyRequestsException"
+	codeAccessDenied    = "AccessDeniedException"
+	// UnrecognizedClientException is what sigv4 answers for an unknown key.
+	codeUnrecognizedClient = "UnrecognizedClientException"
+	msgUnrecognizedClient  = "The security token included in the request is invalid."
+	codeUnknownOperation   = "UnknownOperationException"
+	codeMethodNotAllowed   = "MethodNotAllowedException"
 	// InternalFailure is AWS's common error code; ServiceUnavailableException
 	// is API Gateway's modeled 503, whose Retry-After header the SDKs read
 	// (types.ServiceUnavailableException.RetryAfterSeconds).
@@ -84,7 +89,14 @@ func renderError(w http.ResponseWriter, r *http.Request, err error) {
 		case certgate.EThrottled:
 			status, code = http.StatusTooManyRequests, codeTooManyRequests
 			setRetryAfter(w, e)
-		case certgate.EForbidden, certgate.EUnauthenticated:
+		case certgate.EUnauthenticated:
+			status, code = http.StatusForbidden, codeAccessDenied
+			if e.Reason == api.ReasonKeyRevoked || e.Reason == certs.ReasonAccountDeleted {
+				// The key (or its account) went after the signature was
+				// checked: answer as for an unknown key a moment later.
+				code, msg = codeUnrecognizedClient, msgUnrecognizedClient
+			}
+		case certgate.EForbidden:
 			status, code = http.StatusForbidden, codeAccessDenied
 		case certgate.EUnavailable:
 			// The cause (a database, a master key) is for the operator's

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/api"
 	"github.com/certgate/certgate/auth/sigv4"
 	"github.com/certgate/certgate/certs"
 )
@@ -129,6 +130,10 @@ func renderCases() []renderCase {
 			429, codeTooManyRequests, "busy", map[string]string{"Retry-After": "1"}},
 		{"forbidden", &certgate.Error{Code: certgate.EForbidden, Message: "not allowed"}, 403, codeAccessDenied, "not allowed", nil},
 		{"unauthenticated", &certgate.Error{Code: certgate.EUnauthenticated, Message: "no key"}, 403, codeAccessDenied, "no key", nil},
+		{"key revoked after the signature", &certgate.Error{Code: certgate.EUnauthenticated, Reason: api.ReasonKeyRevoked, Message: "The access key was revoked"},
+			403, "UnrecognizedClientException", "The security token included in the request is invalid.", nil},
+		{"account deleted after the signature", &certgate.Error{Code: certgate.EUnauthenticated, Reason: certs.ReasonAccountDeleted, Message: "the account was deleted"},
+			403, "UnrecognizedClientException", "The security token included in the request is invalid.", nil},
 		{"unavailable", &certgate.Error{Code: certgate.EUnavailable, Reason: "database", RetryAfter: 30 * time.Second,
 			Message: "postgres://certgate:hunter2@db/certgate is down", Err: errors.New("dial tcp 10.0.0.5:5432")},
 			503, codeUnavailable, "Service unavailable; retry later", map[string]string{"Retry-After": "30"}},

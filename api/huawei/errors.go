@@ -118,6 +118,9 @@ func statusOf(w http.ResponseWriter, err error) (int, string, string) {
 		return http.StatusTooManyRequests, codeThrottled, "The throttling threshold has been reached: " + msg
 	case certgate.EUnauthenticated:
 		switch e.Reason {
+		case api.ReasonKeyRevoked, certs.ReasonAccountDeleted:
+			// As hwsign answers for an unknown key, a moment later.
+			return http.StatusUnauthorized, "APIGW.0301", "Incorrect IAM authentication information: ak not exist"
 		case accounts.ReasonTokenExpired:
 			return http.StatusUnauthorized, "APIG.1001", msg
 		case accounts.ReasonTokenInvalid:

@@ -33,6 +33,9 @@ func (d dialect) Reader() sqlstore.Querier { return querier{d.db.pool} }
 
 func (dialect) ForUpdate() string { return " FOR UPDATE" }
 
+// ForShare: see ForUpdate.
+func (dialect) ForShare() string { return " FOR SHARE" }
+
 // Retryable reports whether running the transaction again can succeed and
 // cannot apply it twice: a serialization failure or deadlock (the server
 // rolled it back), or an error pgx knows happened before anything was sent

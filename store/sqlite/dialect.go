@@ -45,6 +45,9 @@ func (d dialect) Reader() sqlstore.Querier { return reader{querier{d.db.r}, d.db
 // overtaken by another writer.
 func (dialect) ForUpdate() string { return "" }
 
+// ForShare: see ForUpdate.
+func (dialect) ForShare() string { return "" }
+
 func (dialect) Retryable(err error) bool { return isBusy(err) }
 
 // UniqueViolation returns SQLite's description of a UNIQUE or PRIMARY KEY

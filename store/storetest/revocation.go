@@ -3,6 +3,8 @@ package storetest
 import (
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -335,11 +337,17 @@ func testAccountDelete(t *testing.T, p *pair) {
 	}
 	checkErr(t, p.a.DeleteAccount(ctx, a.ID, true), certgate.ENotFound, "", "delete twice")
 
-	// A request still in flight may create a certificate for the deleted
-	// account after the delete (the store does not require the account to
-	// exist). The id is never reused, so no later account can see it.
-	late := newCert(scopes[0].scope, scopes[0].kind)
-	mustCreate(t, p.a, late, 0)
+	// A request authenticated before the delete (its key still cached on a
+	// node) cannot leave a certificate behind for the deleted account.
+	for i, s := range p.both() {
+		late := newCert(scopes[i%len(scopes)].scope, scopes[i%len(scopes)].kind)
+		checkErr(t, s.CreateCertificate(ctx, late, 0), certgate.ENotFound, store.ReasonDeletedAccount,
+			fmt.Sprintf("handle %d: create a certificate for a deleted account", i))
+		if _, err := p.a.GetCertificate(ctx, late.Scope, late.Kind, late.ID); certgate.ErrorCode(err) != certgate.ENotFound {
+			t.Errorf("handle %d: a refused create wrote: %v", i, err)
+		}
+	}
+	// And the id is never reused.
 	a2, k3 := newAccount()
 	a2.ID, k3.AccountID = a.ID, a.ID
 	checkErr(t, p.a.CreateAccount(ctx, a2, k3), certgate.EConflict, store.ReasonDeletedAccount, "re-create a deleted account id")
@@ -358,4 +366,46 @@ func testAccountDelete(t *testing.T, p *pair) {
 	}
 	_, err = p.b.GetAccessKey(ctx, emptyKey.ID)
 	checkErr(t, err, certgate.ENotFound, "", "key of the deleted account")
+}
+
+// testAccountDeleteRace races certificate creates on one handle with a
+// forced delete of their account on the other: whatever the interleaving,
+// no certificate of the deleted account survives (a create either commits
+// before the delete, which then removes it, or fails).
+func testAccountDeleteRace(t *testing.T, p *pair) {
+	ctx := testCtx(t)
+	for round := range 5 {
+		a, k := newAccount()
+		if err := p.a.CreateAccount(ctx, a, k); err != nil {
+			t.Fatal(err)
+		}
+		regions := []string{"eu-west-1", "us-east-1", "ap-south-1", ""}
+		var wg sync.WaitGroup
+		var created atomic.Int64
+		for i := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := newCert(certgate.Scope{AccountID: a.ID, Region: regions[i%len(regions)]}, certgate.KindClient)
+				err := p.b.CreateCertificate(ctx, c, 0)
+				switch {
+				case err == nil:
+					created.Add(1)
+				case certgate.ErrorCode(err) == certgate.ENotFound:
+				default:
+					t.Errorf("round %d: create: %v", round, err)
+				}
+			}()
+		}
+		if err := p.a.DeleteAccount(ctx, a.ID, true); err != nil {
+			t.Fatalf("round %d: delete: %v", round, err)
+		}
+		wg.Wait()
+		for _, region := range regions {
+			n, err := p.a.CountCertificates(ctx, store.ListQuery{Scope: certgate.Scope{AccountID: a.ID, Region: region}, Kind: certgate.KindClient})
+			if err != nil || n != 0 {
+				t.Fatalf("round %d: %d certificates of the deleted account survive in %q (%v); %d creates succeeded", round, n, region, err, created.Load())
+			}
+		}
+	}
 }

@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"AccessKeyRace", testAccessKeyRace},
 		{"TokenRevocation", testTokenRevocation},
 		{"AccountDelete", testAccountDelete},
+		{"AccountDeleteRace", testAccountDeleteRace},
 		{"Sealed", testSealed},
 		{"SwapMeta", testSwapMeta},
 		{"Nodes", testNodes},

@@ -34,6 +34,9 @@ func (a *Accessor) CreateCertificate(ctx context.Context, c *certgate.Certificat
 		return err
 	}
 	err = a.write(ctx, "create certificate", func(tx Tx) error {
+		if err := a.refuseDeletedAccount(ctx, tx, c.Scope.AccountID); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx,
 			`INSERT INTO cert_counts (account_id, region, kind, n) VALUES (?, ?, ?, 0) ON CONFLICT DO NOTHING`,
 			c.Scope.AccountID, c.Scope.Region, string(c.Kind)); err != nil {
@@ -302,4 +305,31 @@ func (a *Accessor) uniqueConflict(err error, vs []violation) error {
 		}
 	}
 	return err
+}
+
+// refuseDeletedAccount fails a create for an account that was deleted: a
+// request authenticated before the delete (its key still cached on some
+// node) must not leave a certificate behind that no command can reach. The
+// shared lock on the account row orders this against DeleteAccount, which
+// locks the row FOR UPDATE first: either the delete waits for this create
+// (and removes its certificate), or this create waits for the delete and
+// then finds the tombstone. A scope with no account row and no tombstone is
+// allowed: the contract leaves account existence to the core.
+func (a *Accessor) refuseDeletedAccount(ctx context.Context, tx Tx, accountID string) error {
+	var one int
+	err := tx.QueryRow(ctx, "SELECT 1 FROM accounts WHERE id = ?"+a.d.ForShare(), accountID).Scan(&one)
+	if err == nil {
+		return nil
+	}
+	if !noRows(err) {
+		return err
+	}
+	var deleted int
+	if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM meta WHERE key = ?", store.DeletedAccountKey(accountID)).Scan(&deleted); err != nil {
+		return err
+	}
+	if deleted > 0 {
+		return &certgate.Error{Code: certgate.ENotFound, Reason: store.ReasonDeletedAccount, Message: "the account was deleted"}
+	}
+	return nil
 }

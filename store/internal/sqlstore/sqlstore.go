@@ -65,6 +65,10 @@ type Dialect interface {
 	// transaction already excludes every other writer (SQLite's BEGIN
 	// IMMEDIATE).
 	ForUpdate() string
+	// ForShare is the suffix that takes a shared lock on the rows a SELECT
+	// reads (" FOR SHARE"): it waits for a writer that holds them FOR
+	// UPDATE, and makes that writer wait. "" where ForUpdate is "".
+	ForShare() string
 
 	// Retryable reports whether running the transaction (or read) again can
 	// succeed and cannot apply it twice.

@@ -145,6 +145,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ConnState:         m.api.trackConn,
+		// "OPTIONS *" would otherwise get net/http's anonymous 200; the
+		// dialects answer it like any other unauthenticated request.
+		DisableGeneralOptionsHandler: true,
 	}
 	m.api.fresh = map[net.Conn]struct{}{}
 	m.Components = append([]Component{m.api}, m.Components...)

@@ -30,7 +30,7 @@ const (
 // path must not silently create a new, empty database with a new key.
 func openExistingStore(ctx context.Context, url string, pool postgres.Options) (store.Store, error) {
 	if p := sqlitePath(url); p != "" {
-		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) && !hasWALFiles(p) {
 			return nil, fmt.Errorf("database %s does not exist: start `certgate serve --database %s` once to create it, or check the path", p, url)
 		}
 	}
@@ -161,4 +161,16 @@ func writePrivateFile(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// hasWALFiles reports whether a -wal or -shm file stands at path: then a
+// missing database is not a mistyped path but a lost file, and the store's
+// own refusal (restore it from a backup) is the message to give.
+func hasWALFiles(path string) bool {
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if _, err := os.Lstat(path + suffix); err == nil {
+			return true
+		}
+	}
+	return false
 }

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"crypto/rand"
+	"errors"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -54,5 +58,24 @@ func TestServeRefusesLooseMasterKeyFile(t *testing.T) {
 	t.Logf("exit %d, stderr: %s", code, stderr)
 	if code != 1 || !strings.Contains(stderr, "mode 0644") || !strings.Contains(stderr, "chmod 600 "+keyFile) {
 		t.Errorf("exit %d, want 1 naming mode 0644 and the chmod fix", code)
+	}
+}
+
+// account create on a database whose file is gone but whose -wal is still
+// there says to restore it (as serve does), not to start serve to create it.
+func TestAccountCreateOnDeletedDatabaseWithWAL(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "certgate.db")
+	if err := os.WriteFile(db+"-wal", nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"account", "create", "--database", "sqlite:" + db}, &out, &errOut, func(string) string { return "" })
+	msg := errOut.String()
+	if code != 1 || !strings.Contains(msg, "restore it from a backup") || strings.Contains(msg, "once to create it") {
+		t.Fatalf("exit %d: %s", code, msg)
+	}
+	if _, err := os.Stat(db); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("account create made %s: %v", db, err)
 	}
 }

@@ -162,3 +162,35 @@ func TestCorruptFileIsNoticed(t *testing.T) {
 		t.Errorf("a write after corruption: %v", err)
 	}
 }
+
+// Closing a handle that found its file damaged leaves the write-ahead log
+// alone: SQLite's close would checkpoint it into the truncated file and
+// delete it, losing the writes only the log still holds.
+func TestCloseAfterDamageKeepsWAL(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "db.sqlite")
+	a := mustOpen(t, path)
+	for i := range 20 {
+		if _, err := a.PutMetaIfAbsent(ctx, fmt.Sprint("k", i), "v"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(t, os.Truncate(path, 0))
+	if err := a.Ping(ctx); certgate.ErrorCode(err) != certgate.EUnavailable {
+		t.Fatalf("Ping after truncation: %v", err)
+	}
+	walBefore, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	walAfter, err := os.Stat(path + "-wal")
+	if err != nil || walAfter.Size() != walBefore.Size() {
+		t.Fatalf("after Close, the WAL is %v (%v); it was %d bytes", walAfter, err, walBefore.Size())
+	}
+	if fi, _ := os.Stat(path); fi.Size() != 0 {
+		t.Fatalf("Close wrote %d bytes into the truncated file", fi.Size())
+	}
+}

@@ -205,7 +205,17 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close releases the handle. It does not affect other handles, and closing
 // twice is harmless.
+//
+// A handle that found its file damaged closes nothing: SQLite's last close
+// checkpoints the write-ahead log into the file at the path and deletes the
+// log, which would write into a file that is not (or no longer) the
+// database and throw away the only intact copy of the recent writes. The
+// connections then go with the process, as in a crash, and the log stays
+// for the operator.
 func (db *DB) Close() error {
+	if err := db.knownDamage(); err != nil {
+		return nil
+	}
 	var errs []error
 	if db.getCert != nil {
 		errs = append(errs, db.getCert.Close())

@@ -130,9 +130,8 @@ type Pending struct {
 func (v *Verifier) VerifyHeaders(ctx context.Context, r *http.Request) (*Pending, error) {
 	authz := r.Header.Values("Authorization")
 	if len(authz) == 0 || len(authz) == 1 && strings.TrimSpace(authz[0]) == "" {
-		if presigned(r) {
-			return nil, incomplete("Query-string authentication (a presigned URL) is not supported: sign the request with an Authorization header.")
-		}
+		// Presigned URLs (X-Amz-Signature in the query) are not served: such
+		// a request is unsigned here and gets the one anonymous answer.
 		return nil, &Error{Code: codeMissingToken, Status: http.StatusForbidden, Message: msgMissingToken}
 	}
 	if len(authz) > 1 {
@@ -237,15 +236,6 @@ func signs(a *Authorization, name string) bool {
 		}
 	}
 	return false
-}
-
-// presigned reports whether r carries query-string SigV4 parameters.
-func presigned(r *http.Request) bool {
-	if r.URL == nil {
-		return false
-	}
-	q := r.URL.RawQuery
-	return strings.Contains(q, "X-Amz-Signature=") || strings.Contains(q, "X-Amz-Algorithm=")
 }
 
 // skewText prints the skew as AWS does ("15 min").

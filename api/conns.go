@@ -107,10 +107,14 @@ func clientKey(a net.Addr) string {
 	if !ok {
 		return a.String()
 	}
-	if ip4 := ta.IP.To4(); ip4 != nil {
+	return ipKey(ta.IP)
+}
+
+func ipKey(ip net.IP) string {
+	if ip4 := ip.To4(); ip4 != nil {
 		return ip4.String()
 	}
-	return ta.IP.Mask(net.CIDRMask(64, 128)).String() + "/64"
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 type countedConn struct {

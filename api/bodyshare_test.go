@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/certgate/certgate"
@@ -25,20 +26,43 @@ func (keyResolver) Resolve(_ context.Context, id string) (*certgate.Account, str
 	return &certgate.Account{ID: "acct-" + id}, "secret-" + id, nil
 }
 
-// stalledBody is a body whose sender went quiet: a Read reports that the
-// server is waiting for the body, then blocks until the test ends.
+// stalledBody is a body whose sender went quiet: a Read blocks until the
+// test ends. The first Read before the request was answered reports that the
+// server holds the request waiting for its body (a read after the answer is
+// the refusal throwing the body away).
 type stalledBody struct {
+	answer  *answerRecorder
 	reading chan<- struct{}
 	once    sync.Once
 	stop    <-chan struct{}
 }
 
 func (b *stalledBody) Read([]byte) (int, error) {
-	b.once.Do(func() { b.reading <- struct{}{} })
+	if !b.answer.done.Load() {
+		b.once.Do(func() { b.reading <- struct{}{} })
+	}
 	<-b.stop
 	return 0, io.ErrUnexpectedEOF
 }
 func (b *stalledBody) Close() error { return nil }
+
+// answerRecorder reports the answer as soon as its header is written.
+type answerRecorder struct {
+	*httptest.ResponseRecorder
+	done     atomic.Bool
+	answered chan<- string
+}
+
+func (w *answerRecorder) WriteHeader(code int) {
+	w.ResponseRecorder.WriteHeader(code)
+	w.done.Store(true)
+}
+
+func (w *answerRecorder) Write(b []byte) (int, error) {
+	n, err := w.ResponseRecorder.Write(b)
+	w.answered <- fmt.Sprintf("%d %s", w.Code, w.Body)
+	return n, err
+}
 
 // signedDialect authenticates "Key: <id>" with "Sig: <secret>" in two phases,
 // as the real dialects do: the key is looked up (through a Signer) from the
@@ -109,8 +133,9 @@ func TestBodySlotsShared(t *testing.T) {
 			var wg sync.WaitGroup
 			defer func() { close(stop); wg.Wait() }()
 			for i := range inFlight + 6 {
+				w := &answerRecorder{ResponseRecorder: httptest.NewRecorder(), answered: answered}
 				r := httptest.NewRequest("POST", "/clientcertificates", nil)
-				r.Body = &stalledBody{reading: reading, stop: stop}
+				r.Body = &stalledBody{answer: w, reading: reading, stop: stop}
 				r.ContentLength = 1000
 				r.RemoteAddr = tc.addr(i)
 				r.Header.Set("Key", tc.key(i))
@@ -118,9 +143,7 @@ func TestBodySlotsShared(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					rec := httptest.NewRecorder()
-					d.ServeHTTP(rec, r)
-					answered <- fmt.Sprintf("%d %s", rec.Code, rec.Body)
+					d.ServeHTTP(w, r)
 				}()
 			}
 			// Every attacking request is either waiting for its body (it

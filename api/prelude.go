@@ -83,6 +83,12 @@ func (d *Dialect) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, release, err := d.Bodies.Read(w, r)
 	if err != nil {
+		if e := certgate.AsError(err); e != nil && e.Reason == "busy" {
+			// Refused before its body was read: answered at once, not
+			// after Go's server waited for the body to throw it away.
+			d.Bodies.Refuse(w, r, func() { fail(err) })
+			return
+		}
 		fail(err)
 		return
 	}

@@ -109,6 +109,11 @@ func (h *Handler) authenticate(r *http.Request) (api.Verify, error) {
 	if err != nil {
 		return nil, authError(err)
 	}
+	// A declared body hash lets the signature be checked now, so that a
+	// caller without the secret never gets to hold a body slot.
+	if err := pending.VerifyDeclaredHash(); err != nil {
+		return nil, authError(err)
+	}
 	return func(body []byte) (*api.Caller, error) {
 		id, err := pending.VerifyBody(body)
 		if err != nil {

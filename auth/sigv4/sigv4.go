@@ -25,6 +25,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -201,17 +202,48 @@ func (v *Verifier) VerifyHeaders(ctx context.Context, r *http.Request) (*Pending
 // VerifyBody checks the signature over body (the exact request body bytes;
 // nil for none). It returns *Error when the signature does not hold.
 func (p *Pending) VerifyBody(body []byte) (*Identity, error) {
-	v, a := p.v, p.a
+	a := p.a
 	// The body is always hashed: trusting a client-sent X-Amz-Content-Sha256
 	// (or UNSIGNED-PAYLOAD) would leave the body unauthenticated.
 	payloadHash := hexSHA256(body)
 	if h := p.r.Header.Get("X-Amz-Content-Sha256"); h != "" {
 		if !strings.EqualFold(h, payloadHash) {
-			return nil, invalid("The provided 'x-amz-content-sha256' header does not match what was computed.")
+			return nil, invalid(msgContentSHA)
 		}
 		payloadHash = h // the client signed its own spelling
 	}
 
+	if !p.signatureHolds(payloadHash) {
+		return nil, invalid(msgSignatureWrong)
+	}
+	return &Identity{AccessKeyID: a.AccessKeyID, Region: a.Region, Date: p.date, SecurityToken: p.token}, nil
+}
+
+// VerifyDeclaredHash checks the signature before the body is read, when the
+// client declared the body's hash in X-Amz-Content-Sha256 (aws-sdk-go-v2
+// does): the signature covers that value as the payload hash, so a caller
+// without the secret is refused here, before it can make the server wait
+// for a body. VerifyBody is still needed: the body must match the hash.
+// It returns nil when no hash was declared; *Error when the request cannot
+// succeed whatever its body: a declared value that is no SHA-256 (which no
+// body matches), or a signature that does not hold over the declared hash.
+func (p *Pending) VerifyDeclaredHash() error {
+	h := p.r.Header.Get("X-Amz-Content-Sha256")
+	if h == "" {
+		return nil
+	}
+	if _, err := hex.DecodeString(h); err != nil || len(h) != 2*sha256.Size {
+		return invalid(msgContentSHA)
+	}
+	if !p.signatureHolds(h) {
+		return invalid(msgSignatureWrong)
+	}
+	return nil
+}
+
+// signatureHolds reports whether the signature is right for payloadHash.
+func (p *Pending) signatureHolds(payloadHash string) bool {
+	v, a := p.v, p.a
 	ck := cacheKey{secret: sha256.Sum256([]byte(p.secret)), date: a.Date, region: a.Region, service: a.Service}
 	key, cached := v.cache.get(ck)
 	if !cached {
@@ -219,14 +251,14 @@ func (p *Pending) VerifyBody(body []byte) (*Identity, error) {
 	}
 	sts := StringToSign(p.amzDate, scopeString(a.Date, a.Region, a.Service), CanonicalRequest(p.r, a.SignedHeaders, payloadHash))
 	if !hmac.Equal([]byte(signature(key, sts)), []byte(a.Signature)) {
-		return nil, invalid(msgSignatureWrong)
+		return false
 	}
 	if !cached {
 		// Only keys that just produced a valid signature are cached, so
 		// clients cannot fill the cache with made-up regions.
 		v.cache.put(ck, key)
 	}
-	return &Identity{AccessKeyID: a.AccessKeyID, Region: a.Region, Date: p.date, SecurityToken: p.token}, nil
+	return true
 }
 
 func signs(a *Authorization, name string) bool {

@@ -97,6 +97,8 @@ func TestConnLimiter(t *testing.T) {
 	}
 	ln := LimitConnsPerClient(inner, 2).(*ConnLimiter)
 	defer ln.Close()
+	clock := time.Now()
+	ln.now = func() time.Time { return clock }
 	accepted := make(chan net.Conn, 10)
 	go func() {
 		for {
@@ -129,6 +131,7 @@ func TestConnLimiter(t *testing.T) {
 	// One idle: a newcomer replaces it.
 	ln.ConnState(s1, http.StateIdle)
 	ln.ConnState(s2, http.StateActive)
+	clock = clock.Add(idleGrace)
 	c4 := dial()
 	s4 := <-accepted
 	if !closed(c1) {
@@ -166,5 +169,64 @@ func TestHandleRecoversThroughRenderer(t *testing.T) {
 	}
 	if strings.Contains(rec.Body.String(), "boom") {
 		t.Fatal("the panic value reached the client")
+	}
+}
+
+// TestConnLimiterIdleGrace: a connection that just turned idle may already
+// be carrying its next request (the server reports it active only once the
+// headers are in), so it is not evicted for a newcomer until it has been
+// idle for idleGrace; the newcomer is refused meanwhile.
+func TestConnLimiterIdleGrace(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := LimitConnsPerClient(inner, 1).(*ConnLimiter)
+	defer ln.Close()
+	clock := time.Now()
+	ln.now = func() time.Time { return clock }
+	accepted := make(chan net.Conn, 10)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", inner.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	closed := func(c net.Conn) bool {
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, err := c.Read(make([]byte, 1))
+		return err != nil && !isTimeoutErr(err)
+	}
+	c1 := dial()
+	s1 := <-accepted
+	ln.ConnState(s1, http.StateIdle)
+	// Just idle: its next request may be arriving; the newcomer waits.
+	clock = clock.Add(idleGrace / 2)
+	if c2 := dial(); !closed(c2) {
+		t.Fatal("a newcomer was accepted while the only connection had just turned idle")
+	}
+	if _, err := s1.Write([]byte("x")); err != nil {
+		t.Fatalf("the connection within its grace was evicted: %v", err)
+	}
+	if _, err := io.ReadFull(c1, make([]byte, 1)); err != nil {
+		t.Fatalf("the connection within its grace was evicted: %v", err)
+	}
+	// Idle past the grace: the newcomer replaces it.
+	clock = clock.Add(idleGrace)
+	dial()
+	<-accepted
+	if !closed(c1) {
+		t.Fatal("a connection idle past the grace was not evicted for the newcomer")
 	}
 }

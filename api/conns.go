@@ -13,21 +13,17 @@ import (
 // address cannot hold the thousands that would exhaust the server's files.
 const DefaultMaxConnsPerClient = 256
 
-// idleGrace is how long a connection must have been idle before it may be
-// evicted for a newcomer. The server reports a keep-alive connection active
-// again only once its next request's headers are in, so one that turned
-// idle a moment ago may be carrying a request; a request's headers arrive
-// well within this.
-const idleGrace = time.Second
-
 // ConnLimiter is a net.Listener through which one client holds at most a
 // fixed number of connections at once. A client is its IP address, or its
 // /64 for IPv6, where one host commonly holds a whole /64. When a client is
-// at its limit, a new connection replaces the one of its keep-alive
-// connections idle longest (a client that makes a new SDK client per call
-// leaves them behind by the hundred), if it has been idle for idleGrace;
-// when none has, the new connection is closed as soon as it is accepted,
-// before anything is read from it. Behind a proxy
+// at its limit, a new connection replaces the one of its idle keep-alive
+// connections that has been idle longest (a client that makes a new SDK
+// client per call leaves them behind by the hundred); when none is idle, the
+// new connection is closed as soon as it is accepted, before anything is
+// read from it. The longest idle goes first because the server reports a
+// connection active again only once its next request's headers are in: one
+// that turned idle a moment ago may be carrying a request, which eviction
+// would cut. Behind a proxy
 // every client shares the proxy's address, so the limit must then be raised
 // or disabled.
 //
@@ -66,10 +62,8 @@ func (l *ConnLimiter) Accept() (net.Conn, error) {
 		}
 		var evict *countedConn
 		if len(set) >= l.max {
-			// The one idle longest, and past idleGrace.
-			now := l.now()
 			for o := range set {
-				if o.idle && now.Sub(o.since) >= idleGrace && (evict == nil || o.since.Before(evict.since)) {
+				if o.idle && (evict == nil || o.since.Before(evict.since)) {
 					evict = o
 				}
 			}

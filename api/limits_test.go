@@ -97,8 +97,6 @@ func TestConnLimiter(t *testing.T) {
 	}
 	ln := LimitConnsPerClient(inner, 2).(*ConnLimiter)
 	defer ln.Close()
-	clock := time.Now()
-	ln.now = func() time.Time { return clock }
 	accepted := make(chan net.Conn, 10)
 	go func() {
 		for {
@@ -131,7 +129,6 @@ func TestConnLimiter(t *testing.T) {
 	// One idle: a newcomer replaces it.
 	ln.ConnState(s1, http.StateIdle)
 	ln.ConnState(s2, http.StateActive)
-	clock = clock.Add(idleGrace)
 	c4 := dial()
 	s4 := <-accepted
 	if !closed(c1) {
@@ -172,19 +169,20 @@ func TestHandleRecoversThroughRenderer(t *testing.T) {
 	}
 }
 
-// TestConnLimiterIdleGrace: a connection that just turned idle may already
-// be carrying its next request (the server reports it active only once the
-// headers are in), so it is not evicted for a newcomer until it has been
-// idle for idleGrace; the newcomer is refused meanwhile.
-func TestConnLimiterIdleGrace(t *testing.T) {
+// TestConnLimiterEvictsLongestIdle: a connection that just turned idle may
+// already be carrying its next request (the server reports it active only
+// once the headers are in), so a newcomer replaces the connection idle
+// longest, never a fresher one.
+func TestConnLimiterEvictsLongestIdle(t *testing.T) {
+	const max = 9
 	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln := LimitConnsPerClient(inner, 1).(*ConnLimiter)
+	ln := LimitConnsPerClient(inner, max).(*ConnLimiter)
 	defer ln.Close()
 	clock := time.Now()
-	ln.now = func() time.Time { return clock }
+	ln.now = func() time.Time { clock = clock.Add(time.Second); return clock }
 	accepted := make(chan net.Conn, 10)
 	go func() {
 		for {
@@ -195,38 +193,42 @@ func TestConnLimiterIdleGrace(t *testing.T) {
 			accepted <- c
 		}
 	}()
-	dial := func() net.Conn {
+	type pair struct{ client, server net.Conn }
+	dial := func() pair {
 		c, err := net.Dial("tcp", inner.Addr().String())
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { c.Close() })
-		return c
+		return pair{c, <-accepted}
 	}
 	closed := func(c net.Conn) bool {
 		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
 		_, err := c.Read(make([]byte, 1))
 		return err != nil && !isTimeoutErr(err)
 	}
-	c1 := dial()
-	s1 := <-accepted
-	ln.ConnState(s1, http.StateIdle)
-	// Just idle: its next request may be arriving; the newcomer waits.
-	clock = clock.Add(idleGrace / 2)
-	if c2 := dial(); !closed(c2) {
-		t.Fatal("a newcomer was accepted while the only connection had just turned idle")
+	active := dial()
+	ln.ConnState(active.server, http.StateActive)
+	var idle []pair // oldest first
+	for range max - 1 {
+		p := dial()
+		ln.ConnState(p.server, http.StateIdle)
+		idle = append(idle, p)
 	}
-	if _, err := s1.Write([]byte("x")); err != nil {
-		t.Fatalf("the connection within its grace was evicted: %v", err)
-	}
-	if _, err := io.ReadFull(c1, make([]byte, 1)); err != nil {
-		t.Fatalf("the connection within its grace was evicted: %v", err)
-	}
-	// Idle past the grace: the newcomer replaces it.
-	clock = clock.Add(idleGrace)
-	dial()
-	<-accepted
-	if !closed(c1) {
-		t.Fatal("a connection idle past the grace was not evicted for the newcomer")
+	for round := range 5 {
+		p := dial()
+		if !closed(idle[0].client) {
+			t.Fatalf("round %d: the connection idle longest was not the one evicted", round)
+		}
+		for i, q := range idle[1:] {
+			if _, err := q.server.Write([]byte("x")); err != nil {
+				t.Fatalf("round %d: connection %d, idle for less long, was evicted: %v", round, i+1, err)
+			}
+			if _, err := io.ReadFull(q.client, make([]byte, 1)); err != nil {
+				t.Fatalf("round %d: connection %d, idle for less long, was evicted: %v", round, i+1, err)
+			}
+		}
+		ln.ConnState(p.server, http.StateIdle)
+		idle = append(idle[1:], p)
 	}
 }

@@ -159,10 +159,11 @@ func errBusy() error {
 }
 
 // claims names the shares a request's body counts against: its client
-// address and, when the dialect noted one, its access key id.
+// address and, when the dialect noted one whose signature is not yet
+// verified, its access key id.
 func (l *BodyLimiter) claims(r *http.Request) []string {
 	keys := []string{"addr " + remoteKey(r.RemoteAddr)}
-	if c, _ := r.Context().Value(claimKey{}).(*claim); c != nil && c.accessKeyID != "" {
+	if c, _ := r.Context().Value(claimKey{}).(*claim); c != nil && c.accessKeyID != "" && !c.verified {
 		keys = append(keys, "key "+c.accessKeyID)
 	}
 	return keys
@@ -213,9 +214,25 @@ func remoteKey(remoteAddr string) string {
 
 type claimKey struct{}
 
+// NoteSignatureVerified records that a request's signature was verified
+// from its headers alone (a SigV4 request that declares its body's hash):
+// its body is not bounded by its access key's share, so that a caller who
+// only knows the key id cannot delay the key owner's requests. Outside the
+// prelude it does nothing.
+func NoteSignatureVerified(ctx context.Context) {
+	if c, _ := ctx.Value(claimKey{}).(*claim); c != nil {
+		c.verified = true
+	}
+}
+
 // claim is where a dialect's key lookup notes the access key id a request
-// claims, for the BodyLimiter's share.
-type claim struct{ accessKeyID string }
+// claims, for the BodyLimiter's share, and whether the signature already
+// holds (then the caller is the key's owner, and the key's share, which
+// bounds callers who only know the key id, does not apply).
+type claim struct {
+	accessKeyID string
+	verified    bool
+}
 
 // withClaim returns ctx with room for NoteAccessKey.
 func withClaim(ctx context.Context) context.Context {

@@ -110,9 +110,14 @@ func (h *Handler) authenticate(r *http.Request) (api.Verify, error) {
 		return nil, authError(err)
 	}
 	// A declared body hash lets the signature be checked now, so that a
-	// caller without the secret never gets to hold a body slot.
-	if err := pending.VerifyDeclaredHash(); err != nil {
+	// caller without the secret never gets to hold a body slot, nor take
+	// the key's share from its owner.
+	verified, err := pending.VerifyDeclaredHash()
+	if err != nil {
 		return nil, authError(err)
+	}
+	if verified {
+		api.NoteSignatureVerified(ctx)
 	}
 	return func(body []byte) (*api.Caller, error) {
 		id, err := pending.VerifyBody(body)

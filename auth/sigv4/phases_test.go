@@ -82,8 +82,8 @@ func TestVerifyDeclaredHash(t *testing.T) {
 
 	r := declared(t, hexSHA256([]byte(testBody)))
 	p := pending(t, r)
-	if err := p.VerifyDeclaredHash(); err != nil {
-		t.Fatalf("signed with its hash declared: %v", err)
+	if ok, err := p.VerifyDeclaredHash(); !ok || err != nil {
+		t.Fatalf("signed with its hash declared: %v, %v; want verified", ok, err)
 	}
 	if _, err := p.VerifyBody([]byte(testBody)); err != nil {
 		t.Errorf("the declared body: %v", err)
@@ -92,19 +92,19 @@ func TestVerifyDeclaredHash(t *testing.T) {
 	wantCode(t, "another body than declared", err, codeInvalid)
 
 	wrongSig(r)
-	err = pending(t, r).VerifyDeclaredHash()
+	_, err = pending(t, r).VerifyDeclaredHash()
 	if e, ok := err.(*Error); !ok || e.Code != codeInvalid || e.Message != msgSignatureWrong {
 		t.Errorf("wrong signature over a declared hash: %v; want SignatureDoesNotMatch before the body", err)
 	}
 
 	// Upper-case hex is the client's own spelling, which it signed.
 	r = declared(t, strings.ToUpper(hexSHA256([]byte(testBody))))
-	if err := pending(t, r).VerifyDeclaredHash(); err != nil {
-		t.Errorf("upper-case declared hash: %v", err)
+	if ok, err := pending(t, r).VerifyDeclaredHash(); !ok || err != nil {
+		t.Errorf("upper-case declared hash: %v, %v", ok, err)
 	}
 
 	r = declared(t, "UNSIGNED-PAYLOAD")
-	err = pending(t, r).VerifyDeclaredHash()
+	_, err = pending(t, r).VerifyDeclaredHash()
 	if e, ok := err.(*Error); !ok || e.Code != codeInvalid || e.Message != msgContentSHA {
 		t.Errorf("UNSIGNED-PAYLOAD: %v; want the content-sha256 refusal", err)
 	}
@@ -113,8 +113,8 @@ func TestVerifyDeclaredHash(t *testing.T) {
 	r = signedRequest(t, clock, "apigateway")
 	wrongSig(r)
 	p = pending(t, r)
-	if err := p.VerifyDeclaredHash(); err != nil {
-		t.Errorf("no declared hash: %v; want nil (nothing to check yet)", err)
+	if ok, err := p.VerifyDeclaredHash(); ok || err != nil {
+		t.Errorf("no declared hash: %v, %v; want not verified, no error (nothing to check yet)", ok, err)
 	}
 	_, err = p.VerifyBody([]byte(testBody))
 	wantCode(t, "wrong signature, no declared hash", err, codeInvalid)

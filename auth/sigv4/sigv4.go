@@ -224,21 +224,22 @@ func (p *Pending) VerifyBody(body []byte) (*Identity, error) {
 // does): the signature covers that value as the payload hash, so a caller
 // without the secret is refused here, before it can make the server wait
 // for a body. VerifyBody is still needed: the body must match the hash.
-// It returns nil when no hash was declared; *Error when the request cannot
-// succeed whatever its body: a declared value that is no SHA-256 (which no
-// body matches), or a signature that does not hold over the declared hash.
-func (p *Pending) VerifyDeclaredHash() error {
+// It reports whether the signature was checked (false when no hash was
+// declared), and returns *Error when the request cannot succeed whatever its
+// body: a declared value that is no SHA-256 (which no body matches), or a
+// signature that does not hold over the declared hash.
+func (p *Pending) VerifyDeclaredHash() (verified bool, err error) {
 	h := p.r.Header.Get("X-Amz-Content-Sha256")
 	if h == "" {
-		return nil
+		return false, nil
 	}
 	if _, err := hex.DecodeString(h); err != nil || len(h) != 2*sha256.Size {
-		return invalid(msgContentSHA)
+		return false, invalid(msgContentSHA)
 	}
 	if !p.signatureHolds(h) {
-		return invalid(msgSignatureWrong)
+		return false, invalid(msgSignatureWrong)
 	}
-	return nil
+	return true, nil
 }
 
 // signatureHolds reports whether the signature is right for payloadHash.

@@ -97,16 +97,7 @@ func TestConnLimiter(t *testing.T) {
 	}
 	ln := LimitConnsPerClient(inner, 2).(*ConnLimiter)
 	defer ln.Close()
-	accepted := make(chan net.Conn, 10)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted <- c
-		}
-	}()
+	accepted := acceptAll(ln)
 	dial := func() net.Conn {
 		c, err := net.Dial("tcp", inner.Addr().String())
 		if err != nil {
@@ -143,6 +134,21 @@ func TestConnLimiter(t *testing.T) {
 	<-accepted
 	_ = s4
 	_ = c4
+}
+
+// acceptAll accepts ln's connections until it is closed.
+func acceptAll(ln net.Listener) <-chan net.Conn {
+	accepted := make(chan net.Conn, 10)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	return accepted
 }
 
 func isTimeoutErr(err error) bool {
@@ -183,16 +189,7 @@ func TestConnLimiterEvictsLongestIdle(t *testing.T) {
 	defer ln.Close()
 	clock := time.Now()
 	ln.now = func() time.Time { clock = clock.Add(time.Second); return clock }
-	accepted := make(chan net.Conn, 10)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted <- c
-		}
-	}()
+	accepted := acceptAll(ln)
 	type pair struct{ client, server net.Conn }
 	dial := func() pair {
 		c, err := net.Dial("tcp", inner.Addr().String())

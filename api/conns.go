@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // DefaultMaxConnsPerClient is how many connections one client address may
@@ -15,10 +16,14 @@ const DefaultMaxConnsPerClient = 256
 // ConnLimiter is a net.Listener through which one client holds at most a
 // fixed number of connections at once. A client is its IP address, or its
 // /64 for IPv6, where one host commonly holds a whole /64. When a client is
-// at its limit, a new connection replaces one of its idle keep-alive
-// connections (which a client that makes a new SDK client per call leaves
-// behind by the hundred); when none is idle, the new connection is closed as
-// soon as it is accepted, before anything is read from it. Behind a proxy
+// at its limit, a new connection replaces the one of its idle keep-alive
+// connections that has been idle longest (a client that makes a new SDK
+// client per call leaves them behind by the hundred); when none is idle, the
+// new connection is closed as soon as it is accepted, before anything is
+// read from it. The longest idle goes first because the server reports a
+// connection active again only once its next request's headers are in: one
+// that turned idle a moment ago may be carrying a request, which eviction
+// would cut. Behind a proxy
 // every client shares the proxy's address, so the limit must then be raised
 // or disabled.
 //
@@ -27,6 +32,7 @@ const DefaultMaxConnsPerClient = 256
 type ConnLimiter struct {
 	net.Listener
 	max int
+	now func() time.Time
 
 	mu      sync.Mutex
 	clients map[string]map[*countedConn]struct{}
@@ -37,7 +43,7 @@ func LimitConnsPerClient(ln net.Listener, max int) net.Listener {
 	if max <= 0 {
 		return ln
 	}
-	return &ConnLimiter{Listener: ln, max: max, clients: map[string]map[*countedConn]struct{}{}}
+	return &ConnLimiter{Listener: ln, max: max, now: time.Now, clients: map[string]map[*countedConn]struct{}{}}
 }
 
 // Accept returns the next connection within its client's limit.
@@ -57,9 +63,8 @@ func (l *ConnLimiter) Accept() (net.Conn, error) {
 		var evict *countedConn
 		if len(set) >= l.max {
 			for o := range set {
-				if o.idle {
+				if o.idle && (evict == nil || o.since.Before(evict.since)) {
 					evict = o
-					break
 				}
 			}
 			if evict == nil {
@@ -89,6 +94,7 @@ func (l *ConnLimiter) ConnState(c net.Conn, state http.ConnState) {
 	}
 	l.mu.Lock()
 	cc.idle = state == http.StateIdle
+	cc.since = l.now()
 	l.mu.Unlock()
 }
 
@@ -107,18 +113,23 @@ func clientKey(a net.Addr) string {
 	if !ok {
 		return a.String()
 	}
-	if ip4 := ta.IP.To4(); ip4 != nil {
+	return ipKey(ta.IP)
+}
+
+func ipKey(ip net.IP) string {
+	if ip4 := ip.To4(); ip4 != nil {
 		return ip4.String()
 	}
-	return ta.IP.Mask(net.CIDRMask(64, 128)).String() + "/64"
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 type countedConn struct {
 	net.Conn
-	l    *ConnLimiter
-	key  string
-	idle bool // guarded by l.mu
-	once sync.Once
+	l     *ConnLimiter
+	key   string
+	idle  bool      // guarded by l.mu
+	since time.Time // of the last state change; guarded by l.mu
+	once  sync.Once
 }
 
 func (c *countedConn) Close() error {

@@ -97,16 +97,7 @@ func TestConnLimiter(t *testing.T) {
 	}
 	ln := LimitConnsPerClient(inner, 2).(*ConnLimiter)
 	defer ln.Close()
-	accepted := make(chan net.Conn, 10)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted <- c
-		}
-	}()
+	accepted := acceptAll(ln)
 	dial := func() net.Conn {
 		c, err := net.Dial("tcp", inner.Addr().String())
 		if err != nil {
@@ -145,6 +136,21 @@ func TestConnLimiter(t *testing.T) {
 	_ = c4
 }
 
+// acceptAll accepts ln's connections until it is closed.
+func acceptAll(ln net.Listener) <-chan net.Conn {
+	accepted := make(chan net.Conn, 10)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	return accepted
+}
+
 func isTimeoutErr(err error) bool {
 	ne, ok := err.(net.Error)
 	return ok && ne.Timeout()
@@ -166,5 +172,60 @@ func TestHandleRecoversThroughRenderer(t *testing.T) {
 	}
 	if strings.Contains(rec.Body.String(), "boom") {
 		t.Fatal("the panic value reached the client")
+	}
+}
+
+// TestConnLimiterEvictsLongestIdle: a connection that just turned idle may
+// already be carrying its next request (the server reports it active only
+// once the headers are in), so a newcomer replaces the connection idle
+// longest, never a fresher one.
+func TestConnLimiterEvictsLongestIdle(t *testing.T) {
+	const max = 9
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := LimitConnsPerClient(inner, max).(*ConnLimiter)
+	defer ln.Close()
+	clock := time.Now()
+	ln.now = func() time.Time { clock = clock.Add(time.Second); return clock }
+	accepted := acceptAll(ln)
+	type pair struct{ client, server net.Conn }
+	dial := func() pair {
+		c, err := net.Dial("tcp", inner.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return pair{c, <-accepted}
+	}
+	closed := func(c net.Conn) bool {
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, err := c.Read(make([]byte, 1))
+		return err != nil && !isTimeoutErr(err)
+	}
+	active := dial()
+	ln.ConnState(active.server, http.StateActive)
+	var idle []pair // oldest first
+	for range max - 1 {
+		p := dial()
+		ln.ConnState(p.server, http.StateIdle)
+		idle = append(idle, p)
+	}
+	for round := range 5 {
+		p := dial()
+		if !closed(idle[0].client) {
+			t.Fatalf("round %d: the connection idle longest was not the one evicted", round)
+		}
+		for i, q := range idle[1:] {
+			if _, err := q.server.Write([]byte("x")); err != nil {
+				t.Fatalf("round %d: connection %d, idle for less long, was evicted: %v", round, i+1, err)
+			}
+			if _, err := io.ReadFull(q.client, make([]byte, 1)); err != nil {
+				t.Fatalf("round %d: connection %d, idle for less long, was evicted: %v", round, i+1, err)
+			}
+		}
+		ln.ConnState(p.server, http.StateIdle)
+		idle = append(idle[1:], p)
 	}
 }

@@ -14,7 +14,9 @@ import (
 //  1. Authenticate decides from the headers alone (the key lookup or the
 //     token included). A request refused here never has its body read:
 //     BodyLimiter.Refuse answers it.
-//  2. The body is read through Bodies, bounded in size, time and number.
+//  2. The body is read through Bodies, bounded in size, time and number,
+//     overall and per client address and claimed access key id (which the
+//     Signer's lookup notes during step 1).
 //  3. The returned Verify checks the body (a signature covers it) and names
 //     the caller; the access log records the account from here on.
 //  4. The body must be UTF-8, the account within its rate, the path clean
@@ -68,7 +70,8 @@ func CallerOf(r *http.Request) *Caller { return r.Context().Value(callerKey{}).(
 
 // ServeHTTP runs the prelude and routes the request.
 func (d *Dialect) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	ctx := withClaim(r.Context())
+	r = r.WithContext(ctx)
 	w.Header().Set(d.RequestIDHeader, RequestID(ctx))
 	defer Recover(d.Logger, d.render, w, r)
 	fail := func(err error) { RenderError(d.Logger, d.render, w, r, err) }
@@ -80,6 +83,12 @@ func (d *Dialect) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, release, err := d.Bodies.Read(w, r)
 	if err != nil {
+		if e := certgate.AsError(err); e != nil && e.Reason == "busy" {
+			// Refused before its body was read: answered at once, not
+			// after Go's server waited for the body to throw it away.
+			d.Bodies.Refuse(w, r, func() { fail(err) })
+			return
+		}
 		fail(err)
 		return
 	}

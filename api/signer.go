@@ -32,9 +32,13 @@ func NewSigner(keys Resolver, unknownKey, unknown error) *Signer {
 	return &Signer{keys: keys, unknownKey: unknownKey, unknown: unknown}
 }
 
-// Lookup is the verifier's secret lookup.
+// Lookup is the verifier's secret lookup. It notes a key that exists for
+// the prelude (NoteAccessKey), which bounds the bodies received under it.
 func (s *Signer) Lookup(ctx context.Context, accessKeyID string) (string, error) {
 	_, secret, err := s.resolve(ctx, accessKeyID)
+	if err == nil {
+		NoteAccessKey(ctx, accessKeyID)
+	}
 	return secret, err
 }
 

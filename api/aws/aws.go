@@ -109,6 +109,16 @@ func (h *Handler) authenticate(r *http.Request) (api.Verify, error) {
 	if err != nil {
 		return nil, authError(err)
 	}
+	// A declared body hash lets the signature be checked now, so that a
+	// caller without the secret never gets to hold a body slot, nor take
+	// the key's share from its owner.
+	verified, err := pending.VerifyDeclaredHash()
+	if err != nil {
+		return nil, authError(err)
+	}
+	if verified {
+		api.NoteSignatureVerified(ctx)
+	}
 	return func(body []byte) (*api.Caller, error) {
 		id, err := pending.VerifyBody(body)
 		if err != nil {

@@ -25,6 +25,7 @@ const (
 	codeInvalid       = "InvalidSignatureException"
 	codeUnrecognized  = "UnrecognizedClientException"
 	msgMissingToken   = "Missing Authentication Token"
+	msgContentSHA     = "The provided 'x-amz-content-sha256' header does not match what was computed."
 	msgUnrecognized   = "The security token included in the request is invalid."
 	msgSignatureWrong = "The request signature we calculated does not match the signature you provided. " +
 		"Check your AWS Secret Access Key and signing method. Consult the service documentation for details."

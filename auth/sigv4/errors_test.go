@@ -79,10 +79,16 @@ func TestVerifyErrors(t *testing.T) {
 			code: codeMissingToken, status: 403, msg: "Missing Authentication Token"},
 		{name: "empty authorization", tamper: func(r *http.Request) { r.Header.Set("Authorization", " ") },
 			code: codeMissingToken, status: 403, msg: "Missing Authentication Token"},
+		// certgate does not serve presigned URLs: such a request is as
+		// anonymous as any other unsigned one, and gets the same answer.
 		{name: "presigned query", tamper: func(r *http.Request) {
 			r.Header.Del("Authorization")
 			r.URL.RawQuery = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=00"
-		}, code: codeIncomplete, status: 400, parts: []string{"presigned"}},
+		}, code: codeMissingToken, status: 403, msg: "Missing Authentication Token"},
+		{name: "presigned signature only", tamper: func(r *http.Request) {
+			r.Header.Del("Authorization")
+			r.URL.RawQuery = "X-Amz-Signature=abc"
+		}, code: codeMissingToken, status: 403, msg: "Missing Authentication Token"},
 		{name: "other scheme", tamper: func(r *http.Request) { r.Header.Set("Authorization", "Bearer abc.def") },
 			code: codeIncomplete, status: 400, parts: []string{"AWS4-HMAC-SHA256"}},
 		{name: "v2 style", tamper: func(r *http.Request) { r.Header.Set("Authorization", "AWS AKIDEXAMPLE:abc=") },

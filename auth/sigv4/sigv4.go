@@ -25,6 +25,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -130,9 +131,8 @@ type Pending struct {
 func (v *Verifier) VerifyHeaders(ctx context.Context, r *http.Request) (*Pending, error) {
 	authz := r.Header.Values("Authorization")
 	if len(authz) == 0 || len(authz) == 1 && strings.TrimSpace(authz[0]) == "" {
-		if presigned(r) {
-			return nil, incomplete("Query-string authentication (a presigned URL) is not supported: sign the request with an Authorization header.")
-		}
+		// Presigned URLs (X-Amz-Signature in the query) are not served: such
+		// a request is unsigned here and gets the one anonymous answer.
 		return nil, &Error{Code: codeMissingToken, Status: http.StatusForbidden, Message: msgMissingToken}
 	}
 	if len(authz) > 1 {
@@ -202,17 +202,49 @@ func (v *Verifier) VerifyHeaders(ctx context.Context, r *http.Request) (*Pending
 // VerifyBody checks the signature over body (the exact request body bytes;
 // nil for none). It returns *Error when the signature does not hold.
 func (p *Pending) VerifyBody(body []byte) (*Identity, error) {
-	v, a := p.v, p.a
+	a := p.a
 	// The body is always hashed: trusting a client-sent X-Amz-Content-Sha256
 	// (or UNSIGNED-PAYLOAD) would leave the body unauthenticated.
 	payloadHash := hexSHA256(body)
 	if h := p.r.Header.Get("X-Amz-Content-Sha256"); h != "" {
 		if !strings.EqualFold(h, payloadHash) {
-			return nil, invalid("The provided 'x-amz-content-sha256' header does not match what was computed.")
+			return nil, invalid(msgContentSHA)
 		}
 		payloadHash = h // the client signed its own spelling
 	}
 
+	if !p.signatureHolds(payloadHash) {
+		return nil, invalid(msgSignatureWrong)
+	}
+	return &Identity{AccessKeyID: a.AccessKeyID, Region: a.Region, Date: p.date, SecurityToken: p.token}, nil
+}
+
+// VerifyDeclaredHash checks the signature before the body is read, when the
+// client declared the body's hash in X-Amz-Content-Sha256 (aws-sdk-go-v2
+// does): the signature covers that value as the payload hash, so a caller
+// without the secret is refused here, before it can make the server wait
+// for a body. VerifyBody is still needed: the body must match the hash.
+// It reports whether the signature was checked (false when no hash was
+// declared), and returns *Error when the request cannot succeed whatever its
+// body: a declared value that is no SHA-256 (which no body matches), or a
+// signature that does not hold over the declared hash.
+func (p *Pending) VerifyDeclaredHash() (verified bool, err error) {
+	h := p.r.Header.Get("X-Amz-Content-Sha256")
+	if h == "" {
+		return false, nil
+	}
+	if _, err := hex.DecodeString(h); err != nil || len(h) != 2*sha256.Size {
+		return false, invalid(msgContentSHA)
+	}
+	if !p.signatureHolds(h) {
+		return false, invalid(msgSignatureWrong)
+	}
+	return true, nil
+}
+
+// signatureHolds reports whether the signature is right for payloadHash.
+func (p *Pending) signatureHolds(payloadHash string) bool {
+	v, a := p.v, p.a
 	ck := cacheKey{secret: sha256.Sum256([]byte(p.secret)), date: a.Date, region: a.Region, service: a.Service}
 	key, cached := v.cache.get(ck)
 	if !cached {
@@ -220,14 +252,14 @@ func (p *Pending) VerifyBody(body []byte) (*Identity, error) {
 	}
 	sts := StringToSign(p.amzDate, scopeString(a.Date, a.Region, a.Service), CanonicalRequest(p.r, a.SignedHeaders, payloadHash))
 	if !hmac.Equal([]byte(signature(key, sts)), []byte(a.Signature)) {
-		return nil, invalid(msgSignatureWrong)
+		return false
 	}
 	if !cached {
 		// Only keys that just produced a valid signature are cached, so
 		// clients cannot fill the cache with made-up regions.
 		v.cache.put(ck, key)
 	}
-	return &Identity{AccessKeyID: a.AccessKeyID, Region: a.Region, Date: p.date, SecurityToken: p.token}, nil
+	return true
 }
 
 func signs(a *Authorization, name string) bool {
@@ -237,15 +269,6 @@ func signs(a *Authorization, name string) bool {
 		}
 	}
 	return false
-}
-
-// presigned reports whether r carries query-string SigV4 parameters.
-func presigned(r *http.Request) bool {
-	if r.URL == nil {
-		return false
-	}
-	q := r.URL.RawQuery
-	return strings.Contains(q, "X-Amz-Signature=") || strings.Contains(q, "X-Amz-Algorithm=")
 }
 
 // skewText prints the skew as AWS does ("15 min").

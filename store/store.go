@@ -53,6 +53,7 @@ type Store interface {
 	Meta
 	Sealed
 	Nodes
+	Revisions
 
 	// Ping checks that the database answers. A database that can no longer
 	// be trusted with writes (SQLite: its file deleted, replaced or
@@ -236,6 +237,21 @@ type Sealed interface {
 	// the database are sealed under, sorted, so that a server can refuse to
 	// start when one of them is not loaded.
 	SealKeyIDs(ctx context.Context) ([]string, error)
+}
+
+// Revisions reads the configuration revision: one counter for the whole
+// database that every write changing what the data plane serves increments
+// by exactly one, in the same transaction as the write, so that a gateway
+// that read revision n and then the records has seen every write up to n.
+// Those writes are: creating, updating or deleting a certificate of either
+// kind (server certificates are served to clients; generated client
+// certificates will be presented to backends), Reseal of a certificate's
+// key (not of an access key's secret), and deleting an account (which takes
+// its certificates and gateway objects with it). Reads, and writes that
+// fail, leave it unchanged. It starts at 0 and never decreases.
+type Revisions interface {
+	// Revision returns the current configuration revision.
+	Revision(ctx context.Context) (int64, error)
 }
 
 // Nodes holds the heartbeats of running servers.

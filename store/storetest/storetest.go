@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"SwapMeta", testSwapMeta},
 		{"Nodes", testNodes},
 		{"ServingView", testServingView},
+		{"Revision", testRevision},
 		{"CommitCancelled", testCommitCancelled},
 		{"ContextCancelled", testContextCancelled},
 		{"PingClose", testPingClose},

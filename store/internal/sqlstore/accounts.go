@@ -192,9 +192,11 @@ func (a *Accessor) DeleteAccount(ctx context.Context, id string, force bool) err
 		// A tombstone: the id is never given to a new account, so that a
 		// certificate a request still in flight created after this delete
 		// can never be seen by another tenant.
-		_, err := tx.Exec(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
-			store.DeletedAccountKey(id), strconv.FormatInt(time.Now().UnixMicro(), 10))
-		return err
+		if _, err := tx.Exec(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
+			store.DeletedAccountKey(id), strconv.FormatInt(time.Now().UnixMicro(), 10)); err != nil {
+			return err
+		}
+		return bumpRevision(ctx, tx)
 	})
 }
 

@@ -65,7 +65,10 @@ func (a *Accessor) CreateCertificate(ctx context.Context, c *certgate.Certificat
 			row.Tags, c.InstanceID, c.CertificatePEM, row.Key, c.SealKeyID, c.TrustedRootCA,
 			c.CommonName, row.SANs, rowcodec.Micros(c.NotBefore), rowcodec.Micros(c.NotAfter), c.SerialNumber,
 			c.SignatureAlgorithm, c.KeyAlgorithm, rowcodec.Micros(c.CreatedAt), rowcodec.Micros(c.UpdatedAt), int64(1))
-		return a.certConflict(err)
+		if err != nil {
+			return a.certConflict(err)
+		}
+		return bumpRevision(ctx, tx)
 	})
 	if err != nil {
 		return err
@@ -225,7 +228,7 @@ func (a *Accessor) UpdateCertificate(ctx context.Context, c *certgate.Certificat
 			return a.certConflict(err)
 		}
 		if n == 1 {
-			return nil
+			return bumpRevision(ctx, tx)
 		}
 		// Nothing matched: tell a missing record from a stale version. A
 		// concurrent writer may change the row between the two statements
@@ -273,7 +276,7 @@ func (a *Accessor) DeleteCertificate(ctx context.Context, scope certgate.Scope, 
 		if n == 0 {
 			return certNotFound()
 		}
-		return nil
+		return bumpRevision(ctx, tx)
 	})
 }
 

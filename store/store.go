@@ -54,6 +54,7 @@ type Store interface {
 	Sealed
 	Nodes
 	Revisions
+	Instances
 
 	// Ping checks that the database answers. A database that can no longer
 	// be trusted with writes (SQLite: its file deleted, replaced or
@@ -126,11 +127,12 @@ type Certificates interface {
 
 // Accounts holds accounts and their access keys.
 type Accounts interface {
-	// CreateAccount inserts an account and its first access key atomically.
-	// It fails with EConflict if the account id, the project id or the access
-	// key id is taken, and with EConflict (Reason ReasonDeletedAccount) if the
-	// account id belonged to a deleted account: ids are never reused.
-	CreateAccount(ctx context.Context, a *certgate.Account, k *certgate.AccessKey) error
+	// CreateAccount inserts an account, its first access key and, when
+	// inst is not nil, its first gateway instance, atomically. It fails with
+	// EConflict if the account id, the project id, the access key id or the
+	// instance id is taken, and with EConflict (Reason ReasonDeletedAccount)
+	// if the account id belonged to a deleted account: ids are never reused.
+	CreateAccount(ctx context.Context, a *certgate.Account, k *certgate.AccessKey, inst *certgate.Instance) error
 
 	// GetAccount returns an account by its id.
 	GetAccount(ctx context.Context, id string) (*certgate.Account, error)
@@ -144,8 +146,8 @@ type Accounts interface {
 	// ListAccounts returns every account ordered by (CreatedAt, ID).
 	ListAccounts(ctx context.Context) ([]*certgate.Account, error)
 
-	// DeleteAccount removes an account with its access keys and tokens, in
-	// one transaction. While the account holds certificates (of any region
+	// DeleteAccount removes an account with its access keys, tokens and
+	// gateway instances, in one transaction. While the account holds certificates (of any region
 	// and kind) it fails with EConflict (Reason "not_empty") unless force
 	// is set, in which case the certificates and their quota counters go in
 	// the same transaction. It fails with ENotFound when there is no such
@@ -246,12 +248,32 @@ type Sealed interface {
 // Those writes are: creating, updating or deleting a certificate of either
 // kind (server certificates are served to clients; generated client
 // certificates will be presented to backends), Reseal of a certificate's
-// key (not of an access key's secret), and deleting an account (which takes
-// its certificates and gateway objects with it). Reads, and writes that
+// key (not of an access key's secret), creating an instance (with
+// CreateAccount too), and deleting an account (which takes its
+// certificates and gateway objects with it). Reads, and writes that
 // fail, leave it unchanged. It starts at 0 and never decreases.
 type Revisions interface {
 	// Revision returns the current configuration revision.
 	Revision(ctx context.Context) (int64, error)
+}
+
+// Instances holds gateway instances, each scoped to one account: a method
+// given an account id never reads or reveals another account's instance
+// (ENotFound, exactly like one that does not exist). Creating an instance
+// moves the configuration revision.
+type Instances interface {
+	// CreateInstance inserts in. It fails with EConflict (Reason
+	// "duplicate_id") if in.ID is taken by any account, and with ENotFound
+	// (Reason ReasonDeletedAccount) when the account was deleted, atomically
+	// with DeleteAccount, as CreateCertificate does.
+	CreateInstance(ctx context.Context, in *certgate.Instance) error
+
+	// GetInstance returns the instance id of accountID.
+	GetInstance(ctx context.Context, accountID, id string) (*certgate.Instance, error)
+
+	// ListInstances returns the instances of accountID ordered by
+	// (CreatedAt, ID); none (and no error) for an unknown account.
+	ListInstances(ctx context.Context, accountID string) ([]*certgate.Instance, error)
 }
 
 // Nodes holds the heartbeats of running servers.

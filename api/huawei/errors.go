@@ -11,6 +11,7 @@ import (
 	"github.com/certgate/certgate/api"
 	"github.com/certgate/certgate/auth/hwsign"
 	"github.com/certgate/certgate/certs"
+	"github.com/certgate/certgate/gwconfig"
 	"github.com/certgate/certgate/pki"
 )
 
@@ -108,6 +109,10 @@ func statusOf(w http.ResponseWriter, err error) (int, string, string) {
 		}
 		return http.StatusBadRequest, "APIG.2000", "Parameter error: " + msg
 	case certgate.ENotFound:
+		switch e.Reason {
+		case gwconfig.ReasonNoInstance:
+			return http.StatusNotFound, "APIG.3030", "The instance does not exist"
+		}
 		return http.StatusNotFound, codeNotFound, "The SSL certificate does not exist"
 	case certgate.EConflict:
 		return http.StatusConflict, codeDuplicateName, msg

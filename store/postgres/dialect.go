@@ -57,6 +57,7 @@ var constraints = map[string]string{
 	"certificates_name":       "certificates.name",
 	"certificates_pkey":       "certificates.id",
 	"tokens_pkey":             "tokens.hash",
+	"instances_pkey":          "instances.id",
 }
 
 // UniqueViolation reports a unique or primary key violation (23505) and

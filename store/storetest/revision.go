@@ -53,7 +53,7 @@ func testRevision(t *testing.T, p *pair) {
 	var moves int64
 
 	acc, key := newAccount()
-	if err := p.a.CreateAccount(ctx, acc, key); err != nil {
+	if err := p.a.CreateAccount(ctx, acc, key, nil); err != nil {
 		t.Fatal(err)
 	}
 	r.expect(moves, "CreateAccount (an account alone serves nothing)")

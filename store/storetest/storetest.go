@@ -71,6 +71,7 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"Nodes", testNodes},
 		{"ServingView", testServingView},
 		{"Revision", testRevision},
+		{"Instances", testInstances},
 		{"CommitCancelled", testCommitCancelled},
 		{"ContextCancelled", testContextCancelled},
 		{"PingClose", testPingClose},

@@ -19,9 +19,17 @@ import (
 
 // CreateAccount inserts an account and its first access key in one
 // transaction, so a conflict on either leaves neither behind.
-func (a *Accessor) CreateAccount(ctx context.Context, acc *certgate.Account, k *certgate.AccessKey) error {
+func (a *Accessor) CreateAccount(ctx context.Context, acc *certgate.Account, k *certgate.AccessKey, inst *certgate.Instance) error {
 	if acc == nil || k == nil || acc.ID == "" || k.ID == "" {
 		return certgate.Errorf(certgate.EInvalid, "account and access key are required")
+	}
+	if inst != nil {
+		if err := checkInstance(inst); err != nil {
+			return err
+		}
+		if inst.AccountID != acc.ID {
+			return certgate.Errorf(certgate.EInvalid, "instance belongs to another account")
+		}
 	}
 	if k.AccountID != "" && k.AccountID != acc.ID {
 		return certgate.Errorf(certgate.EInvalid, "access key belongs to another account")
@@ -47,7 +55,13 @@ func (a *Accessor) CreateAccount(ctx context.Context, acc *certgate.Account, k *
 		if deleted > 0 {
 			return a.conflict(store.ReasonDeletedAccount, "this account id belonged to a deleted account; account ids are never reused", nil)
 		}
-		return a.insertKey(ctx, tx, k, acc.ID)
+		if err := a.insertKey(ctx, tx, k, acc.ID); err != nil {
+			return err
+		}
+		if inst == nil {
+			return nil
+		}
+		return a.insertInstance(ctx, tx, inst)
 	})
 }
 
@@ -147,8 +161,8 @@ func (a *Accessor) ListAccounts(ctx context.Context) ([]*certgate.Account, error
 	return out, nil
 }
 
-// DeleteAccount removes an account, its keys and tokens, and with force its
-// certificates.
+// DeleteAccount removes an account, its keys, tokens and instances, and with
+// force its certificates.
 func (a *Accessor) DeleteAccount(ctx context.Context, id string, force bool) error {
 	if !store.IsText(id) {
 		return accountNotFound()
@@ -183,6 +197,7 @@ func (a *Accessor) DeleteAccount(ctx context.Context, id string, force bool) err
 			"DELETE FROM cert_counts WHERE account_id = ?",
 			"DELETE FROM tokens WHERE account_id = ?",
 			"DELETE FROM access_keys WHERE account_id = ?",
+			"DELETE FROM instances WHERE account_id = ?",
 			"DELETE FROM accounts WHERE id = ?",
 		} {
 			if _, err := tx.Exec(ctx, q, id); err != nil {

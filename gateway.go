@@ -11,3 +11,18 @@ type Instance struct {
 	Name      string
 	CreatedAt time.Time
 }
+
+// APIGroup is an API group of an instance: the unit that custom domains
+// (and later APIs) belong to.
+type APIGroup struct {
+	ID         string // 32 lowercase hex characters
+	AccountID  string
+	InstanceID string
+	Name       string // unique within its instance
+	Remark     string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	// Version increases by one with every update, for optimistic
+	// concurrency control.
+	Version int64
+}

@@ -55,6 +55,7 @@ type Store interface {
 	Nodes
 	Revisions
 	Instances
+	Groups
 
 	// Ping checks that the database answers. A database that can no longer
 	// be trusted with writes (SQLite: its file deleted, replaced or
@@ -146,8 +147,8 @@ type Accounts interface {
 	// ListAccounts returns every account ordered by (CreatedAt, ID).
 	ListAccounts(ctx context.Context) ([]*certgate.Account, error)
 
-	// DeleteAccount removes an account with its access keys, tokens and
-	// gateway instances, in one transaction. While the account holds certificates (of any region
+	// DeleteAccount removes an account with its access keys, tokens,
+	// gateway instances and API groups, in one transaction. While the account holds certificates (of any region
 	// and kind) it fails with EConflict (Reason "not_empty") unless force
 	// is set, in which case the certificates and their quota counters go in
 	// the same transaction. It fails with ENotFound when there is no such
@@ -249,7 +250,8 @@ type Sealed interface {
 // kind (server certificates are served to clients; generated client
 // certificates will be presented to backends), Reseal of a certificate's
 // key (not of an access key's secret), creating an instance (with
-// CreateAccount too), and deleting an account (which takes its
+// CreateAccount too), creating, updating or deleting an API group, and
+// deleting an account (which takes its
 // certificates and gateway objects with it). Reads, and writes that
 // fail, leave it unchanged. It starts at 0 and never decreases.
 type Revisions interface {
@@ -275,6 +277,48 @@ type Instances interface {
 	// (CreatedAt, ID); none (and no error) for an unknown account.
 	ListInstances(ctx context.Context, accountID string) ([]*certgate.Instance, error)
 }
+
+// Groups holds API groups, each in one instance of one account. A method
+// given an account and instance id never reads, changes or reveals a group
+// of another account or instance: it is ENotFound, exactly like one that
+// does not exist. Every successful write moves the configuration revision.
+type Groups interface {
+	// CreateGroup inserts g (Version 1 on success). It fails with ENotFound
+	// (Reason ReasonNoInstance) unless g.InstanceID is an instance of
+	// g.AccountID, checked in the same transaction, so a group can never
+	// land in an instance of another account or one deleted with its
+	// account; with EConflict (Reason "duplicate_name") when the instance
+	// already has a group of that name; and with EConflict (Reason
+	// "duplicate_id") when g.ID is taken.
+	CreateGroup(ctx context.Context, g *certgate.APIGroup) error
+
+	// GetGroup returns the group id of the account's instance.
+	GetGroup(ctx context.Context, accountID, instanceID, id string) (*certgate.APIGroup, error)
+
+	// ListGroups returns the groups of the account's instance ordered by
+	// (CreatedAt, ID).
+	ListGroups(ctx context.Context, accountID, instanceID string) ([]*certgate.APIGroup, error)
+
+	// UpdateGroup replaces Name, Remark and UpdatedAt of the stored group
+	// g.ID (in g.AccountID and g.InstanceID) if its Version equals
+	// g.Version; on success the stored and returned Version is one higher.
+	// It fails with ENotFound, EConflict (Reason "version") for a stale
+	// version, and EConflict (Reason "duplicate_name").
+	UpdateGroup(ctx context.Context, g *certgate.APIGroup) error
+
+	// DeleteGroup removes the group (and, once they exist, its domains and
+	// their bindings). It fails with ENotFound when there is none.
+	DeleteGroup(ctx context.Context, accountID, instanceID, id string) error
+
+	// CountGroupAPIs returns how many APIs the group holds. APIs do not
+	// exist yet, so it is 0 for every group; it is the seam the core's
+	// "a group that holds APIs cannot be deleted" rule reads.
+	CountGroupAPIs(ctx context.Context, accountID, instanceID, id string) (int64, error)
+}
+
+// ReasonNoInstance is the Reason of the ENotFound a write gets when the
+// instance it names is not the account's.
+const ReasonNoInstance = "no_instance"
 
 // Nodes holds the heartbeats of running servers.
 type Nodes interface {

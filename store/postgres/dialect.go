@@ -58,6 +58,8 @@ var constraints = map[string]string{
 	"certificates_pkey":       "certificates.id",
 	"tokens_pkey":             "tokens.hash",
 	"instances_pkey":          "instances.id",
+	"api_groups_pkey":         "api_groups.id",
+	"api_groups_name":         "api_groups.name",
 }
 
 // UniqueViolation reports a unique or primary key violation (23505) and

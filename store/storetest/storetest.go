@@ -72,6 +72,8 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"ServingView", testServingView},
 		{"Revision", testRevision},
 		{"Instances", testInstances},
+		{"Groups", testGroups},
+		{"GroupNameRace", testGroupNameRace},
 		{"CommitCancelled", testCommitCancelled},
 		{"ContextCancelled", testContextCancelled},
 		{"PingClose", testPingClose},

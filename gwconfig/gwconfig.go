@@ -1,7 +1,7 @@
 // Package gwconfig is the core for the gateway's configuration: the records
 // that say what the data plane serves, as opposed to the certificates it
 // serves (package certs). Today that is Huawei's gateway instances and API
-// groups; custom domains and their certificate bindings come next. Every
+// groups (each with its debugging domain, {group_id}.apic.{suffix}); custom domains and their certificate bindings come next. Every
 // rule on these records (names, limits, ownership, what deleting takes with
 // it) is written here once; the dialects only translate wire shapes to and
 // from these calls.
@@ -13,7 +13,6 @@ package gwconfig
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"regexp"
 	"strings"
@@ -26,6 +25,7 @@ import (
 // Store is what the service needs of the store.
 type Store interface {
 	store.Instances
+	store.Groups
 }
 
 // Service runs the rules on gateway configuration records.
@@ -33,6 +33,7 @@ type Service struct {
 	store  Store
 	now    func() time.Time
 	random io.Reader
+	suffix string // of SLDomain
 }
 
 // Option configures a Service.
@@ -43,7 +44,7 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 
 // New returns the service over st.
 func New(st Store, opts ...Option) *Service {
-	s := &Service{store: st, now: time.Now, random: rand.Reader}
+	s := &Service{store: st, now: time.Now, random: rand.Reader, suffix: DefaultDomainSuffix}
 	for _, o := range opts {
 		o(s)
 	}
@@ -72,11 +73,10 @@ var instanceNameRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{2,63}$`)
 // name, or a name made from its id when name is empty. Accounts use it for
 // the instance made with the account.
 func NewInstance(random io.Reader, accountID, name string, now time.Time) (*certgate.Instance, error) {
-	b := make([]byte, 16)
-	if _, err := io.ReadFull(random, b); err != nil {
+	id, err := newID(random)
+	if err != nil {
 		return nil, err
 	}
-	id := hex.EncodeToString(b)
 	if name == "" {
 		name = "apig-" + id[:8]
 	}

@@ -112,9 +112,17 @@ func statusOf(w http.ResponseWriter, err error) (int, string, string) {
 		switch e.Reason {
 		case gwconfig.ReasonNoInstance:
 			return http.StatusNotFound, "APIG.3030", "The instance does not exist"
+		case gwconfig.ReasonNoGroup:
+			return http.StatusNotFound, "APIG.3001", "API group " + e.Value + " does not exist"
 		}
 		return http.StatusNotFound, codeNotFound, "The SSL certificate does not exist"
 	case certgate.EConflict:
+		switch e.Reason {
+		case gwconfig.ReasonDuplicateGroupName:
+			return http.StatusBadRequest, "APIG.3201", "The API group name already exists: " + e.Value
+		case gwconfig.ReasonGroupHasAPIs:
+			return http.StatusPreconditionFailed, "APIG.3415", "The API group cannot be deleted because it contains APIs"
+		}
 		return http.StatusConflict, codeDuplicateName, msg
 	case certgate.ELimitExceeded:
 		return http.StatusForbidden, codeQuota, "Resource count over limit: " + msg

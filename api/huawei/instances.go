@@ -55,6 +55,7 @@ func (h *Handler) gatewayRoutes(handle func(string, api.HandlerFunc)) {
 	const base = "/v2/{project}/apigw/instances"
 	handle("GET "+base, h.listInstances)
 	handle("GET "+base+"/{instance}", h.showInstance)
+	h.groupRoutes(handle)
 }
 
 func (h *Handler) listInstances(w http.ResponseWriter, r *http.Request) error {

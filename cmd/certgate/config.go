@@ -14,6 +14,7 @@ import (
 	"github.com/certgate/certgate/accounts"
 	"github.com/certgate/certgate/api"
 	"github.com/certgate/certgate/certs"
+	"github.com/certgate/certgate/gwconfig"
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/store/postgres"
 )
@@ -51,6 +52,7 @@ type Config struct {
 	LogFormat                string
 	AccessKeyCacheTTL        time.Duration
 	HeartbeatInterval        time.Duration
+	GatewayDomainSuffix      string
 }
 
 // DefaultConfig returns the defaults: loopback only, embedded SQLite under
@@ -80,6 +82,7 @@ func DefaultConfig() Config {
 		LogFormat:              "text",
 		AccessKeyCacheTTL:      accounts.DefaultCacheTTL,
 		HeartbeatInterval:      5 * time.Second,
+		GatewayDomainSuffix:    gwconfig.DefaultDomainSuffix,
 	}
 }
 
@@ -147,6 +150,7 @@ func (c *Config) settings(sc scope) []setting {
 		setting{"log-level", "CERTGATE_LOG_LEVEL", "debug, info, warn or error", (*stringValue)(&c.LogLevel)},
 		setting{"log-format", "CERTGATE_LOG_FORMAT", "text or json", (*stringValue)(&c.LogFormat)},
 		setting{"access-key-cache-ttl", "CERTGATE_ACCESS_KEY_CACHE_TTL", "how long a node caches a resolved access key; a key deleted on another node (or by the CLI) keeps working here for at most this long; 0 disables the cache", (*durationValue)(&c.AccessKeyCacheTTL)},
+		setting{"gateway-domain-suffix", "CERTGATE_GATEWAY_DOMAIN_SUFFIX", "DNS suffix of each Huawei API group's debugging domain, {group_id}.apic.SUFFIX, which the data plane will route", (*stringValue)(&c.GatewayDomainSuffix)},
 	)
 }
 
@@ -232,6 +236,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MasterKey == "" && c.MasterKeyFile == "" {
 		bad("no master key: set --master-key-file (CERTGATE_MASTER_KEY_FILE) or CERTGATE_MASTER_KEY")
+	}
+	if err := gwconfig.CheckDomainSuffix(c.GatewayDomainSuffix); err != nil {
+		bad("--gateway-domain-suffix: %v", err)
 	}
 	if c.ClientCertificateQuota < 0 {
 		bad("--client-certificate-quota must be >= 0")

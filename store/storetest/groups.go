@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -189,5 +191,42 @@ func testGroupNameRace(t *testing.T, p *pair) {
 	list, err := p.a.ListGroups(ctx, in1.AccountID, in1.ID)
 	if err != nil || len(list) != 1 {
 		t.Fatalf("ListGroups after the race = %d groups, %v; want 1", len(list), err)
+	}
+}
+
+// testGroupDeleteAccountRace creates groups on one handle while the other
+// deletes their account: no group may outlive the account.
+func testGroupDeleteAccountRace(t *testing.T, p *pair) {
+	ctx := testCtx(t)
+	for round := range 5 {
+		a, k := newAccount()
+		in := newInstance(a.ID, base)
+		if err := p.a.CreateAccount(ctx, a, k, in); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		ids := make([]string, 16)
+		for i := range ids {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				g := newGroup(in, fmt.Sprintf("group_%d", i), base)
+				err := p.b.CreateGroup(ctx, g)
+				switch {
+				case err == nil:
+					ids[i] = g.ID
+				case certgate.ErrorCode(err) == certgate.ENotFound:
+				default:
+					t.Errorf("round %d: CreateGroup: %v", round, err)
+				}
+			}()
+		}
+		if err := p.a.DeleteAccount(ctx, a.ID, false); err != nil {
+			t.Fatalf("round %d: DeleteAccount: %v", round, err)
+		}
+		wg.Wait()
+		if list, err := p.a.ListGroups(ctx, a.ID, in.ID); err != nil || len(list) != 0 {
+			t.Fatalf("round %d: %d groups of the deleted account survive (%v)", round, len(list), err)
+		}
 	}
 }

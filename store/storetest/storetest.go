@@ -74,6 +74,7 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"Instances", testInstances},
 		{"Groups", testGroups},
 		{"GroupNameRace", testGroupNameRace},
+		{"GroupDeleteAccountRace", testGroupDeleteAccountRace},
 		{"CommitCancelled", testCommitCancelled},
 		{"ContextCancelled", testContextCancelled},
 		{"PingClose", testPingClose},

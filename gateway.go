@@ -26,3 +26,29 @@ type APIGroup struct {
 	// concurrency control.
 	Version int64
 }
+
+// Domain is a custom domain name bound to an API group. All instances are
+// served by one data plane, so a name is unique per listener across the
+// whole service, not per instance.
+type Domain struct {
+	ID         string // 32 lowercase hex characters
+	AccountID  string
+	InstanceID string
+	GroupID    string
+	Name       string // lowercase; exact ("api.example.com") or wildcard ("*.example.com")
+	// MinTLSVersion is "TLSv1.1" or "TLSv1.2".
+	MinTLSVersion string
+	// RedirectHTTP sends plain HTTP requests to HTTPS.
+	RedirectHTTP bool
+	// VerifyClients requires client certificates signed by a bound
+	// certificate's trusted root CA.
+	VerifyClients bool
+	// HTTPPort and HTTPSPort are the listeners the domain is served on:
+	// 0 the gateway's own, -1 none (that protocol is off), otherwise a
+	// port the gateway listens on.
+	HTTPPort  int
+	HTTPSPort int
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Version   int64
+}

@@ -56,6 +56,7 @@ type Store interface {
 	Revisions
 	Instances
 	Groups
+	Domains
 
 	// Ping checks that the database answers. A database that can no longer
 	// be trusted with writes (SQLite: its file deleted, replaced or
@@ -148,7 +149,7 @@ type Accounts interface {
 	ListAccounts(ctx context.Context) ([]*certgate.Account, error)
 
 	// DeleteAccount removes an account with its access keys, tokens,
-	// gateway instances and API groups, in one transaction. While the account holds certificates (of any region
+	// gateway instances, API groups and domains, in one transaction. While the account holds certificates (of any region
 	// and kind) it fails with EConflict (Reason "not_empty") unless force
 	// is set, in which case the certificates and their quota counters go in
 	// the same transaction. It fails with ENotFound when there is no such
@@ -250,7 +251,8 @@ type Sealed interface {
 // kind (server certificates are served to clients; generated client
 // certificates will be presented to backends), Reseal of a certificate's
 // key (not of an access key's secret), creating an instance (with
-// CreateAccount too), creating, updating or deleting an API group, and
+// CreateAccount too), creating, updating or deleting an API group or a
+// custom domain, and
 // deleting an account (which takes its
 // certificates and gateway objects with it). Reads, and writes that
 // fail, leave it unchanged. It starts at 0 and never decreases.
@@ -306,8 +308,9 @@ type Groups interface {
 	// version, and EConflict (Reason "duplicate_name").
 	UpdateGroup(ctx context.Context, g *certgate.APIGroup) error
 
-	// DeleteGroup removes the group (and, once they exist, its domains and
-	// their bindings). It fails with ENotFound when there is none.
+	// DeleteGroup removes the group with its domains (and, once they
+	// exist, their bindings), in one transaction. It fails with ENotFound
+	// when there is none.
 	DeleteGroup(ctx context.Context, accountID, instanceID, id string) error
 
 	// CountGroupAPIs returns how many APIs the group holds. APIs do not
@@ -315,6 +318,42 @@ type Groups interface {
 	// "a group that holds APIs cannot be deleted" rule reads.
 	CountGroupAPIs(ctx context.Context, accountID, instanceID, id string) (int64, error)
 }
+
+// Domains holds the custom domains of API groups, scoped like groups (by
+// account, instance and group: another's is ENotFound, exactly like a
+// missing one). A name is unique per listener across every account: a
+// second claim of a name on a port (HTTPPort or HTTPSPort, -1 excepted)
+// already held, by anyone, is EConflict (Reason "duplicate_name"). Every
+// successful write moves the configuration revision.
+type Domains interface {
+	// CreateDomain inserts d (Version 1 on success). It fails with
+	// ENotFound (Reason ReasonNoGroup) unless d.GroupID is a group of
+	// d.AccountID and d.InstanceID, and, when max > 0 and the group already
+	// holds max domains, with ELimitExceeded (Reason "domains"); the check
+	// and the insert are atomic.
+	CreateDomain(ctx context.Context, d *certgate.Domain, max int) error
+
+	// GetDomain returns the domain id of the group.
+	GetDomain(ctx context.Context, accountID, instanceID, groupID, id string) (*certgate.Domain, error)
+
+	// ListDomains returns the domains of the group ordered by (CreatedAt,
+	// ID).
+	ListDomains(ctx context.Context, accountID, instanceID, groupID string) ([]*certgate.Domain, error)
+
+	// UpdateDomain replaces MinTLSVersion, RedirectHTTP, VerifyClients, the
+	// ports and UpdatedAt of the stored domain if its Version equals
+	// d.Version (then one higher). It fails with ENotFound, EConflict
+	// (Reason "version") and EConflict (Reason "duplicate_name").
+	UpdateDomain(ctx context.Context, d *certgate.Domain) error
+
+	// DeleteDomain removes the domain. It fails with ENotFound when there
+	// is none.
+	DeleteDomain(ctx context.Context, accountID, instanceID, groupID, id string) error
+}
+
+// ReasonNoGroup is the Reason of the ENotFound a write gets when the group
+// it names is not the account's (in that instance).
+const ReasonNoGroup = "no_group"
 
 // ReasonNoInstance is the Reason of the ENotFound a write gets when the
 // instance it names is not the account's.

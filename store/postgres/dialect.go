@@ -60,6 +60,9 @@ var constraints = map[string]string{
 	"instances_pkey":          "instances.id",
 	"api_groups_pkey":         "api_groups.id",
 	"api_groups_name":         "api_groups.name",
+	"domains_pkey":            "domains.id",
+	"domains_http":            "domains.name",
+	"domains_https":           "domains.name",
 }
 
 // UniqueViolation reports a unique or primary key violation (23505) and

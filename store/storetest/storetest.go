@@ -75,6 +75,8 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"Groups", testGroups},
 		{"GroupNameRace", testGroupNameRace},
 		{"GroupDeleteAccountRace", testGroupDeleteAccountRace},
+		{"Domains", testDomains},
+		{"DomainRace", testDomainRace},
 		{"CommitCancelled", testCommitCancelled},
 		{"ContextCancelled", testContextCancelled},
 		{"PingClose", testPingClose},

@@ -182,6 +182,8 @@ func (a *Accessor) DeleteAccount(ctx context.Context, id string, force bool) err
 				// hold the instance FOR SHARE), so their groups are
 				// deleted below rather than left behind.
 				"SELECT id FROM instances WHERE account_id = ?" + lock,
+				// Likewise group locks wait for domain creates.
+				"SELECT id FROM api_groups WHERE account_id = ?" + lock,
 			} {
 				if err := each(ctx, tx, func(rowcodec.Scanner) error { return nil }, q, id); err != nil {
 					return err
@@ -201,6 +203,7 @@ func (a *Accessor) DeleteAccount(ctx context.Context, id string, force bool) err
 			"DELETE FROM cert_counts WHERE account_id = ?",
 			"DELETE FROM tokens WHERE account_id = ?",
 			"DELETE FROM access_keys WHERE account_id = ?",
+			"DELETE FROM domains WHERE account_id = ?",
 			"DELETE FROM api_groups WHERE account_id = ?",
 			"DELETE FROM instances WHERE account_id = ?",
 			"DELETE FROM accounts WHERE id = ?",

@@ -143,12 +143,21 @@ func (a *Accessor) DeleteGroup(ctx context.Context, accountID, instanceID, id st
 		return groupNotFound()
 	}
 	return a.write(ctx, "delete api group", func(tx Tx) error {
-		n, err := tx.Exec(ctx, "DELETE FROM api_groups WHERE "+groupKey, id, accountID, instanceID)
+		// The group's lock first: a domain create in flight holds it, and
+		// its domain must be deleted below, not left behind.
+		var one int
+		err := tx.QueryRow(ctx, "SELECT 1 FROM api_groups WHERE "+groupKey+a.d.ForUpdate(), id, accountID, instanceID).Scan(&one)
+		if noRows(err) {
+			return groupNotFound()
+		}
 		if err != nil {
 			return err
 		}
-		if n == 0 {
-			return groupNotFound()
+		if _, err := tx.Exec(ctx, "DELETE FROM domains WHERE group_id = ?", id); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM api_groups WHERE "+groupKey, id, accountID, instanceID); err != nil {
+			return err
 		}
 		return bumpRevision(ctx, tx)
 	})

@@ -1,8 +1,9 @@
 // Package gwconfig is the core for the gateway's configuration: the records
 // that say what the data plane serves, as opposed to the certificates it
 // serves (package certs). Today that is Huawei's gateway instances and API
-// groups (each with its debugging domain, {group_id}.apic.{suffix}); custom domains and their certificate bindings come next. Every
-// rule on these records (names, limits, ownership, what deleting takes with
+// groups (each with its debugging domain, {group_id}.apic.{suffix}) and
+// their custom domains; certificate bindings come next. Every rule on
+// these records (names, limits, ownership, what deleting takes with
 // it) is written here once; the dialects only translate wire shapes to and
 // from these calls.
 //
@@ -26,6 +27,7 @@ import (
 type Store interface {
 	store.Instances
 	store.Groups
+	store.Domains
 }
 
 // Service runs the rules on gateway configuration records.
@@ -34,6 +36,9 @@ type Service struct {
 	now    func() time.Time
 	random io.Reader
 	suffix string // of SLDomain
+
+	// The ports of the gateway's own listeners.
+	httpPort, httpsPort int
 }
 
 // Option configures a Service.
@@ -44,7 +49,8 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 
 // New returns the service over st.
 func New(st Store, opts ...Option) *Service {
-	s := &Service{store: st, now: time.Now, random: rand.Reader, suffix: DefaultDomainSuffix}
+	s := &Service{store: st, now: time.Now, random: rand.Reader, suffix: DefaultDomainSuffix,
+		httpPort: 8081, httpsPort: 8443}
 	for _, o := range opts {
 		o(s)
 	}

@@ -3,6 +3,7 @@ package huawei
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -101,6 +102,12 @@ func statusOf(w http.ResponseWriter, err error) (int, string, string) {
 			return http.StatusBadRequest, code, msg
 		}
 		switch e.Reason {
+		case gwconfig.ReasonBadDomain:
+			return http.StatusBadRequest, "APIG.2024", "Invalid URL domain name: " + msg
+		case gwconfig.ReasonBadPort:
+			return http.StatusBadRequest, "APIG.2025", "Invalid port number: " + msg
+		case gwconfig.ReasonNoListener:
+			return http.StatusBadRequest, "APIG.2049", "The port is not in the defined custom inbound ports: " + msg
 		case certs.ReasonMissing:
 			return http.StatusBadRequest, "APIG.2001", "The request parameters must be specified,parameterName:" + e.Field + ". " + msg
 		}
@@ -113,18 +120,31 @@ func statusOf(w http.ResponseWriter, err error) (int, string, string) {
 		case gwconfig.ReasonNoInstance:
 			return http.StatusNotFound, "APIG.3030", "The instance does not exist"
 		case gwconfig.ReasonNoGroup:
+			if e.Value == "" {
+				return http.StatusNotFound, "APIG.3001", "The API group does not exist"
+			}
 			return http.StatusNotFound, "APIG.3001", "API group " + e.Value + " does not exist"
+		case gwconfig.ReasonNoDomain:
+			return http.StatusNotFound, "APIG.3020", "The URL domain does not exist"
 		}
 		return http.StatusNotFound, codeNotFound, "The SSL certificate does not exist"
 	case certgate.EConflict:
 		switch e.Reason {
 		case gwconfig.ReasonDuplicateGroupName:
 			return http.StatusBadRequest, "APIG.3201", "The API group name already exists: " + e.Value
+		case gwconfig.ReasonDomainTaken:
+			// Also when another tenant holds it: names are unique per
+			// listener across the service, so this tells the caller the
+			// name is taken.
+			return http.StatusBadRequest, "APIG.3305", "The URL domain name already exists: " + e.Value
 		case gwconfig.ReasonGroupHasAPIs:
 			return http.StatusPreconditionFailed, "APIG.3415", "The API group cannot be deleted because it contains APIs"
 		}
 		return http.StatusConflict, codeDuplicateName, msg
 	case certgate.ELimitExceeded:
+		if e.Reason == gwconfig.ReasonTooManyDomains {
+			return http.StatusForbidden, "APIG.3108", fmt.Sprintf("The number of domain names exceeds the maximum allowed limit of %d for an API group", e.Limit)
+		}
 		return http.StatusForbidden, codeQuota, "Resource count over limit: " + msg
 	case certgate.EThrottled:
 		setRetryAfter(w, e)

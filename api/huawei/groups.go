@@ -1,6 +1,7 @@
 package huawei
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -38,8 +39,9 @@ type apiGroupInfo struct {
 	RomaAppName           string      `json:"roma_app_name"`
 }
 
-// urlDomain is UrlDomain, a custom domain of a group; groups have none
-// until custom domains are served.
+// urlDomain is UrlDomain, a custom domain of a group. There is no
+// is_http_redirect_to_https here, as in Huawei's; ssl_infos stays empty
+// until certificates can be bound.
 type urlDomain struct {
 	ID                               string    `json:"id"`
 	Domain                           string    `json:"domain"`
@@ -71,14 +73,33 @@ type groupList struct {
 // groupTime is RFC 3339 with the fraction, as APIG writes group times.
 func groupTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-func (h *Handler) toGroup(g *certgate.APIGroup) apiGroupInfo {
+// toGroup answers a group with its custom domains.
+func (h *Handler) toGroup(ctx context.Context, g *certgate.APIGroup) (apiGroupInfo, error) {
+	ds, err := h.gw.Domains(ctx, g)
+	if err != nil {
+		return apiGroupInfo{}, err
+	}
 	sl := h.gw.SLDomain(g)
-	return apiGroupInfo{
+	out := apiGroupInfo{
 		ID: g.ID, Name: g.Name, Status: 1, SLDomain: sl,
 		RegisterTime: groupTime(g.CreatedAt), UpdateTime: groupTime(g.UpdatedAt),
-		OnSellStatus: 2, URLDomains: []urlDomain{}, SLDomainAccessEnabled: true, SLDomains: []string{sl},
+		OnSellStatus: 2, URLDomains: make([]urlDomain, 0, len(ds)), SLDomainAccessEnabled: true, SLDomains: []string{sl},
 		Remark: g.Remark, IsDefault: 2, Version: "V1",
 	}
+	for _, d := range ds {
+		out.URLDomains = append(out.URLDomains, h.toURLDomain(d))
+	}
+	return out, nil
+}
+
+// writeGroup answers one group.
+func (h *Handler) writeGroup(w http.ResponseWriter, r *http.Request, status int, g *certgate.APIGroup) error {
+	out, err := h.toGroup(r.Context(), g)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, out)
+	return nil
 }
 
 func (h *Handler) groupRoutes(handle func(string, api.HandlerFunc)) {
@@ -88,6 +109,7 @@ func (h *Handler) groupRoutes(handle func(string, api.HandlerFunc)) {
 	handle("GET "+base+"/{group}", h.showGroup)
 	handle("PUT "+base+"/{group}", h.updateGroup)
 	handle("DELETE "+base+"/{group}", h.deleteGroup)
+	h.domainRoutes(handle)
 }
 
 func decodeGroupBody(body []byte) (*groupBody, error) {
@@ -110,8 +132,7 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, h.toGroup(g))
-	return nil
+	return h.writeGroup(w, r, http.StatusCreated, g)
 }
 
 func (h *Handler) showGroup(w http.ResponseWriter, r *http.Request) error {
@@ -120,8 +141,7 @@ func (h *Handler) showGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, h.toGroup(g))
-	return nil
+	return h.writeGroup(w, r, http.StatusOK, g)
 }
 
 func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request) error {
@@ -138,7 +158,11 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := groupList{Size: int32(len(items)), Total: total, Groups: make([]apiGroupInfo, 0, len(items))}
 	for _, g := range items {
-		out.Groups = append(out.Groups, h.toGroup(g))
+		info, err := h.toGroup(r.Context(), g)
+		if err != nil {
+			return err
+		}
+		out.Groups = append(out.Groups, info)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -161,8 +185,7 @@ func (h *Handler) updateGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, h.toGroup(g))
-	return nil
+	return h.writeGroup(w, r, http.StatusOK, g)
 }
 
 func (h *Handler) deleteGroup(w http.ResponseWriter, r *http.Request) error {

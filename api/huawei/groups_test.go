@@ -32,3 +32,26 @@ func FuzzDecodeGroupBody(f *testing.F) {
 		}
 	})
 }
+
+var domainSeeds = []string{
+	`{"url_domain":"www.company.com"}`,
+	`{"url_domain":"*.example.com","min_ssl_version":"TLSv1.2","is_http_redirect_to_https":true,"ingress_http_port":-1,"ingress_https_port":8443}`,
+	`{"min_ssl_version":"","is_http_redirect_to_https":true,"verified_client_certificate_enabled":true}` + "\n",
+	`{"ingress_http_port":1.5}`, `{"ingress_http_port":99999999999}`, `{"is_http_redirect_to_https":"yes"}`, `[]`, `{`, ``, `null`,
+}
+
+// FuzzDecodeDomainBodies checks that any AssociateDomainV2 or
+// UpdateDomainV2 body decodes, or fails with EInvalid.
+func FuzzDecodeDomainBodies(f *testing.F) {
+	for _, s := range domainSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if _, err := decodeDomainCreate(body); err != nil && certgate.ErrorCode(err) != certgate.EInvalid {
+			t.Fatalf("create: non-EInvalid error %v", err)
+		}
+		if _, err := decodeDomainModify(body); err != nil && certgate.ErrorCode(err) != certgate.EInvalid {
+			t.Fatalf("modify: non-EInvalid error %v", err)
+		}
+	})
+}

@@ -108,7 +108,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		ClientTemplate: pki.ClientCertTemplate{Subject: subject, Validity: cfg.ClientCertValidity},
 	}, certs.WithLogger(log))
 	m.Accounts = accounts.New(m.Store, m.Sealer, accounts.WithCacheTTL(cfg.AccessKeyCacheTTL))
-	m.Gateway = gwconfig.New(m.Store, gwconfig.WithDomainSuffix(cfg.GatewayDomainSuffix))
+	httpPort, _ := addrPort(cfg.GatewayHTTPAddr) // checked by Validate
+	httpsPort, _ := addrPort(cfg.GatewayHTTPSAddr)
+	m.Gateway = gwconfig.New(m.Store, gwconfig.WithDomainSuffix(cfg.GatewayDomainSuffix),
+		gwconfig.WithListeners(httpPort, httpsPort))
 
 	if err := m.bootstrap(ctx); err != nil {
 		return err

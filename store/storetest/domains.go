@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -197,5 +198,46 @@ func testDomainRace(t *testing.T, p *pair) {
 	}
 	if won != 1 {
 		t.Errorf("%d racing claims of one name succeeded, want 1", won)
+	}
+}
+
+// testDomainDeleteGroupRace adds domains on one handle while the other
+// deletes their group: no domain may outlive it (nor keep its name).
+func testDomainDeleteGroupRace(t *testing.T, p *pair) {
+	ctx := testCtx(t)
+	in1, _, _ := groupFixture(t, p)
+	for round := range 5 {
+		g := newGroup(in1, fmt.Sprintf("round_%d", round), base)
+		if err := p.a.CreateGroup(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := p.b.CreateDomain(ctx, newDomain(g, fmt.Sprintf("r%d-%d.example.com", round, i), base), 0)
+				if err != nil && certgate.ErrorCode(err) != certgate.ENotFound {
+					t.Errorf("round %d: CreateDomain: %v", round, err)
+				}
+			}()
+		}
+		if err := p.a.DeleteGroup(ctx, g.AccountID, g.InstanceID, g.ID); err != nil {
+			t.Fatalf("round %d: DeleteGroup: %v", round, err)
+		}
+		wg.Wait()
+		if list, err := p.a.ListDomains(ctx, g.AccountID, g.InstanceID, g.ID); err != nil || len(list) != 0 {
+			t.Fatalf("round %d: %d domains of the deleted group survive (%v)", round, len(list), err)
+		}
+		// Their names are free: an orphan row would still hold one.
+		g2 := newGroup(in1, fmt.Sprintf("after_%d", round), base)
+		if err := p.a.CreateGroup(ctx, g2); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 8 {
+			if err := p.a.CreateDomain(ctx, newDomain(g2, fmt.Sprintf("r%d-%d.example.com", round, i), base), 0); err != nil {
+				t.Fatalf("round %d: the name of a deleted group's domain is still held: %v", round, err)
+			}
+		}
 	}
 }

@@ -77,6 +77,7 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"GroupDeleteAccountRace", testGroupDeleteAccountRace},
 		{"Domains", testDomains},
 		{"DomainRace", testDomainRace},
+		{"DomainDeleteGroupRace", testDomainDeleteGroupRace},
 		{"CommitCancelled", testCommitCancelled},
 		{"ContextCancelled", testContextCancelled},
 		{"PingClose", testPingClose},

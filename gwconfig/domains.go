@@ -165,7 +165,7 @@ func (s *Service) CreateDomain(ctx context.Context, accountID, instanceID, group
 	if d.ID, err = newID(s.random); err != nil {
 		return nil, err
 	}
-	d.CreatedAt = s.now().UTC()
+	d.CreatedAt = s.clock()
 	d.UpdatedAt = d.CreatedAt
 	if err := s.store.CreateDomain(ctx, d, MaxDomainsPerGroup); err != nil {
 		return nil, domainError(err, d.ID, name)
@@ -263,7 +263,7 @@ func (s *Service) UpdateDomain(ctx context.Context, accountID, instanceID, group
 		if err := s.setPorts(d, u.HTTPPort, u.HTTPSPort); err != nil {
 			return nil, err
 		}
-		d.UpdatedAt = s.now().UTC()
+		d.UpdatedAt = s.clock()
 		err = s.store.UpdateDomain(ctx, d)
 		if e := certgate.AsError(err); e != nil && e.Code == certgate.EConflict && e.Reason == "version" && attempt < 3 {
 			continue

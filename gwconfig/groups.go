@@ -90,7 +90,7 @@ func (s *Service) CreateGroup(ctx context.Context, accountID, instanceID string,
 	if err != nil {
 		return nil, err
 	}
-	now := s.now().UTC()
+	now := s.clock()
 	g := &certgate.APIGroup{ID: id, AccountID: accountID, InstanceID: instanceID, Name: in.Name, Remark: in.Remark,
 		CreatedAt: now, UpdatedAt: now}
 	if err := s.store.CreateGroup(ctx, g); err != nil {
@@ -192,7 +192,7 @@ func (s *Service) UpdateGroup(ctx context.Context, accountID, instanceID, id str
 		if u.Remark != nil {
 			g.Remark = *u.Remark
 		}
-		g.UpdatedAt = s.now().UTC()
+		g.UpdatedAt = s.clock()
 		err = s.store.UpdateGroup(ctx, g)
 		if e := certgate.AsError(err); e != nil && e.Code == certgate.EConflict && e.Reason == "version" && attempt < 3 {
 			continue

@@ -91,7 +91,7 @@ func NewInstance(random io.Reader, accountID, name string, now time.Time) (*cert
 			Value:   certgate.Clip(name),
 			Message: "an instance name is 3 to 64 letters, digits, hyphens and underscores, starting with a letter"}
 	}
-	return &certgate.Instance{ID: id, AccountID: accountID, Name: name, CreatedAt: now.UTC()}, nil
+	return &certgate.Instance{ID: id, AccountID: accountID, Name: name, CreatedAt: now.UTC().Truncate(time.Microsecond)}, nil
 }
 
 // CreateInstance adds an instance to an account.
@@ -151,3 +151,7 @@ func page[T any](xs []T, offset, limit int) []T {
 	}
 	return xs
 }
+
+// clock is the time of a write as the store keeps it (microseconds, UTC),
+// so that the answer to a write and a later read show the same time.
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }

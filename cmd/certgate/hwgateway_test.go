@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/apig/v2/model"
 )
@@ -193,6 +194,10 @@ func TestHuaweiAPIGroups(t *testing.T) {
 	shown, err := c.ShowDetailsOfApiGroupV2(&model.ShowDetailsOfApiGroupV2Request{InstanceId: inst, GroupId: id})
 	if err != nil || shown.Id != id || shown.Name != "group_demo" || shown.SlDomain != created.SlDomain {
 		t.Fatalf("ShowDetailsOfApiGroupV2 = %+v, %v", shown, err)
+	}
+	if !time.Time(*shown.RegisterTime).Equal(time.Time(*created.RegisterTime)) || !time.Time(*shown.UpdateTime).Equal(time.Time(*created.UpdateTime)) {
+		t.Errorf("ShowDetailsOfApiGroupV2 times %v/%v differ from CreateApiGroupV2's %v/%v", time.Time(*shown.RegisterTime),
+			time.Time(*shown.UpdateTime), time.Time(*created.RegisterTime), time.Time(*created.UpdateTime))
 	}
 	if got := rev(); got != r0+2 {
 		t.Errorf("revision after reads: %d, want %d", got, r0+2)

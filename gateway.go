@@ -52,3 +52,15 @@ type Domain struct {
 	UpdatedAt time.Time
 	Version   int64
 }
+
+// Binding is a certificate bound to a custom domain: the domain is served
+// with it. A domain holds at most one certificate per key algorithm.
+type Binding struct {
+	AccountID     string
+	InstanceID    string
+	GroupID       string
+	DomainID      string
+	CertificateID string // a server certificate of the same account
+	Algorithm     string // the certificate's KeyAlgorithm: RSA, ECC or SM2
+	CreatedAt     time.Time
+}

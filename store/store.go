@@ -57,6 +57,7 @@ type Store interface {
 	Instances
 	Groups
 	Domains
+	Bindings
 
 	// Ping checks that the database answers. A database that can no longer
 	// be trusted with writes (SQLite: its file deleted, replaced or
@@ -123,7 +124,9 @@ type Certificates interface {
 	UpdateCertificate(ctx context.Context, c *certgate.Certificate) error
 
 	// DeleteCertificate removes the record and frees its quota slot. It fails
-	// with ENotFound when there is no such record.
+	// with ENotFound when there is no such record, and with EConflict
+	// (Reason ReasonCertificateBound, Got the number of domains) while the
+	// certificate is bound to a domain.
 	DeleteCertificate(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) error
 }
 
@@ -252,7 +255,7 @@ type Sealed interface {
 // certificates will be presented to backends), Reseal of a certificate's
 // key (not of an access key's secret), creating an instance (with
 // CreateAccount too), creating, updating or deleting an API group or a
-// custom domain, and
+// custom domain, binding or unbinding a certificate, and
 // deleting an account (which takes its
 // certificates and gateway objects with it). Reads, and writes that
 // fail, leave it unchanged. It starts at 0 and never decreases.
@@ -350,6 +353,46 @@ type Domains interface {
 	// is none.
 	DeleteDomain(ctx context.Context, accountID, instanceID, groupID, id string) error
 }
+
+// Bindings holds the certificates bound to custom domains. A binding joins
+// a domain and a server certificate (Kind server, Region "") of the same
+// account; either of another account is ENotFound. A domain holds at most
+// one certificate per Algorithm. Every write that changes a binding moves
+// the configuration revision; deleting a domain, a group or an account
+// removes its bindings with it, and DeleteCertificate refuses a bound
+// certificate.
+type Bindings interface {
+	// BindCertificate binds b.CertificateID to the domain b.DomainID (of
+	// b.AccountID, b.InstanceID, b.GroupID) in one transaction that sees
+	// both. It fails with ENotFound (Reason ReasonNoDomain, or
+	// ReasonNoCertificate) and with EConflict (Reason "algorithm_taken")
+	// when another certificate of b.Algorithm is bound to the domain.
+	// Binding a pair already bound changes nothing and succeeds (the
+	// revision does not move).
+	BindCertificate(ctx context.Context, b *certgate.Binding) error
+
+	// UnbindCertificate removes one binding; ENotFound (Reason
+	// ReasonNoBinding) when there is none.
+	UnbindCertificate(ctx context.Context, accountID, instanceID, groupID, domainID, certificateID string) error
+
+	// ListDomainBindings returns the domain's bindings ordered by
+	// (CreatedAt, CertificateID).
+	ListDomainBindings(ctx context.Context, accountID, instanceID, groupID, domainID string) ([]*certgate.Binding, error)
+
+	// ListCertificateBindings returns the account's bindings of one
+	// certificate ordered by (CreatedAt, DomainID).
+	ListCertificateBindings(ctx context.Context, accountID, certificateID string) ([]*certgate.Binding, error)
+}
+
+// Reasons of the ENotFound and EConflict errors of bindings.
+const (
+	ReasonNoDomain      = "no_domain"
+	ReasonNoCertificate = "no_certificate"
+	ReasonNoBinding     = "no_binding"
+	// ReasonCertificateBound: EConflict from DeleteCertificate; Got is the
+	// number of domains that hold the certificate.
+	ReasonCertificateBound = "certificate_bound"
+)
 
 // ReasonNoGroup is the Reason of the ENotFound a write gets when the group
 // it names is not the account's (in that instance).

@@ -63,9 +63,12 @@ const (
 	codeWrongProject  = "APIG.1005" // 403: the path's project is not the caller's
 	codeQuota         = "APIG.3100" // 403: resource count over limit
 	codeNotFound      = "APIG.3021" // 404: the SSL certificate does not exist
-	codeThrottled     = "APIGW.0308"
-	codeNoRoute       = "APIG.0101"
-	codeSystem        = "APIG.9999"
+	// 409: DeleteCertificateV2 of a certificate still bound to domains
+	// (Huawei documents no code for it).
+	codeCertificateBound = "APIG.3416"
+	codeThrottled        = "APIGW.0308"
+	codeNoRoute          = "APIG.0101"
+	codeSystem           = "APIG.9999"
 )
 
 // renderError writes err as APIG does: {"error_code", "error_msg",
@@ -137,6 +140,9 @@ func statusOf(w http.ResponseWriter, err error) (int, string, string) {
 			// listener across the service, so this tells the caller the
 			// name is taken.
 			return http.StatusBadRequest, "APIG.3305", "The URL domain name already exists: " + e.Value
+		case certs.ReasonBound:
+			return http.StatusConflict, codeCertificateBound,
+				fmt.Sprintf("The SSL certificate is bound to %d domain name(s); unbind it from them before deleting it", e.Got)
 		case gwconfig.ReasonGroupHasAPIs:
 			return http.StatusPreconditionFailed, "APIG.3415", "The API group cannot be deleted because it contains APIs"
 		}

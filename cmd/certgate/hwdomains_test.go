@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/certgate/certgate"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/apig/v2/model"
 )
 
@@ -221,5 +223,60 @@ func TestGatewayAddrsValidate(t *testing.T) {
 	cfg.GatewayHTTPAddr, cfg.GatewayHTTPSAddr = ":80", "[::]:443"
 	if err := cfg.Validate(); err != nil {
 		t.Errorf(":80 and [::]:443: %v", err)
+	}
+}
+
+// TestHuaweiDeleteBoundCertificate binds a certificate through the store
+// (the binding operations are not served yet) and checks that
+// DeleteCertificateV2 refuses it, naming how many domains hold it, until
+// the domain is gone.
+func TestHuaweiDeleteBoundCertificate(t *testing.T) {
+	s := startServer(t, nil)
+	owner := s.Bootstrap
+	c := s.hwClient(owner, "")
+	inst := owner.Instance.ID
+	chain := newChain(t, "rsa")
+	cert, err := c.CreateCertificateV2(&model.CreateCertificateV2Request{Body: form("bound_cert", chain.chainPEM(), chain.leaf.keyPEM(t))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	group, err := c.CreateApiGroupV2(&model.CreateApiGroupV2Request{InstanceId: inst, Body: &model.ApiGroupCreate{Name: "bound_group"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var domains []string
+	for _, name := range []string{"one.example.com", "two.example.com"} {
+		d, err := c.AssociateDomainV2(&model.AssociateDomainV2Request{InstanceId: inst, GroupId: group.Id, Body: &model.UrlDomainCreate{UrlDomain: &name}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		domains = append(domains, *d.Id)
+		if err := s.Store.BindCertificate(t.Context(), &certgate.Binding{AccountID: owner.Account.ID, InstanceID: inst, GroupID: group.Id,
+			DomainID: *d.Id, CertificateID: *cert.Id, Algorithm: cert.AlgorithmType.Value(), CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = c.DeleteCertificateV2(&model.DeleteCertificateV2Request{CertificateId: *cert.Id})
+	st, code, msg := hwErr(err)
+	t.Logf("DeleteCertificateV2 of a certificate bound to 2 domains: %d %s %q", st, code, msg)
+	if st != http.StatusConflict || code != "APIG.3416" || !strings.Contains(msg, "bound to 2 domain") {
+		t.Errorf("DeleteCertificateV2 of a bound certificate: %d %s %q; want 409 APIG.3416 naming 2 domains", st, code, msg)
+	}
+	if _, err := c.ShowDetailsOfCertificateV2(&model.ShowDetailsOfCertificateV2Request{CertificateId: *cert.Id}); err != nil {
+		t.Errorf("the refused delete removed the certificate: %v", err)
+	}
+	resp, body := s.hwDo(owner, "DELETE", "/apigw/certificates/"+*cert.Id, nil)
+	if resp.StatusCode != http.StatusConflict {
+		t.Errorf("DELETE of a bound certificate: %d", resp.StatusCode)
+	}
+	checkGolden(t, "DeleteCertificateV2.bound", body, map[string]string{})
+	// Unbinding goes with the domain; then the certificate can go.
+	for _, id := range domains {
+		if _, err := c.DisassociateDomainV2(&model.DisassociateDomainV2Request{InstanceId: inst, GroupId: group.Id, DomainId: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.DeleteCertificateV2(&model.DeleteCertificateV2Request{CertificateId: *cert.Id}); err != nil {
+		t.Errorf("DeleteCertificateV2 once no domain holds it: %v", err)
 	}
 }

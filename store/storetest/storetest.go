@@ -78,6 +78,8 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"Domains", testDomains},
 		{"DomainRace", testDomainRace},
 		{"DomainDeleteGroupRace", testDomainDeleteGroupRace},
+		{"Bindings", testBindings},
+		{"BindDeleteRace", testBindDeleteRace},
 		{"CommitCancelled", testCommitCancelled},
 		{"ContextCancelled", testContextCancelled},
 		{"PingClose", testPingClose},

@@ -184,6 +184,8 @@ func (a *Accessor) DeleteAccount(ctx context.Context, id string, force bool) err
 				"SELECT id FROM instances WHERE account_id = ?" + lock,
 				// Likewise group locks wait for domain creates.
 				"SELECT id FROM api_groups WHERE account_id = ?" + lock,
+				// And domain locks wait for binders.
+				"SELECT id FROM domains WHERE account_id = ?" + lock,
 			} {
 				if err := each(ctx, tx, func(rowcodec.Scanner) error { return nil }, q, id); err != nil {
 					return err
@@ -203,6 +205,7 @@ func (a *Accessor) DeleteAccount(ctx context.Context, id string, force bool) err
 			"DELETE FROM cert_counts WHERE account_id = ?",
 			"DELETE FROM tokens WHERE account_id = ?",
 			"DELETE FROM access_keys WHERE account_id = ?",
+			"DELETE FROM domain_certificates WHERE account_id = ?",
 			"DELETE FROM domains WHERE account_id = ?",
 			"DELETE FROM api_groups WHERE account_id = ?",
 			"DELETE FROM instances WHERE account_id = ?",

@@ -269,12 +269,27 @@ func (a *Accessor) DeleteCertificate(ctx context.Context, scope certgate.Scope, 
 			scope.AccountID, scope.Region, string(kind)); err != nil {
 			return err
 		}
-		n, err := tx.Exec(ctx, "DELETE FROM certificates WHERE "+certKey, keyArgs(scope, kind, id)...)
+		// The row lock waits for a BindCertificate in flight (which holds
+		// the row FOR SHARE), so the count below sees its binding.
+		var one int
+		err := tx.QueryRow(ctx, "SELECT 1 FROM certificates WHERE "+certKey+a.d.ForUpdate(), keyArgs(scope, kind, id)...).Scan(&one)
+		if noRows(err) {
+			return certNotFound()
+		}
 		if err != nil {
 			return err
 		}
-		if n == 0 {
-			return certNotFound()
+		var bound int64
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM domain_certificates WHERE certificate_id = ? AND account_id = ?",
+			id, scope.AccountID).Scan(&bound); err != nil {
+			return err
+		}
+		if bound > 0 {
+			return &certgate.Error{Code: certgate.EConflict, Reason: store.ReasonCertificateBound, Got: int(bound),
+				Message: fmt.Sprintf("the certificate is bound to %d domain(s); unbind it first", bound)}
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM certificates WHERE "+certKey, keyArgs(scope, kind, id)...); err != nil {
+			return err
 		}
 		return bumpRevision(ctx, tx)
 	})

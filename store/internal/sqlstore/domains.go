@@ -164,12 +164,21 @@ func (a *Accessor) DeleteDomain(ctx context.Context, accountID, instanceID, grou
 		return domainNotFound()
 	}
 	return a.write(ctx, "delete domain", func(tx Tx) error {
-		n, err := tx.Exec(ctx, "DELETE FROM domains WHERE "+domainKey, id, accountID, instanceID, groupID)
+		// The domain's lock first: a BindCertificate in flight holds it,
+		// and its binding must go below, not stay behind.
+		var one int
+		err := tx.QueryRow(ctx, "SELECT 1 FROM domains WHERE "+domainKey+a.d.ForUpdate(), id, accountID, instanceID, groupID).Scan(&one)
+		if noRows(err) {
+			return domainNotFound()
+		}
 		if err != nil {
 			return err
 		}
-		if n == 0 {
-			return domainNotFound()
+		if _, err := tx.Exec(ctx, "DELETE FROM domain_certificates WHERE domain_id = ?", id); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM domains WHERE "+domainKey, id, accountID, instanceID, groupID); err != nil {
+			return err
 		}
 		return bumpRevision(ctx, tx)
 	})

@@ -153,8 +153,19 @@ func (a *Accessor) DeleteGroup(ctx context.Context, accountID, instanceID, id st
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, "DELETE FROM domains WHERE group_id = ?", id); err != nil {
-			return err
+		// And its domains' locks, which binders hold.
+		if lock := a.d.ForUpdate(); lock != "" {
+			if err := each(ctx, tx, func(rowcodec.Scanner) error { return nil }, "SELECT id FROM domains WHERE group_id = ?"+lock, id); err != nil {
+				return err
+			}
+		}
+		for _, q := range []string{
+			"DELETE FROM domain_certificates WHERE group_id = ?",
+			"DELETE FROM domains WHERE group_id = ?",
+		} {
+			if _, err := tx.Exec(ctx, q, id); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM api_groups WHERE "+groupKey, id, accountID, instanceID); err != nil {
 			return err

@@ -21,23 +21,8 @@ func TestHuaweiCustomDomains(t *testing.T) {
 	owner := s.Bootstrap
 	c := s.hwClient(owner, "")
 	inst := owner.Instance.ID
-	ctx := t.Context()
-	rev := func() int64 {
-		t.Helper()
-		n, err := s.Store.Revision(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	wantErr := func(what string, err error, status int, code string) {
-		t.Helper()
-		st, cd, msg := hwErr(err)
-		t.Logf("%s: %d %s %q", what, st, cd, msg)
-		if st != status || cd != code {
-			t.Errorf("%s: %d %s %q; want %d %s", what, st, cd, msg, status, code)
-		}
-	}
+	h := gatewayHelpers{t, s}
+	rev, wantErr := h.rev, h.wantErr
 	group, err := c.CreateApiGroupV2(&model.CreateApiGroupV2Request{InstanceId: inst, Body: &model.ApiGroupCreate{Name: "domains_demo"}})
 	if err != nil {
 		t.Fatal(err)

@@ -119,24 +119,8 @@ func TestHuaweiAPIGroups(t *testing.T) {
 	owner := s.Bootstrap
 	c := s.hwClient(owner, "")
 	inst := owner.Instance.ID
-	ctx := t.Context()
-	rev := func() int64 {
-		t.Helper()
-		n, err := s.Store.Revision(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	wantErr := func(what string, err error, status int, code string) string {
-		t.Helper()
-		st, cd, msg := hwErr(err)
-		t.Logf("%s: %d %s %q", what, st, cd, msg)
-		if st != status || cd != code {
-			t.Errorf("%s: %d %s %q; want %d %s", what, st, cd, msg, status, code)
-		}
-		return msg
-	}
+	h := gatewayHelpers{t, s}
+	rev, wantErr := h.rev, h.wantErr
 	create := func(inst, name string, remark *string) (*model.CreateApiGroupV2Response, error) {
 		return c.CreateApiGroupV2(&model.CreateApiGroupV2Request{InstanceId: inst, Body: &model.ApiGroupCreate{Name: name, Remark: remark}})
 	}
@@ -296,4 +280,32 @@ func TestHuaweiAPIGroups(t *testing.T) {
 	wantErr("a deleted group", err, 404, "APIG.3001")
 	_, err = c.DeleteApiGroupV2(&model.DeleteApiGroupV2Request{InstanceId: inst, GroupId: id})
 	wantErr("deleting twice", err, 404, "APIG.3001")
+}
+
+// gatewayHelpers are the checks the gateway-object tests share: the
+// configuration revision, and an SDK error's status and APIG code.
+type gatewayHelpers struct {
+	t *testing.T
+	s *testServer
+}
+
+func (h gatewayHelpers) rev() int64 {
+	h.t.Helper()
+	n, err := h.s.Store.Revision(h.t.Context())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+// wantErr logs what the SDK got and fails unless it is status and code; it
+// returns the message.
+func (h gatewayHelpers) wantErr(what string, err error, status int, code string) string {
+	h.t.Helper()
+	st, cd, msg := hwErr(err)
+	h.t.Logf("%s: %d %s %q", what, st, cd, msg)
+	if st != status || cd != code {
+		h.t.Errorf("%s: %d %s %q; want %d %s", what, st, cd, msg, status, code)
+	}
+	return msg
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/gwconfig"
 	"github.com/certgate/certgate/seal"
 	"github.com/certgate/certgate/store"
 )
@@ -90,6 +91,7 @@ type CreateInput struct {
 // Created is a new account with the only copy of its secret access key.
 type Created struct {
 	Account         *certgate.Account
+	Instance        *certgate.Instance // its first gateway instance
 	AccessKeyID     string
 	SecretAccessKey string
 }
@@ -127,10 +129,16 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Created, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.CreateAccount(ctx, a, k); err != nil {
+	// The account's gateway instance is made in the same transaction: every
+	// Huawei path names one, and an account must never be left without it.
+	inst, err := gwconfig.NewInstance(s.random, a.ID, gwconfig.DefaultInstanceName, now)
+	if err != nil {
 		return nil, err
 	}
-	return &Created{Account: a, AccessKeyID: k.ID, SecretAccessKey: secret}, nil
+	if err := s.store.CreateAccount(ctx, a, k, inst); err != nil {
+		return nil, err
+	}
+	return &Created{Account: a, Instance: inst, AccessKeyID: k.ID, SecretAccessKey: secret}, nil
 }
 
 // newAccessKey makes a key pair for an account, its secret sealed.

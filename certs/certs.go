@@ -271,8 +271,8 @@ func (s *Service) Delete(ctx context.Context, scope certgate.Scope, kind certgat
 	if err := validateID(id); err != nil {
 		return err
 	}
-	// A bound server certificate must not be deleted; that check belongs here
-	// once domain binding exists.
+	// A bound server certificate is refused (EConflict, ReasonBound) by the
+	// store, inside the delete's transaction.
 	if err := s.store.DeleteCertificate(ctx, scope, kind, id); err != nil {
 		return err
 	}

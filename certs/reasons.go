@@ -1,5 +1,7 @@
 package certs
 
+import "github.com/certgate/certgate/store"
+
 // Reasons of the core's errors, as certgate.Error.Reason. They are stable:
 // each dialect writes its own sentence from the Reason, the Field and the
 // numbers named here, never from the Message. Uploads also give pki's
@@ -47,6 +49,10 @@ const (
 	// Quotas (ELimitExceeded): Limit is the quota that is full.
 	ReasonClientQuota = "client_certificate_quota" // per account and region
 	ReasonServerQuota = "server_certificate_quota" // per account (project)
+
+	// ReasonBound (EConflict): the certificate is bound to Got custom
+	// domains; unbind it before deleting it. (The store's reason.)
+	ReasonBound = store.ReasonCertificateBound
 
 	// ReasonAccountDeleted (EUnauthenticated): the caller's account was
 	// deleted after its request authenticated (its key was still cached);

@@ -81,7 +81,7 @@ func newFixtureOn(t testing.TB, n int, st store.Store) *fixture {
 	if k.SecretSealed, k.SealKeyID, err = sa.Seal(secret, certgate.SecretAAD(f.akid)); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateAccount(ctx, acct, k); err != nil {
+	if err := st.CreateAccount(ctx, acct, k, nil); err != nil {
 		t.Fatal(err)
 	}
 	f.secret[store.SealedAccessKey+"/"+f.akid] = secret

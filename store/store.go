@@ -53,6 +53,11 @@ type Store interface {
 	Meta
 	Sealed
 	Nodes
+	Revisions
+	Instances
+	Groups
+	Domains
+	Bindings
 
 	// Ping checks that the database answers. A database that can no longer
 	// be trusted with writes (SQLite: its file deleted, replaced or
@@ -119,17 +124,20 @@ type Certificates interface {
 	UpdateCertificate(ctx context.Context, c *certgate.Certificate) error
 
 	// DeleteCertificate removes the record and frees its quota slot. It fails
-	// with ENotFound when there is no such record.
+	// with ENotFound when there is no such record, and with EConflict
+	// (Reason ReasonCertificateBound, Got the number of domains) while the
+	// certificate is bound to a domain.
 	DeleteCertificate(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) error
 }
 
 // Accounts holds accounts and their access keys.
 type Accounts interface {
-	// CreateAccount inserts an account and its first access key atomically.
-	// It fails with EConflict if the account id, the project id or the access
-	// key id is taken, and with EConflict (Reason ReasonDeletedAccount) if the
-	// account id belonged to a deleted account: ids are never reused.
-	CreateAccount(ctx context.Context, a *certgate.Account, k *certgate.AccessKey) error
+	// CreateAccount inserts an account, its first access key and, when
+	// inst is not nil, its first gateway instance, atomically. It fails with
+	// EConflict if the account id, the project id, the access key id or the
+	// instance id is taken, and with EConflict (Reason ReasonDeletedAccount)
+	// if the account id belonged to a deleted account: ids are never reused.
+	CreateAccount(ctx context.Context, a *certgate.Account, k *certgate.AccessKey, inst *certgate.Instance) error
 
 	// GetAccount returns an account by its id.
 	GetAccount(ctx context.Context, id string) (*certgate.Account, error)
@@ -143,8 +151,8 @@ type Accounts interface {
 	// ListAccounts returns every account ordered by (CreatedAt, ID).
 	ListAccounts(ctx context.Context) ([]*certgate.Account, error)
 
-	// DeleteAccount removes an account with its access keys and tokens, in
-	// one transaction. While the account holds certificates (of any region
+	// DeleteAccount removes an account with its access keys, tokens,
+	// gateway instances, API groups and domains, in one transaction. While the account holds certificates (of any region
 	// and kind) it fails with EConflict (Reason "not_empty") unless force
 	// is set, in which case the certificates and their quota counters go in
 	// the same transaction. It fails with ENotFound when there is no such
@@ -237,6 +245,162 @@ type Sealed interface {
 	// start when one of them is not loaded.
 	SealKeyIDs(ctx context.Context) ([]string, error)
 }
+
+// Revisions reads the configuration revision: one counter for the whole
+// database that every write changing what the data plane serves increments
+// by exactly one, in the same transaction as the write, so that a gateway
+// that read revision n and then the records has seen every write up to n.
+// Those writes are: creating, updating or deleting a certificate of either
+// kind (server certificates are served to clients; generated client
+// certificates will be presented to backends), Reseal of a certificate's
+// key (not of an access key's secret), creating an instance (with
+// CreateAccount too), creating, updating or deleting an API group or a
+// custom domain, binding or unbinding a certificate, and
+// deleting an account (which takes its
+// certificates and gateway objects with it). Reads, and writes that
+// fail, leave it unchanged. It starts at 0 and never decreases.
+type Revisions interface {
+	// Revision returns the current configuration revision.
+	Revision(ctx context.Context) (int64, error)
+}
+
+// Instances holds gateway instances, each scoped to one account: a method
+// given an account id never reads or reveals another account's instance
+// (ENotFound, exactly like one that does not exist). Creating an instance
+// moves the configuration revision.
+type Instances interface {
+	// CreateInstance inserts in. It fails with EConflict (Reason
+	// "duplicate_id") if in.ID is taken by any account, and with ENotFound
+	// (Reason ReasonDeletedAccount) when the account was deleted, atomically
+	// with DeleteAccount, as CreateCertificate does.
+	CreateInstance(ctx context.Context, in *certgate.Instance) error
+
+	// GetInstance returns the instance id of accountID.
+	GetInstance(ctx context.Context, accountID, id string) (*certgate.Instance, error)
+
+	// ListInstances returns the instances of accountID ordered by
+	// (CreatedAt, ID); none (and no error) for an unknown account.
+	ListInstances(ctx context.Context, accountID string) ([]*certgate.Instance, error)
+}
+
+// Groups holds API groups, each in one instance of one account. A method
+// given an account and instance id never reads, changes or reveals a group
+// of another account or instance: it is ENotFound, exactly like one that
+// does not exist. Every successful write moves the configuration revision.
+type Groups interface {
+	// CreateGroup inserts g (Version 1 on success). It fails with ENotFound
+	// (Reason ReasonNoInstance) unless g.InstanceID is an instance of
+	// g.AccountID, checked in the same transaction, so a group can never
+	// land in an instance of another account or one deleted with its
+	// account; with EConflict (Reason "duplicate_name") when the instance
+	// already has a group of that name; and with EConflict (Reason
+	// "duplicate_id") when g.ID is taken.
+	CreateGroup(ctx context.Context, g *certgate.APIGroup) error
+
+	// GetGroup returns the group id of the account's instance.
+	GetGroup(ctx context.Context, accountID, instanceID, id string) (*certgate.APIGroup, error)
+
+	// ListGroups returns the groups of the account's instance ordered by
+	// (CreatedAt, ID).
+	ListGroups(ctx context.Context, accountID, instanceID string) ([]*certgate.APIGroup, error)
+
+	// UpdateGroup replaces Name, Remark and UpdatedAt of the stored group
+	// g.ID (in g.AccountID and g.InstanceID) if its Version equals
+	// g.Version; on success the stored and returned Version is one higher.
+	// It fails with ENotFound, EConflict (Reason "version") for a stale
+	// version, and EConflict (Reason "duplicate_name").
+	UpdateGroup(ctx context.Context, g *certgate.APIGroup) error
+
+	// DeleteGroup removes the group with its domains (and, once they
+	// exist, their bindings), in one transaction. It fails with ENotFound
+	// when there is none.
+	DeleteGroup(ctx context.Context, accountID, instanceID, id string) error
+
+	// CountGroupAPIs returns how many APIs the group holds. APIs do not
+	// exist yet, so it is 0 for every group; it is the seam the core's
+	// "a group that holds APIs cannot be deleted" rule reads.
+	CountGroupAPIs(ctx context.Context, accountID, instanceID, id string) (int64, error)
+}
+
+// Domains holds the custom domains of API groups, scoped like groups (by
+// account, instance and group: another's is ENotFound, exactly like a
+// missing one). A name is unique per listener across every account: a
+// second claim of a name on a port (HTTPPort or HTTPSPort, -1 excepted)
+// already held, by anyone, is EConflict (Reason "duplicate_name"). Every
+// successful write moves the configuration revision.
+type Domains interface {
+	// CreateDomain inserts d (Version 1 on success). It fails with
+	// ENotFound (Reason ReasonNoGroup) unless d.GroupID is a group of
+	// d.AccountID and d.InstanceID, and, when max > 0 and the group already
+	// holds max domains, with ELimitExceeded (Reason "domains"); the check
+	// and the insert are atomic.
+	CreateDomain(ctx context.Context, d *certgate.Domain, max int) error
+
+	// GetDomain returns the domain id of the group.
+	GetDomain(ctx context.Context, accountID, instanceID, groupID, id string) (*certgate.Domain, error)
+
+	// ListDomains returns the domains of the group ordered by (CreatedAt,
+	// ID).
+	ListDomains(ctx context.Context, accountID, instanceID, groupID string) ([]*certgate.Domain, error)
+
+	// UpdateDomain replaces MinTLSVersion, RedirectHTTP, VerifyClients, the
+	// ports and UpdatedAt of the stored domain if its Version equals
+	// d.Version (then one higher). It fails with ENotFound, EConflict
+	// (Reason "version") and EConflict (Reason "duplicate_name").
+	UpdateDomain(ctx context.Context, d *certgate.Domain) error
+
+	// DeleteDomain removes the domain. It fails with ENotFound when there
+	// is none.
+	DeleteDomain(ctx context.Context, accountID, instanceID, groupID, id string) error
+}
+
+// Bindings holds the certificates bound to custom domains. A binding joins
+// a domain and a server certificate (Kind server, Region "") of the same
+// account; either of another account is ENotFound. A domain holds at most
+// one certificate per Algorithm. Every write that changes a binding moves
+// the configuration revision; deleting a domain, a group or an account
+// removes its bindings with it, and DeleteCertificate refuses a bound
+// certificate.
+type Bindings interface {
+	// BindCertificate binds b.CertificateID to the domain b.DomainID (of
+	// b.AccountID, b.InstanceID, b.GroupID) in one transaction that sees
+	// both. It fails with ENotFound (Reason ReasonNoDomain, or
+	// ReasonNoCertificate) and with EConflict (Reason "algorithm_taken")
+	// when another certificate of b.Algorithm is bound to the domain.
+	// Binding a pair already bound changes nothing and succeeds (the
+	// revision does not move).
+	BindCertificate(ctx context.Context, b *certgate.Binding) error
+
+	// UnbindCertificate removes one binding; ENotFound (Reason
+	// ReasonNoBinding) when there is none.
+	UnbindCertificate(ctx context.Context, accountID, instanceID, groupID, domainID, certificateID string) error
+
+	// ListDomainBindings returns the domain's bindings ordered by
+	// (CreatedAt, CertificateID).
+	ListDomainBindings(ctx context.Context, accountID, instanceID, groupID, domainID string) ([]*certgate.Binding, error)
+
+	// ListCertificateBindings returns the account's bindings of one
+	// certificate ordered by (CreatedAt, DomainID).
+	ListCertificateBindings(ctx context.Context, accountID, certificateID string) ([]*certgate.Binding, error)
+}
+
+// Reasons of the ENotFound and EConflict errors of bindings.
+const (
+	ReasonNoDomain      = "no_domain"
+	ReasonNoCertificate = "no_certificate"
+	ReasonNoBinding     = "no_binding"
+	// ReasonCertificateBound: EConflict from DeleteCertificate; Got is the
+	// number of domains that hold the certificate.
+	ReasonCertificateBound = "certificate_bound"
+)
+
+// ReasonNoGroup is the Reason of the ENotFound a write gets when the group
+// it names is not the account's (in that instance).
+const ReasonNoGroup = "no_group"
+
+// ReasonNoInstance is the Reason of the ENotFound a write gets when the
+// instance it names is not the account's.
+const ReasonNoInstance = "no_instance"
 
 // Nodes holds the heartbeats of running servers.
 type Nodes interface {

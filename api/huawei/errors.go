@@ -3,6 +3,7 @@ package huawei
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/certgate/certgate/api"
 	"github.com/certgate/certgate/auth/hwsign"
 	"github.com/certgate/certgate/certs"
+	"github.com/certgate/certgate/gwconfig"
 	"github.com/certgate/certgate/pki"
 )
 
@@ -61,9 +63,12 @@ const (
 	codeWrongProject  = "APIG.1005" // 403: the path's project is not the caller's
 	codeQuota         = "APIG.3100" // 403: resource count over limit
 	codeNotFound      = "APIG.3021" // 404: the SSL certificate does not exist
-	codeThrottled     = "APIGW.0308"
-	codeNoRoute       = "APIG.0101"
-	codeSystem        = "APIG.9999"
+	// 409: DeleteCertificateV2 of a certificate still bound to domains
+	// (Huawei documents no code for it).
+	codeCertificateBound = "APIG.3416"
+	codeThrottled        = "APIGW.0308"
+	codeNoRoute          = "APIG.0101"
+	codeSystem           = "APIG.9999"
 )
 
 // renderError writes err as APIG does: {"error_code", "error_msg",
@@ -100,6 +105,12 @@ func statusOf(w http.ResponseWriter, err error) (int, string, string) {
 			return http.StatusBadRequest, code, msg
 		}
 		switch e.Reason {
+		case gwconfig.ReasonBadDomain:
+			return http.StatusBadRequest, "APIG.2024", "Invalid URL domain name: " + msg
+		case gwconfig.ReasonBadPort:
+			return http.StatusBadRequest, "APIG.2025", "Invalid port number: " + msg
+		case gwconfig.ReasonNoListener:
+			return http.StatusBadRequest, "APIG.2049", "The port is not in the defined custom inbound ports: " + msg
 		case certs.ReasonMissing:
 			return http.StatusBadRequest, "APIG.2001", "The request parameters must be specified,parameterName:" + e.Field + ". " + msg
 		}
@@ -108,10 +119,38 @@ func statusOf(w http.ResponseWriter, err error) (int, string, string) {
 		}
 		return http.StatusBadRequest, "APIG.2000", "Parameter error: " + msg
 	case certgate.ENotFound:
+		switch e.Reason {
+		case gwconfig.ReasonNoInstance:
+			return http.StatusNotFound, "APIG.3030", "The instance does not exist"
+		case gwconfig.ReasonNoGroup:
+			if e.Value == "" {
+				return http.StatusNotFound, "APIG.3001", "The API group does not exist"
+			}
+			return http.StatusNotFound, "APIG.3001", "API group " + e.Value + " does not exist"
+		case gwconfig.ReasonNoDomain:
+			return http.StatusNotFound, "APIG.3020", "The URL domain does not exist"
+		}
 		return http.StatusNotFound, codeNotFound, "The SSL certificate does not exist"
 	case certgate.EConflict:
+		switch e.Reason {
+		case gwconfig.ReasonDuplicateGroupName:
+			return http.StatusBadRequest, "APIG.3201", "The API group name already exists: " + e.Value
+		case gwconfig.ReasonDomainTaken:
+			// Also when another tenant holds it: names are unique per
+			// listener across the service, so this tells the caller the
+			// name is taken.
+			return http.StatusBadRequest, "APIG.3305", "The URL domain name already exists: " + e.Value
+		case certs.ReasonBound:
+			return http.StatusConflict, codeCertificateBound,
+				fmt.Sprintf("The SSL certificate is bound to %d domain name(s); unbind it from them before deleting it", e.Got)
+		case gwconfig.ReasonGroupHasAPIs:
+			return http.StatusPreconditionFailed, "APIG.3415", "The API group cannot be deleted because it contains APIs"
+		}
 		return http.StatusConflict, codeDuplicateName, msg
 	case certgate.ELimitExceeded:
+		if e.Reason == gwconfig.ReasonTooManyDomains {
+			return http.StatusForbidden, "APIG.3108", fmt.Sprintf("The number of domain names exceeds the maximum allowed limit of %d for an API group", e.Limit)
+		}
 		return http.StatusForbidden, codeQuota, "Resource count over limit: " + msg
 	case certgate.EThrottled:
 		setRetryAfter(w, e)

@@ -1,7 +1,8 @@
-// Package huawei serves the Huawei Cloud APIG v2 dialect: the SSL certificate
-// operations under /v2/{project_id}/apigw, authenticated either with the
+// Package huawei serves the Huawei Cloud APIG v2 dialect: the SSL certificate,
+// instance and API group operations under /v2/{project_id}/apigw, authenticated either with the
 // SDK-HMAC-SHA256 signatures the Huawei SDKs send or with an X-Auth-Token.
-// Wire shapes and errors live here; every rule lives in package certs.
+// Wire shapes and errors live here; every rule lives in package certs (for
+// certificates) or gwconfig (for what the gateway serves).
 package huawei
 
 import (
@@ -17,6 +18,7 @@ import (
 	"github.com/certgate/certgate/api"
 	"github.com/certgate/certgate/auth/hwsign"
 	"github.com/certgate/certgate/certs"
+	"github.com/certgate/certgate/gwconfig"
 )
 
 // Prefix is where the dialect is mounted.
@@ -25,6 +27,8 @@ const Prefix = "/v2/"
 // Config wires the dialect.
 type Config struct {
 	Certs *certs.Service
+	// Gateway serves instances and API groups.
+	Gateway *gwconfig.Service
 	// Accounts resolves access keys and tokens (an *accounts.Service).
 	Accounts     Accounts
 	Limiter      *api.RateLimiter
@@ -49,6 +53,7 @@ var _ Accounts = (*accounts.Service)(nil)
 // Handler serves the dialect. Mount it at Prefix.
 type Handler struct {
 	certs    *certs.Service
+	gw       *gwconfig.Service
 	log      *slog.Logger
 	accounts Accounts // tokens
 	signer   *api.Signer
@@ -59,7 +64,7 @@ type Handler struct {
 
 // New returns the dialect's handler.
 func New(cfg Config) *Handler {
-	h := &Handler{certs: cfg.Certs, accounts: cfg.Accounts, log: cfg.Logger, mux: http.NewServeMux()}
+	h := &Handler{certs: cfg.Certs, gw: cfg.Gateway, accounts: cfg.Accounts, log: cfg.Logger, mux: http.NewServeMux()}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -88,6 +93,7 @@ func New(cfg Config) *Handler {
 	handle("GET "+base+"/{id}", h.show)
 	handle("PUT "+base+"/{id}", h.update)
 	handle("DELETE "+base+"/{id}", h.delete)
+	h.gatewayRoutes(handle)
 	handle("/", h.unknownRoute)
 	return h
 }

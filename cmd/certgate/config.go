@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/certgate/certgate/accounts"
 	"github.com/certgate/certgate/api"
 	"github.com/certgate/certgate/certs"
+	"github.com/certgate/certgate/gwconfig"
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/store/postgres"
 )
@@ -51,6 +53,9 @@ type Config struct {
 	LogFormat                string
 	AccessKeyCacheTTL        time.Duration
 	HeartbeatInterval        time.Duration
+	GatewayDomainSuffix      string
+	GatewayHTTPAddr          string
+	GatewayHTTPSAddr         string
 }
 
 // DefaultConfig returns the defaults: loopback only, embedded SQLite under
@@ -80,6 +85,9 @@ func DefaultConfig() Config {
 		LogFormat:              "text",
 		AccessKeyCacheTTL:      accounts.DefaultCacheTTL,
 		HeartbeatInterval:      5 * time.Second,
+		GatewayDomainSuffix:    gwconfig.DefaultDomainSuffix,
+		GatewayHTTPAddr:        "127.0.0.1:8081",
+		GatewayHTTPSAddr:       "127.0.0.1:8443",
 	}
 }
 
@@ -147,6 +155,9 @@ func (c *Config) settings(sc scope) []setting {
 		setting{"log-level", "CERTGATE_LOG_LEVEL", "debug, info, warn or error", (*stringValue)(&c.LogLevel)},
 		setting{"log-format", "CERTGATE_LOG_FORMAT", "text or json", (*stringValue)(&c.LogFormat)},
 		setting{"access-key-cache-ttl", "CERTGATE_ACCESS_KEY_CACHE_TTL", "how long a node caches a resolved access key; a key deleted on another node (or by the CLI) keeps working here for at most this long; 0 disables the cache", (*durationValue)(&c.AccessKeyCacheTTL)},
+		setting{"gateway-domain-suffix", "CERTGATE_GATEWAY_DOMAIN_SUFFIX", "DNS suffix of each Huawei API group's debugging domain, {group_id}.apic.SUFFIX, which the data plane will route", (*stringValue)(&c.GatewayDomainSuffix)},
+		setting{"gateway-http-addr", "CERTGATE_GATEWAY_HTTP_ADDR", "the data plane's HTTP listen address; a custom domain's ingress_http_port must be its port (nothing listens on it yet)", (*stringValue)(&c.GatewayHTTPAddr)},
+		setting{"gateway-https-addr", "CERTGATE_GATEWAY_HTTPS_ADDR", "the data plane's HTTPS listen address; a custom domain's ingress_https_port must be its port (nothing listens on it yet)", (*stringValue)(&c.GatewayHTTPSAddr)},
 	)
 }
 
@@ -232,6 +243,14 @@ func (c *Config) Validate() error {
 	}
 	if c.MasterKey == "" && c.MasterKeyFile == "" {
 		bad("no master key: set --master-key-file (CERTGATE_MASTER_KEY_FILE) or CERTGATE_MASTER_KEY")
+	}
+	if err := gwconfig.CheckDomainSuffix(c.GatewayDomainSuffix); err != nil {
+		bad("--gateway-domain-suffix: %v", err)
+	}
+	for flag, addr := range map[string]string{"--gateway-http-addr": c.GatewayHTTPAddr, "--gateway-https-addr": c.GatewayHTTPSAddr} {
+		if _, err := addrPort(addr); err != nil {
+			bad("%s: %v", flag, err)
+		}
 	}
 	if c.ClientCertificateQuota < 0 {
 		bad("--client-certificate-quota must be >= 0")
@@ -373,4 +392,18 @@ func (c *Config) pool() postgres.Options {
 		MaxConnIdleTime: c.DBMaxConnIdleTime,
 		ConnectTimeout:  c.DBConnectTimeout,
 	}
+}
+
+// addrPort returns the port of a host:port listen address, which must be
+// explicit (1 to 65535).
+func addrPort(addr string) (int, error) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0, fmt.Errorf("want host:port, got %q", addr)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 1 || p > 65535 {
+		return 0, fmt.Errorf("the port of %q must be 1 to 65535", addr)
+	}
+	return p, nil
 }

@@ -288,6 +288,7 @@ func runCertgate(t *testing.T, timeout time.Duration, env []string, args ...stri
 type accountKeys struct {
 	AccountID       string `json:"accountId"`
 	ProjectID       string `json:"projectId"`
+	InstanceID      string `json:"instanceId"`
 	AccessKeyID     string `json:"accessKeyId"`
 	SecretAccessKey string `json:"secretAccessKey"`
 }
@@ -306,6 +307,7 @@ func createAccount(t *testing.T, database string, extraEnv ...string) accountKey
 	}
 	if !regexp.MustCompile(`^[0-9]{12}$`).MatchString(k.AccountID) ||
 		!regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(k.ProjectID) ||
+		!regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(k.InstanceID) ||
 		len(k.AccessKeyID) != 20 || len(k.SecretAccessKey) < 30 {
 		t.Fatalf("account create --json printed malformed values: %s", stdout)
 	}

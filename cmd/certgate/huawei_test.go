@@ -436,7 +436,8 @@ func TestHuaweiAuthentication(t *testing.T) {
 		t.Errorf("expired token: %d %v", resp.StatusCode, out)
 	}
 	// Routes and methods the dialect does not serve.
-	resp, out = tokenReq("GET", s.URL()+"/v2/"+acct.Account.ProjectID+"/apigw/instances", token, nil)
+	// (This used to be /apigw/instances, which issue 9 serves.)
+	resp, out = tokenReq("GET", s.URL()+"/v2/"+acct.Account.ProjectID+"/apigw/no-such-resources", token, nil)
 	if resp.StatusCode != 404 || out["error_code"] != "APIG.0101" {
 		t.Errorf("unknown route: %d %v", resp.StatusCode, out)
 	}

@@ -3,6 +3,7 @@
 //	certgate serve              run the server
 //	certgate account ...        create, list and delete accounts (tenants)
 //	certgate access-key ...     add, list and delete an account's access keys
+//	certgate instance create    add a gateway instance (Huawei's {instance_id}) to an account
 //	certgate token ...          issue, list and revoke X-Auth-Tokens
 //	certgate master-key ...     generate a master key file; rotate to a new key online
 //	certgate backup             snapshot an SQLite database online
@@ -42,6 +43,7 @@ Usage:
   certgate access-key create [flags] add an access key to an account (at most 2) and print its secret
   certgate access-key list [flags]   list an account's access key ids (never the secrets)
   certgate access-key delete [flags] delete an access key and its tokens
+  certgate instance create [flags]   add a gateway instance (Huawei {instance_id}) to an account
   certgate token create [flags]      issue an X-Auth-Token for the Huawei dialect
   certgate token list [flags]        list an account's tokens (hashes and expiry, never the tokens)
   certgate token revoke [flags]      revoke a token, given itself or a prefix of its hash
@@ -75,6 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return 2
 	case "access-key":
 		return cmdAccessKey(ctx, args[1:], stdout, stderr, getenv)
+	case "instance":
+		return cmdInstance(ctx, args[1:], stdout, stderr, getenv)
 	case "token":
 		switch sub(args) {
 		case "create":
@@ -192,11 +196,12 @@ func cmdAccountCreate(ctx context.Context, args []string, stdout, stderr io.Writ
 	return c.print(map[string]string{
 		"accountId":       created.Account.ID,
 		"projectId":       created.Account.ProjectID,
+		"instanceId":      created.Instance.ID,
 		"accessKeyId":     created.AccessKeyID,
 		"secretAccessKey": created.SecretAccessKey,
 	}, func(w io.Writer) {
-		fmt.Fprintf(w, "accountId:        %s\nprojectId:        %s\naccessKeyId:      %s\nsecretAccessKey:  %s\n\nThe secret is shown only once.\n",
-			created.Account.ID, created.Account.ProjectID, created.AccessKeyID, created.SecretAccessKey)
+		fmt.Fprintf(w, "accountId:        %s\nprojectId:        %s\ninstanceId:       %s\naccessKeyId:      %s\nsecretAccessKey:  %s\n\nThe secret is shown only once.\n",
+			created.Account.ID, created.Account.ProjectID, created.Instance.ID, created.AccessKeyID, created.SecretAccessKey)
 	})
 }
 

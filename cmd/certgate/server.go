@@ -21,6 +21,7 @@ import (
 	"github.com/certgate/certgate/auth/hwsign"
 	"github.com/certgate/certgate/auth/sigv4"
 	"github.com/certgate/certgate/certs"
+	"github.com/certgate/certgate/gwconfig"
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/seal"
 	"github.com/certgate/certgate/store"
@@ -41,6 +42,7 @@ type Main struct {
 	Pool     *pki.KeyPool
 	Certs    *certs.Service
 	Accounts *accounts.Service
+	Gateway  *gwconfig.Service
 
 	// Bootstrap holds the account created on the first start, if any.
 	Bootstrap *accounts.Created
@@ -106,6 +108,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		ClientTemplate: pki.ClientCertTemplate{Subject: subject, Validity: cfg.ClientCertValidity},
 	}, certs.WithLogger(log))
 	m.Accounts = accounts.New(m.Store, m.Sealer, accounts.WithCacheTTL(cfg.AccessKeyCacheTTL))
+	httpPort, _ := addrPort(cfg.GatewayHTTPAddr) // checked by Validate
+	httpsPort, _ := addrPort(cfg.GatewayHTTPSAddr)
+	m.Gateway = gwconfig.New(m.Store, gwconfig.WithDomainSuffix(cfg.GatewayDomainSuffix),
+		gwconfig.WithListeners(httpPort, httpsPort))
 
 	if err := m.bootstrap(ctx); err != nil {
 		return err
@@ -119,7 +125,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Bodies: bodies, Regions: regions, VerifierOptions: m.SigV4Options,
 	})
 	huaweiHandler := huaweiapi.New(huaweiapi.Config{
-		Certs: m.Certs, Accounts: m.Accounts, Limiter: limiter, Logger: log,
+		Certs: m.Certs, Gateway: m.Gateway, Accounts: m.Accounts, Limiter: limiter, Logger: log,
 		Bodies: bodies, VerifierOptions: m.HWSignOptions,
 	})
 	// The root is a plain switch, not a ServeMux: a ServeMux would answer an

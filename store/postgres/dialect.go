@@ -51,12 +51,19 @@ func (dialect) Retryable(err error) bool {
 // constraints maps the names of the unique constraints (migrations/) to
 // the accessor's "table.column".
 var constraints = map[string]string{
-	"accounts_project_id_key": "accounts.project_id",
-	"accounts_pkey":           "accounts.id",
-	"access_keys_pkey":        "access_keys.id",
-	"certificates_name":       "certificates.name",
-	"certificates_pkey":       "certificates.id",
-	"tokens_pkey":             "tokens.hash",
+	"accounts_project_id_key":       "accounts.project_id",
+	"accounts_pkey":                 "accounts.id",
+	"access_keys_pkey":              "access_keys.id",
+	"certificates_name":             "certificates.name",
+	"certificates_pkey":             "certificates.id",
+	"tokens_pkey":                   "tokens.hash",
+	"instances_pkey":                "instances.id",
+	"api_groups_pkey":               "api_groups.id",
+	"api_groups_name":               "api_groups.name",
+	"domains_pkey":                  "domains.id",
+	"domains_http":                  "domains.name",
+	"domains_https":                 "domains.name",
+	"domain_certificates_algorithm": "domain_certificates.algorithm",
 }
 
 // UniqueViolation reports a unique or primary key violation (23505) and

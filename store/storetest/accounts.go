@@ -66,11 +66,11 @@ func testAccounts(t *testing.T, p *pair) {
 	a2, k2 := newAccount()
 	wantK1 := *k1
 	wantK1.SecretSealed = append([]byte(nil), k1.SecretSealed...)
-	if err := p.a.CreateAccount(ctx, a1, k1); err != nil {
+	if err := p.a.CreateAccount(ctx, a1, k1, nil); err != nil {
 		t.Fatalf("CreateAccount: %v", err)
 	}
 	k1.SecretSealed[0] ^= 0xff // the store must have kept its own copy
-	if err := p.b.CreateAccount(ctx, a2, k2); err != nil {
+	if err := p.b.CreateAccount(ctx, a2, k2, nil); err != nil {
 		t.Fatalf("CreateAccount: %v", err)
 	}
 
@@ -108,7 +108,7 @@ func testAccounts(t *testing.T, p *pair) {
 func testAccountConflicts(t *testing.T, p *pair) {
 	ctx := testCtx(t)
 	a1, k1 := newAccount()
-	if err := p.a.CreateAccount(ctx, a1, k1); err != nil {
+	if err := p.a.CreateAccount(ctx, a1, k1, nil); err != nil {
 		t.Fatalf("CreateAccount: %v", err)
 	}
 	cases := []struct {
@@ -124,7 +124,7 @@ func testAccountConflicts(t *testing.T, p *pair) {
 			a, k := newAccount()
 			tc.mutate(a, k)
 			what := fmt.Sprintf("handle %d: duplicate %s", i, tc.name)
-			checkErr(t, s.CreateAccount(ctx, a, k), certgate.EConflict, "", what)
+			checkErr(t, s.CreateAccount(ctx, a, k, nil), certgate.EConflict, "", what)
 
 			// Nothing of the rejected call is visible, from either handle.
 			for _, s := range p.both() {
@@ -222,7 +222,7 @@ func testContextCancelled(t *testing.T, p *pair) {
 		}},
 		{"UpdateCertificate", func(s store.Store) error { return s.UpdateCertificate(dead, u.Clone()) }},
 		{"DeleteCertificate", func(s store.Store) error { return s.DeleteCertificate(dead, scopeH, k, c.ID) }},
-		{"CreateAccount", func(s store.Store) error { return s.CreateAccount(dead, a, key) }},
+		{"CreateAccount", func(s store.Store) error { return s.CreateAccount(dead, a, key, nil) }},
 		{"GetAccount", func(s store.Store) error { _, err := s.GetAccount(dead, a.ID); return err }},
 		{"GetAccountByProject", func(s store.Store) error { _, err := s.GetAccountByProject(dead, a.ProjectID); return err }},
 		{"CountAccounts", func(s store.Store) error { _, err := s.CountAccounts(dead); return err }},

@@ -53,7 +53,7 @@ func testCommitCancelled(t *testing.T, p *pair) {
 				return nil
 			}},
 		{"CreateAccount",
-			func(ctx context.Context, s store.Store) error { return s.CreateAccount(ctx, acc, key) },
+			func(ctx context.Context, s store.Store) error { return s.CreateAccount(ctx, acc, key, nil) },
 			func(s store.Store) error { _, err := s.GetAccessKey(ctx, key.ID); return err }},
 		{"PutMetaIfAbsent",
 			func(ctx context.Context, s store.Store) error {

@@ -151,7 +151,7 @@ func testAccountRace(t *testing.T, p *pair) {
 		a.ID = "333333333333"
 		k.AccountID = a.ID
 		keys[i] = k.ID
-		errs[i] = p.both()[i%2].CreateAccount(ctx, a, k)
+		errs[i] = p.both()[i%2].CreateAccount(ctx, a, k, nil)
 	})
 	wins := 0
 	for i, err := range errs {

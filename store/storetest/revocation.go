@@ -34,7 +34,7 @@ func newToken(k *certgate.AccessKey, hash string) *certgate.Token {
 func mustAccount(t *testing.T, s store.Store) (*certgate.Account, *certgate.AccessKey) {
 	t.Helper()
 	a, k := newAccount()
-	if err := s.CreateAccount(testCtx(t), a, k); err != nil {
+	if err := s.CreateAccount(testCtx(t), a, k, nil); err != nil {
 		t.Fatalf("CreateAccount: %v", err)
 	}
 	return a, k
@@ -254,7 +254,7 @@ func testAccountDelete(t *testing.T, p *pair) {
 	}
 	a, k := newAccount()
 	a.CreatedAt = base.Add(time.Hour)
-	if err := p.a.CreateAccount(ctx, a, k); err != nil {
+	if err := p.a.CreateAccount(ctx, a, k, nil); err != nil {
 		t.Fatal(err)
 	}
 	empty, emptyKey := mustAccount(t, p.a) // both created at base: listed before a
@@ -350,7 +350,7 @@ func testAccountDelete(t *testing.T, p *pair) {
 	// And the id is never reused.
 	a2, k3 := newAccount()
 	a2.ID, k3.AccountID = a.ID, a.ID
-	checkErr(t, p.a.CreateAccount(ctx, a2, k3), certgate.EConflict, store.ReasonDeletedAccount, "re-create a deleted account id")
+	checkErr(t, p.a.CreateAccount(ctx, a2, k3, nil), certgate.EConflict, store.ReasonDeletedAccount, "re-create a deleted account id")
 	for i, s := range p.both() {
 		if _, err := s.GetAccount(ctx, a.ID); certgate.ErrorCode(err) != certgate.ENotFound {
 			t.Errorf("handle %d: a refused re-create left an account: %v", i, err)
@@ -376,7 +376,7 @@ func testAccountDeleteRace(t *testing.T, p *pair) {
 	ctx := testCtx(t)
 	for round := range 5 {
 		a, k := newAccount()
-		if err := p.a.CreateAccount(ctx, a, k); err != nil {
+		if err := p.a.CreateAccount(ctx, a, k, nil); err != nil {
 			t.Fatal(err)
 		}
 		regions := []string{"eu-west-1", "us-east-1", "ap-south-1", ""}

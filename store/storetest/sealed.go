@@ -14,7 +14,7 @@ func testSealed(t *testing.T, p *pair) {
 	ctx := testCtx(t)
 	a, k := newAccount()
 	k.SealKeyID = "mk-old"
-	if err := p.a.CreateAccount(ctx, a, k); err != nil {
+	if err := p.a.CreateAccount(ctx, a, k, nil); err != nil {
 		t.Fatal(err)
 	}
 	scope := certgate.Scope{AccountID: a.ID, Region: "us-east-1"}

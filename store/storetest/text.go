@@ -118,7 +118,7 @@ func testText(t *testing.T, p *pair) {
 		}
 		a := &certgate.Account{ID: "333333333333", ProjectID: "0123456789abcdef0123456789abcdef", Name: bad, CreatedAt: base}
 		k := &certgate.AccessKey{ID: "CGAKTEXTTEXTTEXT0001", AccountID: a.ID, SecretSealed: []byte{1}, SealKeyID: "k1", CreatedAt: base}
-		checkErr(t, p.a.CreateAccount(ctx, a, k), certgate.EInvalid, store.ReasonBadText, "account name with "+what)
+		checkErr(t, p.a.CreateAccount(ctx, a, k, nil), certgate.EInvalid, store.ReasonBadText, "account name with "+what)
 		if _, err := p.b.GetAccount(ctx, a.ID); certgate.ErrorCode(err) != certgate.ENotFound {
 			t.Errorf("a refused account was written: %v", err)
 		}

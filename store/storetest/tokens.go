@@ -14,7 +14,7 @@ import (
 func testTokens(t *testing.T, p *pair) {
 	ctx := testCtx(t)
 	a, k := newAccount()
-	if err := p.a.CreateAccount(ctx, a, k); err != nil {
+	if err := p.a.CreateAccount(ctx, a, k, nil); err != nil {
 		t.Fatal(err)
 	}
 	tok := &certgate.Token{

@@ -19,9 +19,17 @@ import (
 
 // CreateAccount inserts an account and its first access key in one
 // transaction, so a conflict on either leaves neither behind.
-func (a *Accessor) CreateAccount(ctx context.Context, acc *certgate.Account, k *certgate.AccessKey) error {
+func (a *Accessor) CreateAccount(ctx context.Context, acc *certgate.Account, k *certgate.AccessKey, inst *certgate.Instance) error {
 	if acc == nil || k == nil || acc.ID == "" || k.ID == "" {
 		return certgate.Errorf(certgate.EInvalid, "account and access key are required")
+	}
+	if inst != nil {
+		if err := checkInstance(inst); err != nil {
+			return err
+		}
+		if inst.AccountID != acc.ID {
+			return certgate.Errorf(certgate.EInvalid, "instance belongs to another account")
+		}
 	}
 	if k.AccountID != "" && k.AccountID != acc.ID {
 		return certgate.Errorf(certgate.EInvalid, "access key belongs to another account")
@@ -47,7 +55,13 @@ func (a *Accessor) CreateAccount(ctx context.Context, acc *certgate.Account, k *
 		if deleted > 0 {
 			return a.conflict(store.ReasonDeletedAccount, "this account id belonged to a deleted account; account ids are never reused", nil)
 		}
-		return a.insertKey(ctx, tx, k, acc.ID)
+		if err := a.insertKey(ctx, tx, k, acc.ID); err != nil {
+			return err
+		}
+		if inst == nil {
+			return nil
+		}
+		return a.insertInstance(ctx, tx, inst)
 	})
 }
 
@@ -147,8 +161,8 @@ func (a *Accessor) ListAccounts(ctx context.Context) ([]*certgate.Account, error
 	return out, nil
 }
 
-// DeleteAccount removes an account, its keys and tokens, and with force its
-// certificates.
+// DeleteAccount removes an account, its keys, tokens and instances, and with
+// force its certificates.
 func (a *Accessor) DeleteAccount(ctx context.Context, id string, force bool) error {
 	if !store.IsText(id) {
 		return accountNotFound()
@@ -164,6 +178,14 @@ func (a *Accessor) DeleteAccount(ctx context.Context, id string, force bool) err
 			for _, q := range []string{
 				"SELECT id FROM access_keys WHERE account_id = ?" + lock,
 				"SELECT n FROM cert_counts WHERE account_id = ?" + lock,
+				// Instance locks wait for group creates in flight (which
+				// hold the instance FOR SHARE), so their groups are
+				// deleted below rather than left behind.
+				"SELECT id FROM instances WHERE account_id = ?" + lock,
+				// Likewise group locks wait for domain creates.
+				"SELECT id FROM api_groups WHERE account_id = ?" + lock,
+				// And domain locks wait for binders.
+				"SELECT id FROM domains WHERE account_id = ?" + lock,
 			} {
 				if err := each(ctx, tx, func(rowcodec.Scanner) error { return nil }, q, id); err != nil {
 					return err
@@ -183,6 +205,10 @@ func (a *Accessor) DeleteAccount(ctx context.Context, id string, force bool) err
 			"DELETE FROM cert_counts WHERE account_id = ?",
 			"DELETE FROM tokens WHERE account_id = ?",
 			"DELETE FROM access_keys WHERE account_id = ?",
+			"DELETE FROM domain_certificates WHERE account_id = ?",
+			"DELETE FROM domains WHERE account_id = ?",
+			"DELETE FROM api_groups WHERE account_id = ?",
+			"DELETE FROM instances WHERE account_id = ?",
 			"DELETE FROM accounts WHERE id = ?",
 		} {
 			if _, err := tx.Exec(ctx, q, id); err != nil {
@@ -192,9 +218,11 @@ func (a *Accessor) DeleteAccount(ctx context.Context, id string, force bool) err
 		// A tombstone: the id is never given to a new account, so that a
 		// certificate a request still in flight created after this delete
 		// can never be seen by another tenant.
-		_, err := tx.Exec(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
-			store.DeletedAccountKey(id), strconv.FormatInt(time.Now().UnixMicro(), 10))
-		return err
+		if _, err := tx.Exec(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
+			store.DeletedAccountKey(id), strconv.FormatInt(time.Now().UnixMicro(), 10)); err != nil {
+			return err
+		}
+		return bumpRevision(ctx, tx)
 	})
 }
 

@@ -65,7 +65,10 @@ func (a *Accessor) CreateCertificate(ctx context.Context, c *certgate.Certificat
 			row.Tags, c.InstanceID, c.CertificatePEM, row.Key, c.SealKeyID, c.TrustedRootCA,
 			c.CommonName, row.SANs, rowcodec.Micros(c.NotBefore), rowcodec.Micros(c.NotAfter), c.SerialNumber,
 			c.SignatureAlgorithm, c.KeyAlgorithm, rowcodec.Micros(c.CreatedAt), rowcodec.Micros(c.UpdatedAt), int64(1))
-		return a.certConflict(err)
+		if err != nil {
+			return a.certConflict(err)
+		}
+		return bumpRevision(ctx, tx)
 	})
 	if err != nil {
 		return err
@@ -225,7 +228,7 @@ func (a *Accessor) UpdateCertificate(ctx context.Context, c *certgate.Certificat
 			return a.certConflict(err)
 		}
 		if n == 1 {
-			return nil
+			return bumpRevision(ctx, tx)
 		}
 		// Nothing matched: tell a missing record from a stale version. A
 		// concurrent writer may change the row between the two statements
@@ -266,14 +269,29 @@ func (a *Accessor) DeleteCertificate(ctx context.Context, scope certgate.Scope, 
 			scope.AccountID, scope.Region, string(kind)); err != nil {
 			return err
 		}
-		n, err := tx.Exec(ctx, "DELETE FROM certificates WHERE "+certKey, keyArgs(scope, kind, id)...)
+		// The row lock waits for a BindCertificate in flight (which holds
+		// the row FOR SHARE), so the count below sees its binding.
+		var one int
+		err := tx.QueryRow(ctx, "SELECT 1 FROM certificates WHERE "+certKey+a.d.ForUpdate(), keyArgs(scope, kind, id)...).Scan(&one)
+		if noRows(err) {
+			return certNotFound()
+		}
 		if err != nil {
 			return err
 		}
-		if n == 0 {
-			return certNotFound()
+		var bound int64
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM domain_certificates WHERE certificate_id = ? AND account_id = ?",
+			id, scope.AccountID).Scan(&bound); err != nil {
+			return err
 		}
-		return nil
+		if bound > 0 {
+			return &certgate.Error{Code: certgate.EConflict, Reason: store.ReasonCertificateBound, Got: int(bound),
+				Message: fmt.Sprintf("the certificate is bound to %d domain(s); unbind it first", bound)}
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM certificates WHERE "+certKey, keyArgs(scope, kind, id)...); err != nil {
+			return err
+		}
+		return bumpRevision(ctx, tx)
 	})
 }
 

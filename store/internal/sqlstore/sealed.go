@@ -78,6 +78,11 @@ func (a *Accessor) Reseal(ctx context.Context, item store.SealedItem, envelope [
 	err := a.write(ctx, "reseal", func(tx Tx) error {
 		n, err := tx.Exec(ctx, q, envelope, keyID, item.ID, item.KeyID, item.Envelope)
 		swapped = err == nil && n == 1
+		if swapped && item.Type == store.SealedCertificateKey {
+			// A new envelope is a new record version for the data plane,
+			// which opens keys once per version.
+			err = bumpRevision(ctx, tx)
+		}
 		return err
 	})
 	return swapped, err

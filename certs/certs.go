@@ -38,10 +38,17 @@ type Config struct {
 // account and region.
 const DefaultClientQuota = 60
 
+// Store is what the service needs of the store: the certificates, and the
+// binding transaction that replacing a bound server certificate runs in.
+type Store interface {
+	store.Certificates
+	ChangeBindings(ctx context.Context, accountID string, plan func(tx store.BindingTx) (*store.BindingEdit, error)) error
+}
+
 // Service implements the certificate operations. It is safe for concurrent
 // use.
 type Service struct {
-	store  store.Certificates
+	store  Store
 	sealer *seal.Sealer
 	keys   KeySource
 	cfg    Config
@@ -69,7 +76,7 @@ func WithRandom(r io.Reader) Option { return func(s *Service) { s.random = r } }
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 
 // New returns a Service. pager signs list position tokens; see NewPager.
-func New(st store.Certificates, sealer *seal.Sealer, keys KeySource, pager *Pager, cfg Config, opts ...Option) *Service {
+func New(st Store, sealer *seal.Sealer, keys KeySource, pager *Pager, cfg Config, opts ...Option) *Service {
 	s := &Service{
 		store:  st,
 		sealer: sealer,
@@ -296,6 +303,13 @@ const maxUpdateBackoff = 50 * time.Millisecond
 // on a concurrent update so that no writer's change is lost. change must be
 // deterministic given the record it sees, because it may run several times.
 func (s *Service) modify(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string, change func(c *certgate.Certificate) error) (*certgate.Certificate, error) {
+	return s.modifyWith(ctx, scope, kind, id, change, s.store.UpdateCertificate)
+}
+
+// modifyWith is modify with the write given: write stores c if its
+// version is still the one read, or fails with EConflict "version".
+func (s *Service) modifyWith(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string, change func(c *certgate.Certificate) error,
+	write func(ctx context.Context, c *certgate.Certificate) error) (*certgate.Certificate, error) {
 	if err := validateID(id); err != nil {
 		return nil, err
 	}
@@ -309,7 +323,7 @@ func (s *Service) modify(ctx context.Context, scope certgate.Scope, kind certgat
 			return nil, err
 		}
 		c.UpdatedAt = s.now().UTC()
-		err = s.store.UpdateCertificate(ctx, c)
+		err = write(ctx, c)
 		if e := certgate.AsError(err); e != nil && e.Code == certgate.EConflict && e.Reason == "version" && time.Now().Before(deadline) {
 			// Back off, growing and jittered, so that hot writers spread
 			// out instead of colliding again in step.

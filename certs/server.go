@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"slices"
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/pki"
@@ -231,7 +232,7 @@ func (s *Service) UpdateServerCertificate(ctx context.Context, scope certgate.Sc
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.modify(ctx, scope, certgate.KindServer, id, func(c *certgate.Certificate) error {
+	c, err := s.modifyWith(ctx, scope, certgate.KindServer, id, func(c *certgate.Certificate) error {
 		if in.Name != nil {
 			c.Name = *in.Name
 		}
@@ -242,7 +243,7 @@ func (s *Service) UpdateServerCertificate(ctx context.Context, scope certgate.Sc
 			c.TrustedRootCA = up.CAPEM
 		}
 		return s.setUpload(c, up)
-	})
+	}, s.writeBound)
 	if err != nil {
 		name := cur.Name
 		if in.Name != nil {
@@ -251,6 +252,33 @@ func (s *Service) UpdateServerCertificate(ctx context.Context, scope certgate.Sc
 		return nil, serverStoreError(err, name, 0)
 	}
 	return c, nil
+}
+
+// writeBound stores a replaced server certificate in a binding
+// transaction: the domains it is bound to keep it (their bindings follow
+// it), so it must still serve each of them by certgate.CheckServing,
+// decided on the bindings as they are when it is written. A certificate
+// that no longer covers a bound domain is refused (ReasonNotCovered,
+// naming the domain).
+func (s *Service) writeBound(ctx context.Context, c *certgate.Certificate) error {
+	return s.store.ChangeBindings(ctx, c.Scope.AccountID, func(tx store.BindingTx) (*store.BindingEdit, error) {
+		held, err := tx.Holding(c.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, sv := range held {
+			certs := slices.Clone(sv.Certificates)
+			for i := range certs {
+				if certs[i].ID == c.ID {
+					certs[i] = c
+				}
+			}
+			if err := certgate.CheckServing(sv.Domain, certs); err != nil {
+				return nil, err
+			}
+		}
+		return &store.BindingEdit{Certificate: c}, nil
+	})
 }
 
 // ServerFilter narrows a list of uploaded certificates. Empty fields match

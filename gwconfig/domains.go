@@ -13,7 +13,8 @@ import (
 // Reasons of the custom domain errors.
 const (
 	// ReasonNoDomain: ENotFound for a domain that does not exist or is
-	// another group's or account's.
+	// another group's or account's. Value is the name when the domain was
+	// asked for by name.
 	ReasonNoDomain = "no_domain"
 	// ReasonBadDomain: EInvalid for a url_domain that breaks the rule.
 	ReasonBadDomain = "bad_domain"
@@ -30,9 +31,6 @@ const (
 	ReasonNoListener = "no_listener"
 	// ReasonBadValue: EInvalid for an enumerated value not allowed.
 	ReasonBadValue = "bad_value"
-	// ReasonNoTrustedCA: EInvalid; client verification needs a bound
-	// certificate with a trusted root CA.
-	ReasonNoTrustedCA = "no_trusted_ca"
 )
 
 // MaxDomainsPerGroup is Huawei's limit: "An API group can be bound with a
@@ -168,7 +166,7 @@ func (s *Service) CreateDomain(ctx context.Context, accountID, instanceID, group
 	d.CreatedAt = s.clock()
 	d.UpdatedAt = d.CreatedAt
 	if err := s.store.CreateDomain(ctx, d, MaxDomainsPerGroup); err != nil {
-		return nil, domainError(err, d.ID, name)
+		return nil, domainError(err, name)
 	}
 	return d, nil
 }
@@ -193,7 +191,7 @@ func (s *Service) setPorts(d *certgate.Domain, httpPort, httpsPort *int) error {
 	return nil
 }
 
-func domainError(err error, id, name string) error {
+func domainError(err error, name string) error {
 	e := certgate.AsError(err)
 	switch {
 	case e == nil:
@@ -201,8 +199,7 @@ func domainError(err error, id, name string) error {
 	case e.Code == certgate.ENotFound && e.Reason == store.ReasonNoGroup:
 		return &certgate.Error{Code: certgate.ENotFound, Reason: ReasonNoGroup, Message: "API group not found", Err: err}
 	case e.Code == certgate.ENotFound:
-		return &certgate.Error{Code: certgate.ENotFound, Reason: ReasonNoDomain, Value: certgate.Clip(id),
-			Message: "domain not found", Err: err}
+		return &certgate.Error{Code: certgate.ENotFound, Reason: ReasonNoDomain, Message: "domain not found", Err: err}
 	case e.Code == certgate.EConflict && e.Reason == "duplicate_name":
 		return &certgate.Error{Code: certgate.EConflict, Reason: ReasonDomainTaken, Field: "url_domain", Value: certgate.Clip(name),
 			Message: "this domain name is already bound on this listener", Err: err}
@@ -211,6 +208,18 @@ func domainError(err error, id, name string) error {
 			Message: fmt.Sprintf("an API group has at most %d domains", MaxDomainsPerGroup), Err: err}
 	}
 	return err
+}
+
+// Domain returns one domain of the account's group.
+func (s *Service) Domain(ctx context.Context, accountID, instanceID, groupID, id string) (*certgate.Domain, error) {
+	if _, err := s.Group(ctx, accountID, instanceID, groupID); err != nil {
+		return nil, err
+	}
+	d, err := s.store.GetDomain(ctx, accountID, instanceID, groupID, id)
+	if err != nil {
+		return nil, domainError(err, "")
+	}
+	return d, nil
 }
 
 // Domains returns the group's domains, in creation order.
@@ -228,8 +237,10 @@ type DomainUpdate struct {
 	HTTPSPort     *int
 }
 
-// UpdateDomain changes a domain's settings, retrying a lost race from the
-// record it then reads.
+// UpdateDomain changes a domain's settings. It runs as a binding change,
+// because whether a domain may verify clients depends on the certificates
+// bound to it: enabling verification with no bound certificate that has a
+// trusted root CA is refused (certgate.ReasonNoTrustedCA).
 func (s *Service) UpdateDomain(ctx context.Context, accountID, instanceID, groupID, id string, u DomainUpdate) (*certgate.Domain, error) {
 	if u.MinTLSVersion != "" {
 		if err := checkTLSVersion(u.MinTLSVersion); err != nil {
@@ -239,11 +250,15 @@ func (s *Service) UpdateDomain(ctx context.Context, accountID, instanceID, group
 	if _, err := s.Group(ctx, accountID, instanceID, groupID); err != nil {
 		return nil, err
 	}
-	for attempt := 0; ; attempt++ {
-		d, err := s.store.GetDomain(ctx, accountID, instanceID, groupID, id)
+	var out *certgate.Domain
+	name := ""
+	err := s.store.ChangeBindings(ctx, accountID, func(tx store.BindingTx) (*store.BindingEdit, error) {
+		sv, err := tx.Domain(instanceID, groupID, id)
 		if err != nil {
-			return nil, domainError(err, id, "")
+			return nil, domainError(err, "")
 		}
+		d := *sv.Domain
+		name = d.Name
 		if u.MinTLSVersion != "" {
 			d.MinTLSVersion = u.MinTLSVersion
 		}
@@ -251,28 +266,22 @@ func (s *Service) UpdateDomain(ctx context.Context, accountID, instanceID, group
 			d.RedirectHTTP = *u.RedirectHTTP
 		}
 		if u.VerifyClients != nil {
-			// No certificate can be bound yet, so none has a trusted root
-			// CA: enabling verification is refused until bindings exist.
-			if *u.VerifyClients && !d.VerifyClients {
-				return nil, &certgate.Error{Code: certgate.EInvalid, Reason: ReasonNoTrustedCA,
-					Field:   "verified_client_certificate_enabled",
-					Message: "client verification needs a bound certificate with a trusted_root_ca"}
-			}
 			d.VerifyClients = *u.VerifyClients
 		}
-		if err := s.setPorts(d, u.HTTPPort, u.HTTPSPort); err != nil {
+		if err := s.setPorts(&d, u.HTTPPort, u.HTTPSPort); err != nil {
+			return nil, err
+		}
+		if err := certgate.CheckServing(&d, sv.Certificates); err != nil {
 			return nil, err
 		}
 		d.UpdatedAt = s.clock()
-		err = s.store.UpdateDomain(ctx, d)
-		if e := certgate.AsError(err); e != nil && e.Code == certgate.EConflict && e.Reason == "version" && attempt < 3 {
-			continue
-		}
-		if err != nil {
-			return nil, domainError(err, id, d.Name)
-		}
-		return d, nil
+		out = &d
+		return &store.BindingEdit{Domains: []*certgate.Domain{out}}, nil
+	})
+	if err != nil {
+		return nil, domainError(err, name)
 	}
+	return out, nil
 }
 
 // DeleteDomain unbinds a domain from its group.
@@ -280,5 +289,5 @@ func (s *Service) DeleteDomain(ctx context.Context, accountID, instanceID, group
 	if _, err := s.Group(ctx, accountID, instanceID, groupID); err != nil {
 		return err
 	}
-	return domainError(s.store.DeleteDomain(ctx, accountID, instanceID, groupID, id), id, "")
+	return domainError(s.store.DeleteDomain(ctx, accountID, instanceID, groupID, id), "")
 }

@@ -2,7 +2,7 @@
 // that say what the data plane serves, as opposed to the certificates it
 // serves (package certs). Today that is Huawei's gateway instances and API
 // groups (each with its debugging domain, {group_id}.apic.{suffix}) and
-// their custom domains; certificate bindings come next. Every rule on
+// their custom domains, and the certificates bound to those domains. Every rule on
 // these records (names, limits, ownership, what deleting takes with
 // it) is written here once; the dialects only translate wire shapes to and
 // from these calls.
@@ -28,6 +28,9 @@ type Store interface {
 	store.Instances
 	store.Groups
 	store.Domains
+	store.Bindings
+	// GetCertificate reads the certificates that domains are served with.
+	GetCertificate(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) (*certgate.Certificate, error)
 }
 
 // Service runs the rules on gateway configuration records.

@@ -343,11 +343,9 @@ type Domains interface {
 	// ID).
 	ListDomains(ctx context.Context, accountID, instanceID, groupID string) ([]*certgate.Domain, error)
 
-	// UpdateDomain replaces MinTLSVersion, RedirectHTTP, VerifyClients, the
-	// ports and UpdatedAt of the stored domain if its Version equals
-	// d.Version (then one higher). It fails with ENotFound, EConflict
-	// (Reason "version") and EConflict (Reason "duplicate_name").
-	UpdateDomain(ctx context.Context, d *certgate.Domain) error
+	// A domain's settings (MinTLSVersion, RedirectHTTP, VerifyClients,
+	// the ports) change only through Bindings.ChangeBindings, because
+	// whether a domain may verify clients depends on its certificates.
 
 	// DeleteDomain removes the domain. It fails with ENotFound when there
 	// is none.
@@ -362,18 +360,24 @@ type Domains interface {
 // removes its bindings with it, and DeleteCertificate refuses a bound
 // certificate.
 type Bindings interface {
-	// BindCertificate binds b.CertificateID to the domain b.DomainID (of
-	// b.AccountID, b.InstanceID, b.GroupID) in one transaction that sees
-	// both. It fails with ENotFound (Reason ReasonNoDomain, or
-	// ReasonNoCertificate) and with EConflict (Reason "algorithm_taken")
-	// when another certificate of b.Algorithm is bound to the domain.
-	// Binding a pair already bound changes nothing and succeeds (the
-	// revision does not move).
-	BindCertificate(ctx context.Context, b *certgate.Binding) error
-
-	// UnbindCertificate removes one binding; ENotFound (Reason
-	// ReasonNoBinding) when there is none.
-	UnbindCertificate(ctx context.Context, accountID, instanceID, groupID, domainID, certificateID string) error
+	// ChangeBindings runs one change to an account's bindings in one
+	// transaction. The transaction holds the account's binding lock, so
+	// that the changes of one account (binding and unbinding, a domain's
+	// settings, a bound certificate's replacement) run one at a time
+	// across every handle, each deciding on the state the one before it
+	// left. plan reads that state through tx and returns what to write
+	// (nil: nothing); an error from plan rolls everything back and is
+	// returned as it is. plan may be called more than once.
+	//
+	// The writes: Bind inserts bindings (a pair already bound is left as
+	// it is); Unbind removes them (ENotFound, Reason ReasonNoBinding, when
+	// one is not there); Domains replaces those domains' settings as
+	// UpdateDomain does (version-checked); Certificate replaces the record
+	// as UpdateCertificate does (version-checked) and sets the Algorithm
+	// of its bindings to its KeyAlgorithm. A second certificate of one
+	// algorithm on a domain is EConflict (Reason "algorithm_taken").
+	// The revision moves once when anything changed, not at all otherwise.
+	ChangeBindings(ctx context.Context, accountID string, plan func(tx BindingTx) (*BindingEdit, error)) error
 
 	// ListDomainBindings returns the domain's bindings ordered by
 	// (CreatedAt, CertificateID).
@@ -382,6 +386,40 @@ type Bindings interface {
 	// ListCertificateBindings returns the account's bindings of one
 	// certificate ordered by (CreatedAt, DomainID).
 	ListCertificateBindings(ctx context.Context, accountID, certificateID string) ([]*certgate.Binding, error)
+}
+
+// BindingTx reads an account's domains and server certificates inside a
+// ChangeBindings transaction. Certificates come without their sealed keys.
+// Everything read is locked against the deletes (DeleteCertificate,
+// DeleteDomain, DeleteGroup) until the transaction ends.
+type BindingTx interface {
+	// Certificate returns the account's server certificate id; ENotFound
+	// (Reason ReasonNoCertificate) for any other.
+	Certificate(id string) (*certgate.Certificate, error)
+	// Domain returns the account's domain with its certificates; ENotFound
+	// (Reason ReasonNoDomain) for any other.
+	Domain(instanceID, groupID, id string) (*Served, error)
+	// DomainsNamed returns the account's domains of that name (every one,
+	// on every listener), in the instances given or in all of the
+	// account's when instanceIDs is empty, ordered by (CreatedAt, ID).
+	DomainsNamed(name string, instanceIDs []string) ([]*Served, error)
+	// Holding returns the domains certificateID is bound to, ordered by
+	// (CreatedAt, ID).
+	Holding(certificateID string) ([]*Served, error)
+}
+
+// Served is a domain with the certificates bound to it, in binding order.
+type Served struct {
+	Domain       *certgate.Domain
+	Certificates []*certgate.Certificate
+}
+
+// BindingEdit is what a ChangeBindings plan writes.
+type BindingEdit struct {
+	Bind        []*certgate.Binding
+	Unbind      []*certgate.Binding // by DomainID and CertificateID
+	Domains     []*certgate.Domain
+	Certificate *certgate.Certificate
 }
 
 // Reasons of the ENotFound and EConflict errors of bindings.

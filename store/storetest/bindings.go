@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,28 @@ func serverCert(t *testing.T, s store.Store, accountID, algorithm string) *certg
 	c.KeyAlgorithm = algorithm
 	mustCreate(t, s, c, 0)
 	return c
+}
+
+// bindCert binds through ChangeBindings, with a plan that asks for the
+// binding and nothing else.
+func bindCert(ctx context.Context, s store.Store, b *certgate.Binding) error {
+	return s.ChangeBindings(ctx, b.AccountID, func(store.BindingTx) (*store.BindingEdit, error) {
+		return &store.BindingEdit{Bind: []*certgate.Binding{b}}, nil
+	})
+}
+
+func unbindCert(ctx context.Context, s store.Store, accountID, instanceID, groupID, domainID, certificateID string) error {
+	return s.ChangeBindings(ctx, accountID, func(store.BindingTx) (*store.BindingEdit, error) {
+		return &store.BindingEdit{Unbind: []*certgate.Binding{{AccountID: accountID, InstanceID: instanceID,
+			GroupID: groupID, DomainID: domainID, CertificateID: certificateID}}}, nil
+	})
+}
+
+// updateDomain writes a domain's settings, the one way the contract has.
+func updateDomain(ctx context.Context, s store.Store, d *certgate.Domain) error {
+	return s.ChangeBindings(ctx, d.AccountID, func(store.BindingTx) (*store.BindingEdit, error) {
+		return &store.BindingEdit{Domains: []*certgate.Domain{d}}, nil
+	})
 }
 
 func binding(d *certgate.Domain, c *certgate.Certificate) *certgate.Binding {
@@ -45,39 +68,39 @@ func testBindings(t *testing.T, p *pair) {
 	r := newRevision(t, p)
 	var moves int64
 
-	if err := p.a.BindCertificate(ctx, binding(d, rsa)); err != nil {
+	if err := bindCert(ctx, p.a, binding(d, rsa)); err != nil {
 		t.Fatal(err)
 	}
 	moves++
 	r.expect(moves, "BindCertificate")
-	if err := p.b.BindCertificate(ctx, binding(d, rsa)); err != nil {
+	if err := bindCert(ctx, p.b, binding(d, rsa)); err != nil {
 		t.Errorf("binding a bound pair again: %v", err)
 	}
 	r.expect(moves, "binding a bound pair again")
 	later := binding(d, ecc)
 	later.CreatedAt = base.Add(time.Second) // list order is (CreatedAt, CertificateID)
-	if err := p.b.BindCertificate(ctx, later); err != nil {
+	if err := bindCert(ctx, p.b, later); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.a.BindCertificate(ctx, binding(d2, rsa)); err != nil {
+	if err := bindCert(ctx, p.a, binding(d2, rsa)); err != nil {
 		t.Fatal(err)
 	}
 	moves += 2
 	r.expect(moves, "two more binds")
 
-	checkErr(t, p.a.BindCertificate(ctx, binding(d, rsa2)), certgate.EConflict, "algorithm_taken", "a second RSA certificate")
-	checkErr(t, p.a.BindCertificate(ctx, binding(d, theirs)), certgate.ENotFound, store.ReasonNoCertificate, "another tenant's certificate")
-	checkErr(t, p.a.BindCertificate(ctx, binding(d, client)), certgate.ENotFound, store.ReasonNoCertificate, "a client certificate")
+	checkErr(t, bindCert(ctx, p.a, binding(d, rsa2)), certgate.EConflict, "algorithm_taken", "a second RSA certificate")
+	checkErr(t, bindCert(ctx, p.a, binding(d, theirs)), certgate.ENotFound, store.ReasonNoCertificate, "another tenant's certificate")
+	checkErr(t, bindCert(ctx, p.a, binding(d, client)), certgate.ENotFound, store.ReasonNoCertificate, "a client certificate")
 	stolen := binding(fd, rsa)
 	stolen.AccountID = g.AccountID
-	checkErr(t, p.b.BindCertificate(ctx, stolen), certgate.ENotFound, store.ReasonNoDomain, "another tenant's domain")
+	checkErr(t, bindCert(ctx, p.b, stolen), certgate.ENotFound, store.ReasonNoDomain, "another tenant's domain")
 	checkErr(t, p.b.DeleteCertificate(ctx, rsa.Scope, certgate.KindServer, rsa.ID), certgate.EConflict, store.ReasonCertificateBound, "deleting a bound certificate")
 	if e := certgate.AsError(p.b.DeleteCertificate(ctx, rsa.Scope, certgate.KindServer, rsa.ID)); e == nil || e.Got != 2 {
 		t.Errorf("deleting a certificate bound to 2 domains: %v; want Got 2", e)
 	}
 	mustGet(t, p.a, rsa.Scope, certgate.KindServer, rsa.ID)
-	checkErr(t, p.a.UnbindCertificate(ctx, g.AccountID, g.InstanceID, g.ID, d.ID, rsa2.ID), certgate.ENotFound, store.ReasonNoBinding, "unbinding an unbound certificate")
-	checkErr(t, p.b.UnbindCertificate(ctx, foreign.AccountID, g.InstanceID, g.ID, d.ID, rsa.ID), certgate.ENotFound, store.ReasonNoBinding, "unbinding by another tenant")
+	checkErr(t, unbindCert(ctx, p.a, g.AccountID, g.InstanceID, g.ID, d.ID, rsa2.ID), certgate.ENotFound, store.ReasonNoBinding, "unbinding an unbound certificate")
+	checkErr(t, unbindCert(ctx, p.b, foreign.AccountID, g.InstanceID, g.ID, d.ID, rsa.ID), certgate.ENotFound, store.ReasonNoBinding, "unbinding by another tenant")
 	r.expect(moves, "refused writes")
 
 	for i, s := range p.both() {
@@ -96,7 +119,7 @@ func testBindings(t *testing.T, p *pair) {
 		}
 	}
 
-	if err := p.b.UnbindCertificate(ctx, g.AccountID, g.InstanceID, g.ID, d2.ID, rsa.ID); err != nil {
+	if err := unbindCert(ctx, p.b, g.AccountID, g.InstanceID, g.ID, d2.ID, rsa.ID); err != nil {
 		t.Fatal(err)
 	}
 	moves++
@@ -114,7 +137,7 @@ func testBindings(t *testing.T, p *pair) {
 		t.Errorf("deleting a certificate no longer bound: %v", err)
 	}
 	// Deleting the group takes its domains' bindings.
-	if err := p.a.BindCertificate(ctx, binding(d2, ecc)); err != nil {
+	if err := bindCert(ctx, p.a, binding(d2, ecc)); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.b.DeleteGroup(ctx, g.AccountID, g.InstanceID, g.ID); err != nil {
@@ -124,7 +147,7 @@ func testBindings(t *testing.T, p *pair) {
 		t.Errorf("deleting a certificate whose group was deleted: %v", err)
 	}
 	// And the account its own.
-	if err := p.b.BindCertificate(ctx, binding(fd, theirs)); err != nil {
+	if err := bindCert(ctx, p.b, binding(fd, theirs)); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.a.DeleteAccount(ctx, foreign.AccountID, true); err != nil {
@@ -150,7 +173,7 @@ func testBindDeleteRace(t *testing.T, p *pair) {
 		var bindErr, delErr error
 		var wg sync.WaitGroup
 		wg.Add(2)
-		go func() { defer wg.Done(); bindErr = p.b.BindCertificate(ctx, binding(d, c)) }()
+		go func() { defer wg.Done(); bindErr = bindCert(ctx, p.b, binding(d, c)) }()
 		go func() { defer wg.Done(); delErr = p.a.DeleteCertificate(ctx, c.Scope, certgate.KindServer, c.ID) }()
 		wg.Wait()
 		bs, err := p.a.ListCertificateBindings(ctx, g.AccountID, c.ID)
@@ -170,7 +193,7 @@ func testBindDeleteRace(t *testing.T, p *pair) {
 			if len(bs) != 1 {
 				t.Fatalf("round %d: the delete was refused but %d bindings exist", round, len(bs))
 			}
-			if err := p.a.UnbindCertificate(ctx, g.AccountID, g.InstanceID, g.ID, d.ID, c.ID); err != nil {
+			if err := unbindCert(ctx, p.a, g.AccountID, g.InstanceID, g.ID, d.ID, c.ID); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -100,17 +100,17 @@ func testDomains(t *testing.T, p *pair) {
 	checkErr(t, p.b.CreateDomain(ctx, newDomain(g, "four.example.com", base), 3), certgate.ELimitExceeded, "domains", "a fourth domain with max 3")
 	stale := *d1
 	stale.Version = 9
-	checkErr(t, p.a.UpdateDomain(ctx, &stale), certgate.EConflict, "version", "UpdateDomain of a stale version")
+	checkErr(t, updateDomain(ctx, p.a, &stale), certgate.EConflict, "version", "UpdateDomain of a stale version")
 	clash := *d3
 	clash.Name = "ignored.example.com" // names never change
 	clash.HTTPSPort = 9443
-	if err := p.a.UpdateDomain(ctx, &clash); err != nil {
+	if err := updateDomain(ctx, p.a, &clash); err != nil {
 		t.Errorf("UpdateDomain to a port another name holds: %v", err)
 	}
 	moves++
 	onto := *otherPort
 	onto.HTTPSPort = 8443
-	checkErr(t, p.b.UpdateDomain(ctx, &onto), certgate.EConflict, "duplicate_name", "UpdateDomain onto a listener holding the name")
+	checkErr(t, updateDomain(ctx, p.b, &onto), certgate.EConflict, "duplicate_name", "UpdateDomain onto a listener holding the name")
 	r.expect(moves, "refused writes")
 	if got, err := p.a.GetDomain(ctx, g.AccountID, g.InstanceID, g.ID, d3.ID); err != nil || got.Name != "three.example.com" {
 		t.Errorf("UpdateDomain changed the name: %+v, %v", got, err)
@@ -119,7 +119,7 @@ func testDomains(t *testing.T, p *pair) {
 	upd := *d1
 	upd.MinTLSVersion, upd.RedirectHTTP, upd.VerifyClients, upd.HTTPPort, upd.HTTPSPort = "TLSv1.1", false, true, 8080, -1
 	upd.UpdatedAt = base.Add(time.Hour)
-	if err := p.b.UpdateDomain(ctx, &upd); err != nil {
+	if err := updateDomain(ctx, p.b, &upd); err != nil {
 		t.Fatal(err)
 	}
 	moves++

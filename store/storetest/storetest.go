@@ -80,6 +80,8 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"DomainDeleteGroupRace", testDomainDeleteGroupRace},
 		{"Bindings", testBindings},
 		{"BindDeleteRace", testBindDeleteRace},
+		{"BindingTx", testBindingTx},
+		{"BindingRace", testBindingRace},
 		{"CommitCancelled", testCommitCancelled},
 		{"ContextCancelled", testContextCancelled},
 		{"PingClose", testPingClose},

@@ -212,45 +212,53 @@ func (a *Accessor) UpdateCertificate(ctx context.Context, c *certgate.Certificat
 		return err
 	}
 	err = a.write(ctx, "update certificate", func(tx Tx) error {
-		args := []any{c.Name, c.Description, row.Tags, c.InstanceID, c.CertificatePEM, row.Key,
-			c.SealKeyID, c.TrustedRootCA, c.CommonName, row.SANs, rowcodec.Micros(c.NotBefore),
-			rowcodec.Micros(c.NotAfter), c.SerialNumber, c.SignatureAlgorithm, c.KeyAlgorithm,
-			rowcodec.Micros(c.UpdatedAt)}
-		args = append(args, keyArgs(c.Scope, c.Kind, c.ID)...)
-		args = append(args, c.Version)
-		n, err := tx.Exec(ctx, `UPDATE certificates SET
-			name = ?, description = ?, tags = ?, instance_id = ?, certificate_pem = ?,
-			key_sealed = ?, seal_key_id = ?, trusted_root_ca = ?, common_name = ?, sans = ?,
-			not_before = ?, not_after = ?, serial_number = ?, signature_algorithm = ?,
-			key_algorithm = ?, updated_at = ?, version = version + 1
-			WHERE `+certKey+` AND version = ?`, args...)
-		if err != nil {
-			return a.certConflict(err)
-		}
-		if n == 1 {
-			return bumpRevision(ctx, tx)
-		}
-		// Nothing matched: tell a missing record from a stale version. A
-		// concurrent writer may change the row between the two statements
-		// (not on SQLite, whose write lock is held); either answer then
-		// describes a state the row was really in.
-		var v int64
-		err = tx.QueryRow(ctx, "SELECT version FROM certificates WHERE "+certKey,
-			keyArgs(c.Scope, c.Kind, c.ID)...).Scan(&v)
-		if noRows(err) {
-			return certNotFound()
-		}
-		if err != nil {
+		if err := a.updateCertificate(ctx, tx, c, row); err != nil {
 			return err
 		}
-		return &certgate.Error{Code: certgate.EConflict, Reason: "version",
-			Message: "certificate was modified concurrently"}
+		return bumpRevision(ctx, tx)
 	})
 	if err != nil {
 		return err
 	}
 	c.Version++
 	return nil
+}
+
+// updateCertificate is UpdateCertificate's write, in tx.
+func (a *Accessor) updateCertificate(ctx context.Context, tx Tx, c *certgate.Certificate, row rowcodec.Encoded) error {
+	args := []any{c.Name, c.Description, row.Tags, c.InstanceID, c.CertificatePEM, row.Key,
+		c.SealKeyID, c.TrustedRootCA, c.CommonName, row.SANs, rowcodec.Micros(c.NotBefore),
+		rowcodec.Micros(c.NotAfter), c.SerialNumber, c.SignatureAlgorithm, c.KeyAlgorithm,
+		rowcodec.Micros(c.UpdatedAt)}
+	args = append(args, keyArgs(c.Scope, c.Kind, c.ID)...)
+	args = append(args, c.Version)
+	n, err := tx.Exec(ctx, `UPDATE certificates SET
+		name = ?, description = ?, tags = ?, instance_id = ?, certificate_pem = ?,
+		key_sealed = ?, seal_key_id = ?, trusted_root_ca = ?, common_name = ?, sans = ?,
+		not_before = ?, not_after = ?, serial_number = ?, signature_algorithm = ?,
+		key_algorithm = ?, updated_at = ?, version = version + 1
+		WHERE `+certKey+` AND version = ?`, args...)
+	if err != nil {
+		return a.certConflict(err)
+	}
+	if n == 1 {
+		return nil
+	}
+	// Nothing matched: tell a missing record from a stale version. A
+	// concurrent writer may change the row between the two statements
+	// (not on SQLite, whose write lock is held); either answer then
+	// describes a state the row was really in.
+	var v int64
+	err = tx.QueryRow(ctx, "SELECT version FROM certificates WHERE "+certKey,
+		keyArgs(c.Scope, c.Kind, c.ID)...).Scan(&v)
+	if noRows(err) {
+		return certNotFound()
+	}
+	if err != nil {
+		return err
+	}
+	return &certgate.Error{Code: certgate.EConflict, Reason: "version",
+		Message: "certificate was modified concurrently"}
 }
 
 // DeleteCertificate removes the record and gives its quota slot back.

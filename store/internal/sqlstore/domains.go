@@ -120,42 +120,37 @@ func (a *Accessor) ListDomains(ctx context.Context, accountID, instanceID, group
 	return out, nil
 }
 
-// UpdateDomain replaces a domain's settings if its version still matches.
-func (a *Accessor) UpdateDomain(ctx context.Context, d *certgate.Domain) error {
-	if d == nil || !store.IsText(d.ID, d.AccountID, d.InstanceID, d.GroupID) {
+// updateDomain replaces a domain's settings in tx if its version still
+// matches (ChangeBindings is the only writer: the verification rule needs
+// the domain's bindings in the same transaction).
+func (a *Accessor) updateDomain(ctx context.Context, tx Tx, d *certgate.Domain) error {
+	if !store.IsText(d.ID, d.AccountID, d.InstanceID, d.GroupID) {
 		return domainNotFound()
 	}
 	if !store.IsText(d.MinTLSVersion) {
 		return store.BadText("domain")
 	}
 	key := []any{d.ID, d.AccountID, d.InstanceID, d.GroupID}
-	err := a.write(ctx, "update domain", func(tx Tx) error {
-		args := append([]any{d.MinTLSVersion, b2i(d.RedirectHTTP), b2i(d.VerifyClients), int64(d.HTTPPort),
-			int64(d.HTTPSPort), rowcodec.Micros(d.UpdatedAt)}, key...)
-		n, err := tx.Exec(ctx, `UPDATE domains SET min_tls_version = ?, redirect_http = ?, verify_clients = ?,
-			http_port = ?, https_port = ?, updated_at = ?, version = version + 1 WHERE `+domainKey+` AND version = ?`,
-			append(args, d.Version)...)
-		if err != nil {
-			return a.domainConflict(err)
-		}
-		if n == 1 {
-			return bumpRevision(ctx, tx)
-		}
-		var v int64
-		err = tx.QueryRow(ctx, "SELECT version FROM domains WHERE "+domainKey, key...).Scan(&v)
-		if noRows(err) {
-			return domainNotFound()
-		}
-		if err != nil {
-			return err
-		}
-		return &certgate.Error{Code: certgate.EConflict, Reason: "version", Message: "domain was modified concurrently"}
-	})
+	args := append([]any{d.MinTLSVersion, b2i(d.RedirectHTTP), b2i(d.VerifyClients), int64(d.HTTPPort),
+		int64(d.HTTPSPort), rowcodec.Micros(d.UpdatedAt)}, key...)
+	n, err := tx.Exec(ctx, `UPDATE domains SET min_tls_version = ?, redirect_http = ?, verify_clients = ?,
+		http_port = ?, https_port = ?, updated_at = ?, version = version + 1 WHERE `+domainKey+` AND version = ?`,
+		append(args, d.Version)...)
+	if err != nil {
+		return a.domainConflict(err)
+	}
+	if n == 1 {
+		return nil
+	}
+	var v int64
+	err = tx.QueryRow(ctx, "SELECT version FROM domains WHERE "+domainKey, key...).Scan(&v)
+	if noRows(err) {
+		return domainNotFound()
+	}
 	if err != nil {
 		return err
 	}
-	d.Version++
-	return nil
+	return &certgate.Error{Code: certgate.EConflict, Reason: "version", Message: "domain was modified concurrently"}
 }
 
 // DeleteDomain removes one domain.

@@ -51,12 +51,13 @@ func (h *Handler) toDomainResp(d *certgate.Domain) domainResp {
 	}
 }
 
-func (h *Handler) toURLDomain(d *certgate.Domain) urlDomain {
+func (h *Handler) toURLDomain(d *certgate.Domain, served []*certgate.Certificate) urlDomain {
+	infos, sslID, sslName, allCA := sslInfos(served)
 	return urlDomain{
-		ID: d.ID, Domain: d.Name, CnameStatus: cnameResolved, MinSSLVersion: d.MinTLSVersion,
-		VerifiedClientCertificateEnabled: d.VerifyClients,
-		IngressHTTPPort:                  int32(h.gw.Port(d.HTTPPort, false)), IngressHTTPSPort: int32(h.gw.Port(d.HTTPSPort, true)),
-		SSLInfos: []sslInfo{},
+		ID: d.ID, Domain: d.Name, CnameStatus: cnameResolved, SSLID: sslID, SSLName: sslName, MinSSLVersion: d.MinTLSVersion,
+		VerifiedClientCertificateEnabled: d.VerifyClients, IsHasTrustedRootCA: allCA,
+		IngressHTTPPort: int32(h.gw.Port(d.HTTPPort, false)), IngressHTTPSPort: int32(h.gw.Port(d.HTTPSPort, true)),
+		SSLInfos: infos,
 	}
 }
 
@@ -65,6 +66,7 @@ func (h *Handler) domainRoutes(handle func(string, api.HandlerFunc)) {
 	handle("POST "+base, h.createDomain)
 	handle("PUT "+base+"/{domain}", h.updateDomain)
 	handle("DELETE "+base+"/{domain}", h.deleteDomain)
+	h.bindingRoutes(handle)
 }
 
 func intPtr(p *int32) *int {

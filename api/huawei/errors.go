@@ -109,6 +109,12 @@ func statusOf(w http.ResponseWriter, err error) (int, string, string) {
 			return http.StatusBadRequest, "APIG.2024", "Invalid URL domain name: " + msg
 		case gwconfig.ReasonBadPort:
 			return http.StatusBadRequest, "APIG.2025", "Invalid port number: " + msg
+		case certgate.ReasonNotCovered:
+			return http.StatusBadRequest, "APIG.2103", "The certificate domain name and the custom domain name do not match: " + msg
+		case certgate.ReasonNoSAN:
+			return http.StatusBadRequest, "APIG.2109", "Invalid certificate. SAN missing: " + msg
+		case certgate.ReasonWrongInstance:
+			return http.StatusBadRequest, "APIG.2012", invalidParam("certificate_ids") + ". " + msg
 		case gwconfig.ReasonNoListener:
 			return http.StatusBadRequest, "APIG.2049", "The port is not in the defined custom inbound ports: " + msg
 		case certs.ReasonMissing:
@@ -128,7 +134,12 @@ func statusOf(w http.ResponseWriter, err error) (int, string, string) {
 			}
 			return http.StatusNotFound, "APIG.3001", "API group " + e.Value + " does not exist"
 		case gwconfig.ReasonNoDomain:
+			if e.Value != "" {
+				return http.StatusNotFound, "APIG.3020", "The URL domain does not exist: " + e.Value
+			}
 			return http.StatusNotFound, "APIG.3020", "The URL domain does not exist"
+		case gwconfig.ReasonNoBinding:
+			return http.StatusNotFound, "APIG.3097", "The binding record of this SSL certificate and domain name does not exist: " + msg
 		}
 		return http.StatusNotFound, codeNotFound, "The SSL certificate does not exist"
 	case certgate.EConflict:
@@ -140,6 +151,8 @@ func statusOf(w http.ResponseWriter, err error) (int, string, string) {
 			// listener across the service, so this tells the caller the
 			// name is taken.
 			return http.StatusBadRequest, "APIG.3305", "The URL domain name already exists: " + e.Value
+		case certgate.ReasonAlgorithmTaken:
+			return http.StatusBadRequest, "APIG.2051", "A domain name cannot be bound with different certificates: " + msg
 		case certs.ReasonBound:
 			return http.StatusConflict, codeCertificateBound,
 				fmt.Sprintf("The SSL certificate is bound to %d domain name(s); unbind it from them before deleting it", e.Got)

@@ -40,8 +40,8 @@ type apiGroupInfo struct {
 }
 
 // urlDomain is UrlDomain, a custom domain of a group. There is no
-// is_http_redirect_to_https here, as in Huawei's; ssl_infos stays empty
-// until certificates can be bound.
+// is_http_redirect_to_https here, as in Huawei's. ssl_infos lists the
+// bound certificates (Terraform reads its bindings back from it).
 type urlDomain struct {
 	ID                               string    `json:"id"`
 	Domain                           string    `json:"domain"`
@@ -87,7 +87,11 @@ func (h *Handler) toGroup(ctx context.Context, g *certgate.APIGroup) (apiGroupIn
 		Remark: g.Remark, IsDefault: 2, Version: "V1",
 	}
 	for _, d := range ds {
-		out.URLDomains = append(out.URLDomains, h.toURLDomain(d))
+		served, err := h.gw.Served(ctx, d)
+		if err != nil {
+			return apiGroupInfo{}, err
+		}
+		out.URLDomains = append(out.URLDomains, h.toURLDomain(d, served))
 	}
 	return out, nil
 }

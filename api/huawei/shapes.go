@@ -42,6 +42,11 @@ type certBase struct {
 // cert is the full Cert of create, show and update.
 type cert struct {
 	certBase
+	certDetail
+}
+
+// certDetail is what a full certificate adds to a list item.
+type certDetail struct {
 	Version            int32    `json:"version"`
 	Organization       []string `json:"organization"`
 	OrganizationalUnit []string `json:"organizational_unit"`
@@ -87,7 +92,7 @@ func toBase(c *certgate.Certificate, projectID string) certBase {
 // details are parsed from the stored PEM on the way out rather than stored
 // twice.
 func toCert(c *certgate.Certificate, projectID string) cert {
-	out := cert{certBase: toBase(c, projectID), NotBefore: wireTime(c.NotBefore), SerialNumber: c.SerialNumber, Version: 3}
+	out := cert{certBase: toBase(c, projectID), certDetail: certDetail{NotBefore: wireTime(c.NotBefore), SerialNumber: c.SerialNumber, Version: 3}}
 	var f pki.Facts
 	if blk, _ := pem.Decode([]byte(c.CertificatePEM)); blk != nil {
 		if leaf, err := x509.ParseCertificate(blk.Bytes); err == nil {

@@ -6,9 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/certgate/certgate"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/apig/v2/model"
 )
 
@@ -211,8 +209,8 @@ func TestGatewayAddrsValidate(t *testing.T) {
 	}
 }
 
-// TestHuaweiDeleteBoundCertificate binds a certificate through the store
-// (the binding operations are not served yet) and checks that
+// TestHuaweiDeleteBoundCertificate binds a certificate to two domains and
+// checks that
 // DeleteCertificateV2 refuses it, naming how many domains hold it, until
 // the domain is gone.
 func TestHuaweiDeleteBoundCertificate(t *testing.T) {
@@ -230,14 +228,14 @@ func TestHuaweiDeleteBoundCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	var domains []string
-	for _, name := range []string{"one.example.com", "two.example.com"} {
+	for _, name := range []string{"www.example.com", "example.com"} {
 		d, err := c.AssociateDomainV2(&model.AssociateDomainV2Request{InstanceId: inst, GroupId: group.Id, Body: &model.UrlDomainCreate{UrlDomain: &name}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		domains = append(domains, *d.Id)
-		if err := s.Store.BindCertificate(t.Context(), &certgate.Binding{AccountID: owner.Account.ID, InstanceID: inst, GroupID: group.Id,
-			DomainID: *d.Id, CertificateID: *cert.Id, Algorithm: cert.AlgorithmType.Value(), CreatedAt: time.Now()}); err != nil {
+		if _, err := c.BatchAssociateCertsV2(&model.BatchAssociateCertsV2Request{InstanceId: inst, GroupId: group.Id, DomainId: *d.Id,
+			Body: &model.AttachOrDetachCertsReqBody{CertificateIds: []string{*cert.Id}}}); err != nil {
 			t.Fatal(err)
 		}
 	}

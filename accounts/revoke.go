@@ -94,8 +94,8 @@ func (s *Service) List(ctx context.Context) ([]*certgate.Account, error) {
 }
 
 // Delete removes an account with its keys and tokens. It is refused while
-// the account holds certificates, unless force is set, which deletes them
-// too.
+// the account holds certificates or API groups, unless force is set, which
+// deletes them too.
 func (s *Service) Delete(ctx context.Context, accountID string, force bool) error {
 	if err := checkAccountID(accountID); err != nil {
 		return err

@@ -152,10 +152,11 @@ type Accounts interface {
 	ListAccounts(ctx context.Context) ([]*certgate.Account, error)
 
 	// DeleteAccount removes an account with its access keys, tokens,
-	// gateway instances, API groups and domains, in one transaction. While the account holds certificates (of any region
-	// and kind) it fails with EConflict (Reason "not_empty") unless force
-	// is set, in which case the certificates and their quota counters go in
-	// the same transaction. It fails with ENotFound when there is no such
+	// gateway instances, in one transaction. While the account holds
+	// certificates (of any region and kind) or API groups it fails with
+	// EConflict (Reason "not_empty") unless force is set, in which case the
+	// certificates with their quota counters, and the groups with their
+	// domains and bindings, go in the same transaction. It fails with ENotFound when there is no such
 	// account. The id stays taken for good (a tombstone), so that a
 	// certificate created by a request still in flight when the account went
 	// can never be seen by a later account of the same id.

@@ -148,7 +148,7 @@ func testDomains(t *testing.T, p *pair) {
 	if err := p.b.CreateDomain(ctx, newDomain(foreign, "three.example.com", base), 0); err != nil {
 		t.Errorf("a name freed by DeleteGroup: %v", err)
 	}
-	if err := p.a.DeleteAccount(ctx, foreign.AccountID, false); err != nil {
+	if err := p.a.DeleteAccount(ctx, foreign.AccountID, true); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.a.CreateDomain(ctx, newDomain(foreign, "late.example.com", base), 0); certgate.ErrorCode(err) != certgate.ENotFound {

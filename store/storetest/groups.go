@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -158,7 +159,7 @@ func testGroups(t *testing.T, p *pair) {
 	r.expect(moves, "a refused DeleteGroup")
 
 	// The account takes its groups with it.
-	if err := p.b.DeleteAccount(ctx, in1.AccountID, false); err != nil {
+	if err := p.b.DeleteAccount(ctx, in1.AccountID, true); err != nil {
 		t.Fatal(err)
 	}
 	_, err = p.a.GetGroup(ctx, in1.AccountID, in1.ID, g2.ID)
@@ -221,12 +222,43 @@ func testGroupDeleteAccountRace(t *testing.T, p *pair) {
 				}
 			}()
 		}
-		if err := p.a.DeleteAccount(ctx, a.ID, false); err != nil {
+		if err := p.a.DeleteAccount(ctx, a.ID, true); err != nil {
 			t.Fatalf("round %d: DeleteAccount: %v", round, err)
 		}
 		wg.Wait()
 		if list, err := p.a.ListGroups(ctx, a.ID, in.ID); err != nil || len(list) != 0 {
 			t.Fatalf("round %d: %d groups of the deleted account survive (%v)", round, len(list), err)
+		}
+	}
+}
+
+// testAccountDeleteWithGroups checks that API groups make an account not
+// empty: DeleteAccount without force refuses, naming them, and with force
+// takes them, their domains and their bindings.
+func testAccountDeleteWithGroups(t *testing.T, p *pair) {
+	ctx := testCtx(t)
+	g, _ := domainFixture(t, p)
+	d := newDomain(g, "gone.example.com", base)
+	if err := p.a.CreateDomain(ctx, d, 0); err != nil {
+		t.Fatal(err)
+	}
+	err := p.b.DeleteAccount(ctx, g.AccountID, false)
+	checkErr(t, err, certgate.EConflict, "not_empty", "deleting an account that holds only API groups")
+	if e := certgate.AsError(err); e != nil && !strings.Contains(e.Message, "API group") {
+		t.Errorf("refusal %q does not name the API groups", e.Message)
+	}
+	if _, err := p.a.GetGroup(ctx, g.AccountID, g.InstanceID, g.ID); err != nil {
+		t.Fatalf("the refused delete removed the group: %v", err)
+	}
+	if err := p.b.DeleteAccount(ctx, g.AccountID, true); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range p.both() {
+		if _, err := s.GetGroup(ctx, g.AccountID, g.InstanceID, g.ID); certgate.ErrorCode(err) != certgate.ENotFound {
+			t.Errorf("handle %d: the group after a forced delete: %v", i, err)
+		}
+		if _, err := s.GetDomain(ctx, g.AccountID, g.InstanceID, g.ID, d.ID); certgate.ErrorCode(err) != certgate.ENotFound {
+			t.Errorf("handle %d: the domain after a forced delete: %v", i, err)
 		}
 	}
 }

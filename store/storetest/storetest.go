@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"TokenRevocation", testTokenRevocation},
 		{"AccountDelete", testAccountDelete},
 		{"AccountDeleteRace", testAccountDeleteRace},
+		{"AccountDeleteWithGroups", testAccountDeleteWithGroups},
 		{"Sealed", testSealed},
 		{"SwapMeta", testSwapMeta},
 		{"Nodes", testNodes},

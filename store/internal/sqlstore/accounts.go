@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/certgate/certgate"
@@ -192,13 +193,25 @@ func (a *Accessor) DeleteAccount(ctx context.Context, id string, force bool) err
 				}
 			}
 		}
-		var certs int64
+		var certs, groups int64
 		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM certificates WHERE account_id = ?", id).Scan(&certs); err != nil {
 			return err
 		}
-		if certs > 0 && !force {
+		// API groups are configuration a user made, with their domains
+		// and bindings: they make an account not empty too.
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM api_groups WHERE account_id = ?", id).Scan(&groups); err != nil {
+			return err
+		}
+		if (certs > 0 || groups > 0) && !force {
+			var held []string
+			if certs > 0 {
+				held = append(held, fmt.Sprintf("%d certificate(s)", certs))
+			}
+			if groups > 0 {
+				held = append(held, fmt.Sprintf("%d API group(s)", groups))
+			}
 			return &certgate.Error{Code: certgate.EConflict, Reason: "not_empty",
-				Message: fmt.Sprintf("the account still holds %d certificate(s)", certs)}
+				Message: "the account still holds " + strings.Join(held, " and ")}
 		}
 		for _, q := range []string{
 			"DELETE FROM certificates WHERE account_id = ?",

@@ -50,11 +50,14 @@ type plan struct {
 	edit    store.BindingEdit
 	served  map[string]*store.Served // by domain id
 	changed map[string]bool          // domains whose settings change
-	order   []string
+	// detached are the domains a DetachDomains plan already unbound, so
+	// that a name listed twice is not a miss the second time.
+	detached map[string]bool
+	order    []string
 }
 
 func (s *Service) newPlan() *plan {
-	return &plan{s: s, served: map[string]*store.Served{}, changed: map[string]bool{}}
+	return &plan{s: s, served: map[string]*store.Served{}, changed: map[string]bool{}, detached: map[string]bool{}}
 }
 
 // latest returns the plan's state of sv's domain.
@@ -82,9 +85,10 @@ func bound(sv *store.Served, id string) bool {
 }
 
 // attach binds c to the domain of sv. verify nil keeps the domain's flag,
-// except that a certificate with a trusted root CA turns it on (Huawei's
-// default); so attaching a certificate without a CA never turns
-// verification off by itself.
+// except that newly attaching a certificate with a trusted root CA turns
+// it on (Huawei's default); so attaching a certificate without a CA never
+// turns verification off by itself, and naming a bound one again without
+// the flag changes nothing.
 func (p *plan) attach(sv *store.Served, c *certgate.Certificate, verify *bool) error {
 	sv = p.latest(sv)
 	certs := sv.Certificates
@@ -96,7 +100,10 @@ func (p *plan) attach(sv *store.Served, c *certgate.Certificate, verify *bool) e
 	switch {
 	case verify != nil:
 		d.VerifyClients = *verify
-	case c.TrustedRootCA != "":
+	case isNew && c.TrustedRootCA != "":
+		// The default applies when the certificate is attached, not
+		// when a batch names a bound one again: that must not undo a
+		// flag the user turned off.
 		d.VerifyClients = true
 	}
 	if err := certgate.CheckServing(&d, certs); err != nil {
@@ -290,11 +297,16 @@ func (s *Service) DetachDomains(ctx context.Context, accountID, certID string, r
 	return s.changeDomains(ctx, accountID, certID, refs, func(p *plan, c *certgate.Certificate, r DomainRef, found []*store.Served) error {
 		hit := false
 		for _, sv := range found {
+			if p.detached[sv.Domain.ID] {
+				hit = true // an earlier entry named it: detached already
+				continue
+			}
 			if sv = p.latest(sv); bound(sv, c.ID) {
 				hit = true
 				if err := p.detach(sv, c.ID); err != nil {
 					return err
 				}
+				p.detached[sv.Domain.ID] = true
 			}
 		}
 		if !hit {
@@ -400,6 +412,9 @@ func (s *Service) AttachedDomains(ctx context.Context, accountID, certID, nameFi
 // (ShowDetailsOfDomainNameCertificateV2); ENotFound (ReasonNoBinding) if
 // it is not.
 func (s *Service) DomainCertificate(ctx context.Context, accountID, instanceID, groupID, domainID, certID string) (*certgate.Certificate, error) {
+	if err := checkID("certificate_id", certID); err != nil {
+		return nil, err
+	}
 	if _, err := s.Group(ctx, accountID, instanceID, groupID); err != nil {
 		return nil, err
 	}

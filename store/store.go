@@ -120,7 +120,11 @@ type Certificates interface {
 	// On success the stored and returned c.Version is one higher. It fails
 	// with ENotFound when no such record exists, EConflict (Reason "version")
 	// when the version differs, and EConflict (Reason "duplicate_name") when
-	// the new name is taken.
+	// the new name is taken. It applies no binding rule: a change to what a
+	// bound server certificate serves (its chain, names, key algorithm, CA
+	// or instance) goes through Bindings.ChangeBindings (BindingEdit's
+	// Certificate), which checks it against the domains that hold it and
+	// carries the bindings' Algorithm with it; certs does so.
 	UpdateCertificate(ctx context.Context, c *certgate.Certificate) error
 
 	// DeleteCertificate removes the record and frees its quota slot. It fails

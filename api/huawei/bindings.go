@@ -230,6 +230,10 @@ func (h *Handler) associateCertificate(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
+	// The domain first, so that a missing one stores nothing at all.
+	if _, err := h.gw.Domain(ctx, cl.Scope.AccountID, inst, group, domain); err != nil {
+		return err
+	}
 	c, err := h.certs.CreateServerCertificate(ctx, cl.Scope, certs.ServerInput{
 		Name: str(b.Name), CertPEM: str(b.CertContent), KeyPEM: str(b.PrivateKey),
 	})
@@ -244,6 +248,8 @@ func (h *Handler) associateCertificate(w http.ResponseWriter, r *http.Request) e
 	}
 	d, err := h.gw.Domain(ctx, cl.Scope.AccountID, inst, group, domain)
 	if err != nil {
+		// Deleted since the bind (which then took the binding with it):
+		// the certificate stays, unbound, as an ordinary upload.
 		return err
 	}
 	writeJSON(w, http.StatusCreated, inlineCertResp{domainResp: h.toDomainResp(d), SSLID: c.ID, SSLName: c.Name,

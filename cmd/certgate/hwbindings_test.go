@@ -362,3 +362,84 @@ func TestHuaweiCertificateBindings(t *testing.T) {
 }
 
 func strPtr(s string) *string { return &s }
+
+// TestHuaweiBindingEdges covers what a review found: naming a bound
+// certificate again without the flag must not undo a flag the user turned
+// off; a name listed twice in a detach is not a miss; an inline binding to
+// a missing domain stores nothing; and a bad certificate id in a path is a
+// 400, not an echo.
+func TestHuaweiBindingEdges(t *testing.T) {
+	s := startServer(t, nil)
+	owner := s.Bootstrap
+	c := s.hwClient(owner, "")
+	inst := owner.Instance.ID
+	h := gatewayHelpers{t, s}
+	group, err := c.CreateApiGroupV2(&model.CreateApiGroupV2Request{InstanceId: inst, Body: &model.ApiGroupCreate{Name: "edge_group"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gid := group.Id
+	ids := map[string]string{}
+	for _, name := range []string{"a.example.com", "b.example.com"} {
+		d, err := c.AssociateDomainV2(&model.AssociateDomainV2Request{InstanceId: inst, GroupId: gid, Body: &model.UrlDomainCreate{UrlDomain: strPtr(name)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[name] = *d.Id
+	}
+	chain, key, root := leafFor(t, "rsa", "a.example.com", "b.example.com")
+	ca := root.certPEM()
+	f := form("edge_rsa", chain, key)
+	f.TrustedRootCa = &ca
+	cert, err := c.CreateCertificateV2(&model.CreateCertificateV2Request{Body: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := func(names ...string) *model.AttachOrDetachDomainsReqBody {
+		var out []model.AttachOrDetachDomainInfo
+		for _, n := range names {
+			out = append(out, model.AttachOrDetachDomainInfo{Domain: n})
+		}
+		return &model.AttachOrDetachDomainsReqBody{Domains: out}
+	}
+	if _, err := c.BatchAssociateDomainsV2(&model.BatchAssociateDomainsV2Request{CertificateId: *cert.Id, Body: entries("a.example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	off := false
+	if _, err := c.UpdateDomainV2(&model.UpdateDomainV2Request{InstanceId: inst, GroupId: gid, DomainId: ids["a.example.com"],
+		Body: &model.UrlDomainModify{VerifiedClientCertificateEnabled: &off}}); err != nil {
+		t.Fatal(err)
+	}
+	// Terraform adds b to the resource: the batch names a again, no flag.
+	if _, err := c.BatchAssociateDomainsV2(&model.BatchAssociateDomainsV2Request{CertificateId: *cert.Id, Body: entries("a.example.com", "b.example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := c.ListAttachedDomainsV2(&model.ListAttachedDomainsV2Request{CertificateId: *cert.Id})
+	if err != nil || l.Total != 2 {
+		t.Fatalf("ListAttachedDomainsV2 = %+v, %v", l, err)
+	}
+	for _, b := range *l.BoundDomains {
+		want := b.UrlDomain == "b.example.com" // newly attached: the CA default; a: the user's off
+		if *b.VerifiedClientCertificateEnabled != want {
+			t.Errorf("%s: verification %v, want %v", b.UrlDomain, *b.VerifiedClientCertificateEnabled, want)
+		}
+	}
+	// A detach naming a twice.
+	if _, err := c.BatchDisassociateDomainsV2(&model.BatchDisassociateDomainsV2Request{CertificateId: *cert.Id, Body: entries("a.example.com", "a.example.com")}); err != nil {
+		t.Errorf("BatchDisassociateDomainsV2 naming a domain twice: %v", err)
+	}
+	// An inline binding to a missing domain: nothing stored, nothing moved.
+	r0 := h.rev()
+	chain, key, _ = leafFor(t, "rsa", "c.example.com")
+	_, err = c.AssociateCertificateV2(&model.AssociateCertificateV2Request{InstanceId: inst, GroupId: gid, DomainId: "0123456789abcdef0123456789abcdef",
+		Body: &model.CertForm{Name: "edge_inline", CertContent: chain, PrivateKey: key}})
+	h.wantErr("AssociateCertificateV2 to a missing domain", err, 404, "APIG.3020")
+	if got := h.rev(); got != r0 {
+		t.Errorf("revision moved by %d for an inline binding to a missing domain", got-r0)
+	}
+	// A NUL certificate id in the path.
+	resp, body := s.hwDo(owner, "GET", "/apigw/instances/"+inst+"/api-groups/"+gid+"/domains/"+ids["a.example.com"]+"/certificate/%00", nil)
+	if resp.StatusCode != http.StatusBadRequest || strings.Contains(string(body), "\\u0000") {
+		t.Errorf("ShowDetailsOfDomainNameCertificateV2 of a NUL id: %d %s; want 400 without the id", resp.StatusCode, body)
+	}
+}

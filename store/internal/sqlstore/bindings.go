@@ -30,8 +30,7 @@ func (a *Accessor) ChangeBindings(ctx context.Context, accountID string, plan fu
 	}
 	var edit *store.BindingEdit
 	err := a.write(ctx, "change bindings", func(tx Tx) error {
-		var one int
-		if err := tx.QueryRow(ctx, "SELECT 1 FROM accounts WHERE id = ?"+a.d.ForUpdate(), accountID).Scan(&one); err != nil && !noRows(err) {
+		if err := a.bindingLock(ctx, tx, accountID); err != nil {
 			return err
 		}
 		var err error
@@ -49,6 +48,19 @@ func (a *Accessor) ChangeBindings(ctx context.Context, accountID string, plan fu
 	}
 	if edit.Certificate != nil {
 		edit.Certificate.Version++
+	}
+	return nil
+}
+
+// bindingLock takes the account's binding lock, its row FOR UPDATE, for the
+// rest of tx. Every writer of an account's domains and bindings takes it
+// first (ChangeBindings, DeleteDomain, DeleteGroup; DeleteAccount locks the
+// same row), which gives them one lock order. A missing row is no error:
+// such an account has no instance, so no domain to race on.
+func (a *Accessor) bindingLock(ctx context.Context, tx Tx, accountID string) error {
+	var one int
+	if err := tx.QueryRow(ctx, "SELECT 1 FROM accounts WHERE id = ?"+a.d.ForUpdate(), accountID).Scan(&one); err != nil && !noRows(err) {
+		return err
 	}
 	return nil
 }

@@ -159,8 +159,12 @@ func (a *Accessor) DeleteDomain(ctx context.Context, accountID, instanceID, grou
 		return domainNotFound()
 	}
 	return a.write(ctx, "delete domain", func(tx Tx) error {
-		// The domain's lock first: a BindCertificate in flight holds it,
-		// and its binding must go below, not stay behind.
+		// The account's binding lock first (see DeleteGroup), then the
+		// domain's: a binding change in flight holds both, and its binding
+		// must go below, not stay behind.
+		if err := a.bindingLock(ctx, tx, accountID); err != nil {
+			return err
+		}
 		var one int
 		err := tx.QueryRow(ctx, "SELECT 1 FROM domains WHERE "+domainKey+a.d.ForUpdate(), id, accountID, instanceID, groupID).Scan(&one)
 		if noRows(err) {

@@ -143,8 +143,15 @@ func (a *Accessor) DeleteGroup(ctx context.Context, accountID, instanceID, id st
 		return groupNotFound()
 	}
 	return a.write(ctx, "delete api group", func(tx Tx) error {
-		// The group's lock first: a domain create in flight holds it, and
-		// its domain must be deleted below, not left behind.
+		// The account's binding lock first, as ChangeBindings takes it:
+		// one lock order (account, group, domains, certificates) for every
+		// writer of domains, so that a binding change locking the group's
+		// domains in another order cannot deadlock with this delete.
+		if err := a.bindingLock(ctx, tx, accountID); err != nil {
+			return err
+		}
+		// Then the group's: a domain create in flight holds it, and its
+		// domain must be deleted below, not left behind.
 		var one int
 		err := tx.QueryRow(ctx, "SELECT 1 FROM api_groups WHERE "+groupKey+a.d.ForUpdate(), id, accountID, instanceID).Scan(&one)
 		if noRows(err) {

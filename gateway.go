@@ -20,8 +20,11 @@ type APIGroup struct {
 	InstanceID string
 	Name       string // unique within its instance
 	Remark     string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// SLDomainAccess says whether the group's debugging domain
+	// ({id}.apic.{suffix}) answers; true unless turned off.
+	SLDomainAccess bool
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 	// Version increases by one with every update, for optimistic
 	// concurrency control.
 	Version int64

@@ -91,7 +91,7 @@ func (s *Service) CreateGroup(ctx context.Context, accountID, instanceID string,
 		return nil, err
 	}
 	now := s.clock()
-	g := &certgate.APIGroup{ID: id, AccountID: accountID, InstanceID: instanceID, Name: in.Name, Remark: in.Remark,
+	g := &certgate.APIGroup{ID: id, AccountID: accountID, InstanceID: instanceID, Name: in.Name, Remark: in.Remark, SLDomainAccess: true,
 		CreatedAt: now, UpdatedAt: now}
 	if err := s.store.CreateGroup(ctx, g); err != nil {
 		return nil, groupError(err, g.ID, g.Name)
@@ -183,22 +183,36 @@ func (s *Service) UpdateGroup(ctx context.Context, accountID, instanceID, id str
 			return nil, err
 		}
 	}
+	return s.changeGroup(ctx, accountID, instanceID, id, u.Name, func(g *certgate.APIGroup) {
+		g.Name = u.Name
+		if u.Remark != nil {
+			g.Remark = *u.Remark
+		}
+	})
+}
+
+// SetSLDomainAccess turns the group's debugging domain on or off
+// (UpdateSlDomainSettingV2).
+func (s *Service) SetSLDomainAccess(ctx context.Context, accountID, instanceID, id string, enabled bool) (*certgate.APIGroup, error) {
+	return s.changeGroup(ctx, accountID, instanceID, id, "", func(g *certgate.APIGroup) { g.SLDomainAccess = enabled })
+}
+
+// changeGroup applies change to the stored group, retrying a lost race
+// from the record it then reads.
+func (s *Service) changeGroup(ctx context.Context, accountID, instanceID, id, name string, change func(*certgate.APIGroup)) (*certgate.APIGroup, error) {
 	for attempt := 0; ; attempt++ {
 		g, err := s.Group(ctx, accountID, instanceID, id)
 		if err != nil {
 			return nil, err
 		}
-		g.Name = u.Name
-		if u.Remark != nil {
-			g.Remark = *u.Remark
-		}
+		change(g)
 		g.UpdatedAt = s.clock()
 		err = s.store.UpdateGroup(ctx, g)
 		if e := certgate.AsError(err); e != nil && e.Code == certgate.EConflict && e.Reason == "version" && attempt < 3 {
 			continue
 		}
 		if err != nil {
-			return nil, groupError(err, id, u.Name)
+			return nil, groupError(err, id, name)
 		}
 		return g, nil
 	}

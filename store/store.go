@@ -309,7 +309,7 @@ type Groups interface {
 	// (CreatedAt, ID).
 	ListGroups(ctx context.Context, accountID, instanceID string) ([]*certgate.APIGroup, error)
 
-	// UpdateGroup replaces Name, Remark and UpdatedAt of the stored group
+	// UpdateGroup replaces Name, Remark, SLDomainAccess and UpdatedAt of the stored group
 	// g.ID (in g.AccountID and g.InstanceID) if its Version equals
 	// g.Version; on success the stored and returned Version is one higher.
 	// It fails with ENotFound, EConflict (Reason "version") for a stale

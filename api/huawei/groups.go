@@ -2,6 +2,7 @@ package huawei
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -83,7 +84,7 @@ func (h *Handler) toGroup(ctx context.Context, g *certgate.APIGroup) (apiGroupIn
 	out := apiGroupInfo{
 		ID: g.ID, Name: g.Name, Status: 1, SLDomain: sl,
 		RegisterTime: groupTime(g.CreatedAt), UpdateTime: groupTime(g.UpdatedAt),
-		OnSellStatus: 2, URLDomains: make([]urlDomain, 0, len(ds)), SLDomainAccessEnabled: true, SLDomains: []string{sl},
+		OnSellStatus: 2, URLDomains: make([]urlDomain, 0, len(ds)), SLDomainAccessEnabled: g.SLDomainAccess, SLDomains: []string{sl},
 		Remark: g.Remark, IsDefault: 2, Version: "V1",
 	}
 	for _, d := range ds {
@@ -113,6 +114,7 @@ func (h *Handler) groupRoutes(handle func(string, api.HandlerFunc)) {
 	handle("GET "+base+"/{group}", h.showGroup)
 	handle("PUT "+base+"/{group}", h.updateGroup)
 	handle("DELETE "+base+"/{group}", h.deleteGroup)
+	handle("PUT "+base+"/{group}/sl-domain-access-settings", h.setSLDomainAccess)
 	h.domainRoutes(handle)
 }
 
@@ -195,6 +197,38 @@ func (h *Handler) updateGroup(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) deleteGroup(w http.ResponseWriter, r *http.Request) error {
 	cl := callerOf(r)
 	if err := h.gw.DeleteGroup(r.Context(), cl.Scope.AccountID, r.PathValue("instance"), r.PathValue("group")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// slDomainSetting is UpdateSlDomainSettingV2's body.
+type slDomainSetting struct {
+	Enabled *bool `json:"sl_domain_access_enabled"`
+}
+
+func decodeSLDomainSetting(body []byte) (bool, error) {
+	var b slDomainSetting
+	err := api.DecodeJSON(body, &b)
+	if err == nil && b.Enabled == nil {
+		err = errors.New("sl_domain_access_enabled is required")
+	}
+	if err != nil {
+		// The code and text Huawei documents for this operation.
+		return false, asClientError(http.StatusBadRequest, "APIG.2011", "Invalid parameter value,parameterName:sl_domain_access_enabled")
+	}
+	return *b.Enabled, nil
+}
+
+// setSLDomainAccess is UpdateSlDomainSettingV2: 204, as documented.
+func (h *Handler) setSLDomainAccess(w http.ResponseWriter, r *http.Request) error {
+	cl := callerOf(r)
+	enabled, err := decodeSLDomainSetting(cl.Body)
+	if err != nil {
+		return err
+	}
+	if _, err := h.gw.SetSLDomainAccess(r.Context(), cl.Scope.AccountID, r.PathValue("instance"), r.PathValue("group"), enabled); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

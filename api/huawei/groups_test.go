@@ -10,7 +10,7 @@ var groupSeeds = []string{
 	`{"name":"api_group_001","remark":"API group 1"}`,
 	`{"name":"api_group_001","remark":"API group 1"}` + "\n",
 	`{"name":"分组","roma_app_id":"x","version":"V2"}`,
-	`{"name":5}`, `{"remark":null}`, `[]`, `{`, ``, `null`, `{"name":"a","name":"b"}`,
+	`{"name":5}`, `{"remark":null}`, `{"sl_domain_access_enabled":false}`, `{"sl_domain_access_enabled":"x"}`, `[]`, `{`, ``, `null`, `{"name":"a","name":"b"}`,
 }
 
 // FuzzDecodeGroupBody checks that any group body decodes, or fails with
@@ -29,6 +29,9 @@ func FuzzDecodeGroupBody(f *testing.F) {
 		}
 		if b == nil {
 			t.Fatal("nil body without an error")
+		}
+		if _, err := decodeSLDomainSetting(body); err != nil && certgate.ErrorCode(err) != certgate.EInvalid {
+			t.Fatalf("sl-domain setting: non-EInvalid error %v", err)
 		}
 	})
 }

@@ -309,3 +309,48 @@ func (h gatewayHelpers) wantErr(what string, err error, status int, code string)
 	}
 	return msg
 }
+
+// TestHuaweiSLDomainSetting turns a group's debugging domain off and on
+// with UpdateSlDomainSettingV2 (204), which the group answers show.
+func TestHuaweiSLDomainSetting(t *testing.T) {
+	s := startServer(t, nil)
+	owner := s.Bootstrap
+	c := s.hwClient(owner, "")
+	inst := owner.Instance.ID
+	h := gatewayHelpers{t, s}
+	g, err := c.CreateApiGroupV2(&model.CreateApiGroupV2Request{InstanceId: inst, Body: &model.ApiGroupCreate{Name: "sl_group"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !*g.SlDomainAccessEnabled {
+		t.Errorf("a new group's debugging domain is off")
+	}
+	r0 := h.rev()
+	res, err := c.UpdateSlDomainSettingV2(&model.UpdateSlDomainSettingV2Request{InstanceId: inst, GroupId: g.Id, Body: &model.SlDomainAccessSetting{SlDomainAccessEnabled: false}})
+	if err != nil || res.HttpStatusCode != http.StatusNoContent {
+		t.Fatalf("UpdateSlDomainSettingV2 = %+v, %v; want 204", res, err)
+	}
+	if got := h.rev(); got != r0+1 {
+		t.Errorf("revision after UpdateSlDomainSettingV2: %d, want %d", got, r0+1)
+	}
+	shown, err := c.ShowDetailsOfApiGroupV2(&model.ShowDetailsOfApiGroupV2Request{InstanceId: inst, GroupId: g.Id})
+	if err != nil || *shown.SlDomainAccessEnabled {
+		t.Errorf("ShowDetailsOfApiGroupV2 after turning the debugging domain off: %v, %v", shown.SlDomainAccessEnabled, err)
+	}
+	for _, body := range []string{`{}`, `{"sl_domain_access_enabled":"no"}`, `{"sl_domain_access_enabled":null}`, ``} {
+		resp, b := s.hwDo(owner, "PUT", "/apigw/instances/"+inst+"/api-groups/"+g.Id+"/sl-domain-access-settings", []byte(body))
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "APIG.2011") {
+			t.Errorf("UpdateSlDomainSettingV2 %q: %d %s; want 400 APIG.2011", body, resp.StatusCode, b)
+		}
+	}
+	intruder := s.hwClient(s.newAccount(), "")
+	_, err = intruder.UpdateSlDomainSettingV2(&model.UpdateSlDomainSettingV2Request{InstanceId: inst, GroupId: g.Id, Body: &model.SlDomainAccessSetting{SlDomainAccessEnabled: true}})
+	h.wantErr("UpdateSlDomainSettingV2 by another tenant", err, 404, "APIG.3030")
+	// A rename keeps the setting.
+	if _, err := c.UpdateApiGroupV2(&model.UpdateApiGroupV2Request{InstanceId: inst, GroupId: g.Id, Body: &model.ApiGroupBase{Name: "sl_group_2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if shown, _ := c.ShowDetailsOfApiGroupV2(&model.ShowDetailsOfApiGroupV2Request{InstanceId: inst, GroupId: g.Id}); *shown.SlDomainAccessEnabled {
+		t.Errorf("a rename turned the debugging domain back on")
+	}
+}

@@ -13,7 +13,7 @@ import (
 
 func newGroup(in *certgate.Instance, name string, created time.Time) *certgate.APIGroup {
 	return &certgate.APIGroup{ID: newInstance("", base).ID, AccountID: in.AccountID, InstanceID: in.ID,
-		Name: name, Remark: "remark of " + name + " – ✓", CreatedAt: created, UpdatedAt: created.Add(time.Second)}
+		Name: name, Remark: "remark of " + name + " – ✓", SLDomainAccess: true, CreatedAt: created, UpdatedAt: created.Add(time.Second)}
 }
 
 // groupFixture makes two accounts, the first with two instances.
@@ -125,7 +125,7 @@ func testGroups(t *testing.T, p *pair) {
 	r.expect(moves, "refused writes")
 
 	upd := *g1
-	upd.Name, upd.Remark, upd.UpdatedAt = "group_renamed", "", base.Add(time.Hour)
+	upd.Name, upd.Remark, upd.SLDomainAccess, upd.UpdatedAt = "group_renamed", "", false, base.Add(time.Hour)
 	if err := p.b.UpdateGroup(ctx, &upd); err != nil {
 		t.Fatal(err)
 	}

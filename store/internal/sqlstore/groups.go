@@ -8,7 +8,7 @@ import (
 	"github.com/certgate/certgate/store/internal/rowcodec"
 )
 
-const groupColumns = "id, account_id, instance_id, name, remark, created_at, updated_at, version"
+const groupColumns = "id, account_id, instance_id, name, remark, created_at, updated_at, version, sl_domain_access"
 
 // groupKey pins a group to its account and instance in every statement.
 const groupKey = "id = ? AND account_id = ? AND instance_id = ?"
@@ -35,9 +35,9 @@ func (a *Accessor) CreateGroup(ctx context.Context, g *certgate.APIGroup) error 
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, "INSERT INTO api_groups ("+groupColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		_, err = tx.Exec(ctx, "INSERT INTO api_groups ("+groupColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			g.ID, g.AccountID, g.InstanceID, g.Name, g.Remark,
-			rowcodec.Micros(g.CreatedAt), rowcodec.Micros(g.UpdatedAt), int64(1))
+			rowcodec.Micros(g.CreatedAt), rowcodec.Micros(g.UpdatedAt), int64(1), b2i(g.SLDomainAccess))
 		if err != nil {
 			return a.groupConflict(err)
 		}
@@ -101,7 +101,7 @@ func (a *Accessor) ListGroups(ctx context.Context, accountID, instanceID string)
 	return out, nil
 }
 
-// UpdateGroup replaces a group's name and remark if its version still
+// UpdateGroup replaces a group's name, remark and debugging-domain switch if its version still
 // matches.
 func (a *Accessor) UpdateGroup(ctx context.Context, g *certgate.APIGroup) error {
 	if g == nil || !store.IsText(g.ID, g.AccountID, g.InstanceID) {
@@ -111,9 +111,9 @@ func (a *Accessor) UpdateGroup(ctx context.Context, g *certgate.APIGroup) error 
 		return store.BadText("api group")
 	}
 	err := a.write(ctx, "update api group", func(tx Tx) error {
-		n, err := tx.Exec(ctx, "UPDATE api_groups SET name = ?, remark = ?, updated_at = ?, version = version + 1 WHERE "+
+		n, err := tx.Exec(ctx, "UPDATE api_groups SET name = ?, remark = ?, sl_domain_access = ?, updated_at = ?, version = version + 1 WHERE "+
 			groupKey+" AND version = ?",
-			g.Name, g.Remark, rowcodec.Micros(g.UpdatedAt), g.ID, g.AccountID, g.InstanceID, g.Version)
+			g.Name, g.Remark, b2i(g.SLDomainAccess), rowcodec.Micros(g.UpdatedAt), g.ID, g.AccountID, g.InstanceID, g.Version)
 		if err != nil {
 			return a.groupConflict(err)
 		}
@@ -191,10 +191,11 @@ func (a *Accessor) CountGroupAPIs(ctx context.Context, accountID, instanceID, id
 
 func scanGroup(s rowcodec.Scanner) (*certgate.APIGroup, error) {
 	var g certgate.APIGroup
-	var created, updated int64
-	if err := s.Scan(&g.ID, &g.AccountID, &g.InstanceID, &g.Name, &g.Remark, &created, &updated, &g.Version); err != nil {
+	var created, updated, access int64
+	if err := s.Scan(&g.ID, &g.AccountID, &g.InstanceID, &g.Name, &g.Remark, &created, &updated, &g.Version, &access); err != nil {
 		return nil, err
 	}
+	g.SLDomainAccess = access != 0
 	g.CreatedAt, g.UpdatedAt = rowcodec.FromMicros(created), rowcodec.FromMicros(updated)
 	return &g, nil
 }

@@ -81,6 +81,12 @@ type ServingView interface {
 	// id after when it is non-empty, at most limit of them (all when
 	// limit <= 0). It writes nothing.
 	ServingCertificates(ctx context.Context, kind certgate.Kind, after string, limit int) ([]*certgate.Certificate, error)
+
+	// ServingDomains returns every custom domain of every account, ordered
+	// by ID, each with its bound server certificates in binding order,
+	// sealed keys included: what the gateway terminates TLS with. It reads
+	// one consistent state and writes nothing.
+	ServingDomains(ctx context.Context) ([]*Served, error)
 }
 
 // Certificates holds certificate records, each scoped to an account,

@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/store"
@@ -94,4 +96,58 @@ func testServingView(t *testing.T, p *pair) {
 	if n := mustCount(t, p.b, store.ListQuery{Scope: scopeB, Kind: k}); n != 2 {
 		t.Errorf("CountCertificates(scopeB) = %d after reading the view, want 2", n)
 	}
+}
+
+// testServingDomains: every tenant's domains, in id order, each with its
+// certificates in binding order and their sealed keys.
+func testServingDomains(t *testing.T, p *pair) {
+	ctx := testCtx(t)
+	g, foreign := domainFixture(t, p)
+	d1 := newDomain(g, "one.serve.example.com", base)
+	d2 := newDomain(g, "two.serve.example.com", base)
+	fd := newDomain(foreign, "three.serve.example.com", base)
+	for _, d := range []*certgate.Domain{d1, d2, fd} {
+		if err := p.a.CreateDomain(ctx, d, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rsa := serverCert(t, p.a, g.AccountID, "RSA")
+	ecc := serverCert(t, p.b, g.AccountID, "ECC")
+	theirs := serverCert(t, p.a, foreign.AccountID, "RSA")
+	later := binding(d1, ecc)
+	later.CreatedAt = base.Add(time.Second)
+	for _, b := range []*certgate.Binding{binding(d1, rsa), later, binding(fd, theirs)} {
+		if err := bindCert(ctx, p.b, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []*certgate.Domain{d1, d2, fd}
+	slices.SortFunc(want, func(x, y *certgate.Domain) int { return strings.Compare(x.ID, y.ID) })
+	r := newRevision(t, p)
+	for i, s := range p.both() {
+		got, err := s.(store.ServingView).ServingDomains(ctx)
+		if err != nil {
+			t.Fatalf("handle %d: ServingDomains: %v", i, err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("handle %d: ServingDomains returned %d domains, want %d", i, len(got), len(want))
+		}
+		for j, sv := range got {
+			checkFields(t, "ServingDomains domain", sv.Domain, want[j])
+			var wantCerts []*certgate.Certificate
+			switch sv.Domain.ID {
+			case d1.ID:
+				wantCerts = []*certgate.Certificate{rsa, ecc}
+			case fd.ID:
+				wantCerts = []*certgate.Certificate{theirs}
+			}
+			if len(sv.Certificates) != len(wantCerts) {
+				t.Fatalf("handle %d: %s has %d certificates, want %d", i, sv.Domain.Name, len(sv.Certificates), len(wantCerts))
+			}
+			for k := range wantCerts {
+				checkCert(t, sv.Certificates[k], wantCerts[k]) // the sealed key included
+			}
+		}
+	}
+	r.expect(0, "ServingDomains")
 }

@@ -71,6 +71,7 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"SwapMeta", testSwapMeta},
 		{"Nodes", testNodes},
 		{"ServingView", testServingView},
+		{"ServingDomains", testServingDomains},
 		{"Revision", testRevision},
 		{"Instances", testInstances},
 		{"Groups", testGroups},

@@ -1,0 +1,274 @@
+// Package gateway is certgate's data plane: it terminates TLS for the
+// custom domains that the control plane binds certificates to, and (in
+// later steps) routes and proxies their requests.
+//
+// The gateway serves from an immutable snapshot of the configuration,
+// built from the store's cross-tenant ServingView and swapped in whole, so
+// that a handshake or a request never sees half an update. It rebuilds
+// when the configuration revision moves; parsed certificates and unsealed
+// keys are cached by certificate id and version, so a change to one domain
+// re-parses only what changed.
+//
+// TLS termination, per handshake, in GetConfigForClient:
+//   - the certificate is chosen by SNI, an exact name first, then a wildcard
+//     one label above; a domain holding an ECC and an RSA certificate serves
+//     ECC to clients that support it;
+//   - an unknown name, or no SNI without a default domain, gets the TLS
+//     alert unrecognized_name (an error from GetConfigForClient would send
+//     internal_error instead);
+//   - each domain has its own minimum version and, when it verifies
+//     clients, requires a client certificate that chains to its trusted
+//     root CAs;
+//   - each domain has session ticket keys of its own, so a session made
+//     under one domain's policy never resumes under another's; Go re-checks
+//     a resumed session against the current CA pool of the config that
+//     serves it.
+//
+// Requests whose Host names another site than the handshake did, where
+// either site verifies clients, are refused with 421 Misdirected Request.
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/gwconfig"
+)
+
+// Config wires a Gateway.
+type Config struct {
+	Source Source
+	Opener Opener
+	Logger *slog.Logger
+	// DefaultDomain is the bound domain served to a ClientHello without
+	// SNI; empty refuses such handshakes with unrecognized_name.
+	DefaultDomain string
+}
+
+// Gateway serves the configuration's custom domains. Its methods are safe
+// for concurrent use.
+type Gateway struct {
+	cfg  Config
+	log  *slog.Logger
+	snap atomic.Pointer[snapshot]
+
+	mu      sync.Mutex // serializes rebuilds; guards the maps below
+	cache   map[string]*parsed
+	tickets map[string][32]byte // per domain id, stable across snapshots
+	// lastErr is the last rebuild's failure, nil after a success.
+	lastErr  error
+	builtAt  time.Time
+	noTicket bool // tests: no session tickets at all
+}
+
+// New returns a gateway with an empty snapshot; call Reload (or Run) to
+// load the configuration.
+func New(cfg Config) *Gateway {
+	g := &Gateway{cfg: cfg, log: cfg.Logger, cache: map[string]*parsed{}, tickets: map[string][32]byte{}}
+	if g.log == nil {
+		g.log = slog.New(slog.DiscardHandler)
+	}
+	g.snap.Store(&snapshot{revision: -1, exact: map[string]*site{}, wild: map[string]*site{}})
+	return g
+}
+
+// Revision is the configuration revision the gateway serves (-1 before
+// the first load).
+func (g *Gateway) Revision() int64 { return g.snap.Load().revision }
+
+// Status says how current the served snapshot is: the revision, when it
+// was built, and the last rebuild's error (nil when the last one worked).
+func (g *Gateway) Status() (revision int64, builtAt time.Time, err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.snap.Load().revision, g.builtAt, g.lastErr
+}
+
+// Reload rebuilds the snapshot if the revision moved. A failure leaves the
+// last snapshot serving and is returned (and kept for Status).
+func (g *Gateway) Reload(ctx context.Context) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	rev, err := g.cfg.Source.Revision(ctx)
+	if err == nil && rev == g.snap.Load().revision {
+		return nil
+	}
+	if err == nil {
+		err = g.rebuild(ctx, rev)
+	}
+	g.lastErr = err
+	return err
+}
+
+// Run reloads every interval until ctx ends, logging failures (the last
+// snapshot keeps serving while the database is unreachable).
+func (g *Gateway) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	failing := false
+	for {
+		err := g.Reload(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil && !failing:
+			_, built, _ := g.Status()
+			g.log.Warn("gateway: cannot reload its configuration; serving the last snapshot",
+				"revision", g.Revision(), "built_at", built, "error", err)
+			failing = true
+		case err == nil && failing:
+			g.log.Info("gateway: configuration reloads again", "revision", g.Revision())
+			failing = false
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// rebuild reads everything and swaps in a new snapshot. The revision is
+// read before the domains, so a change committed in between is read now
+// and again at the next revision: never missed.
+func (g *Gateway) rebuild(ctx context.Context, rev int64) error {
+	served, err := g.cfg.Source.ServingDomains(ctx)
+	if err != nil {
+		return err
+	}
+	next := &snapshot{revision: rev, exact: map[string]*site{}, wild: map[string]*site{}}
+	keep := map[string]*parsed{}
+	for _, sv := range served {
+		d := sv.Domain
+		st := &site{domain: *d, verify: d.VerifyClients, https: d.HTTPSPort != -1, http: d.HTTPPort != -1}
+		var ecc, rsa []tls.Certificate
+		pool := x509.NewCertPool()
+		for _, c := range sv.Certificates {
+			p := g.cache[c.ID]
+			if p == nil || p.version != c.Version {
+				if p, err = parseCertificate(c, g.cfg.Opener); err != nil {
+					// One bad record must not take every domain down:
+					// the domain is served without it, and it is logged.
+					g.log.Error("gateway: a bound certificate cannot be served", "domain", d.Name, "certificate", c.ID, "error", err)
+					continue
+				}
+			}
+			keep[c.ID] = p
+			if c.KeyAlgorithm == "ECC" {
+				ecc = append(ecc, p.cert)
+			} else {
+				rsa = append(rsa, p.cert)
+			}
+			// The domain trusts the CAs of all its certificates.
+			pool.AppendCertsFromPEM([]byte(c.TrustedRootCA))
+		}
+		certs := append(ecc, rsa...)
+		if len(certs) > 0 {
+			st.config = g.siteConfig(d, certs, pool)
+		}
+		if d.Name[0] == '*' {
+			next.wild[d.Name[2:]] = st
+		} else {
+			next.exact[d.Name] = st
+		}
+		next.domains++
+	}
+	g.cache = keep
+	for id := range g.tickets {
+		if next.byID(id) == nil {
+			delete(g.tickets, id)
+		}
+	}
+	g.snap.Store(next)
+	g.builtAt = time.Now()
+	return nil
+}
+
+// byID finds a site by domain id (for pruning ticket keys).
+func (s *snapshot) byID(id string) *site {
+	for _, m := range []map[string]*site{s.exact, s.wild} {
+		for _, st := range m {
+			if st.domain.ID == id {
+				return st
+			}
+		}
+	}
+	return nil
+}
+
+// siteConfig is the tls.Config of one domain.
+func (g *Gateway) siteConfig(d *certgate.Domain, certs []tls.Certificate, pool *x509.CertPool) *tls.Config {
+	cfg := &tls.Config{
+		Certificates: certs,
+		MinVersion:   tls.VersionTLS12,
+		NextProtos:   []string{"h2", "http/1.1"},
+	}
+	if d.MinTLSVersion == gwconfig.TLS11 {
+		cfg.MinVersion = tls.VersionTLS11
+	}
+	if d.VerifyClients {
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+		cfg.ClientCAs = pool
+	}
+	if g.noTicket {
+		cfg.SessionTicketsDisabled = true
+	} else {
+		key, ok := g.tickets[d.ID]
+		if !ok {
+			if _, err := rand.Read(key[:]); err != nil {
+				cfg.SessionTicketsDisabled = true // no ticket rather than a shared one
+			}
+			g.tickets[d.ID] = key
+		}
+		cfg.SetSessionTicketKeys([][32]byte{key})
+	}
+	return cfg
+}
+
+// noSite is the config of a handshake for no known domain: it holds no
+// certificate, which makes crypto/tls send unrecognized_name (an error
+// returned from GetConfigForClient would send internal_error).
+var noSite = &tls.Config{}
+
+// TLSConfig returns the listener's tls.Config: every handshake takes its
+// domain's config from the current snapshot.
+func (g *Gateway) TLSConfig() *tls.Config {
+	return &tls.Config{
+		GetConfigForClient: g.configForClient,
+		// Only reached when no domain matched (configForClient returns
+		// configs that hold certificates otherwise).
+		MinVersion: tls.VersionTLS12,
+	}
+}
+
+func (g *Gateway) configForClient(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+	st := g.site(hello.ServerName)
+	if st == nil || st.config == nil || !st.https {
+		return noSite, nil
+	}
+	return st.config, nil
+}
+
+// site returns the site a handshake's server name selects: the default
+// domain when the client sent none.
+func (g *Gateway) site(serverName string) *site {
+	if serverName == "" {
+		serverName = g.cfg.DefaultDomain
+	}
+	return g.snap.Load().lookup(serverName)
+}
+
+// Domains is the number of domains the current snapshot holds.
+func (g *Gateway) Domains() int { return g.snap.Load().domains }
+
+// String describes the served snapshot, for logs.
+func (g *Gateway) String() string {
+	s := g.snap.Load()
+	return fmt.Sprintf("gateway at revision %d, %d domains", s.revision, s.domains)
+}

@@ -1,0 +1,109 @@
+package gateway
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"strings"
+
+	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/pki"
+	"github.com/certgate/certgate/store"
+)
+
+// Source is what the gateway reads: the configuration revision, to know
+// when to rebuild, and the domains with their certificates.
+type Source interface {
+	Revision(ctx context.Context) (int64, error)
+	ServingDomains(ctx context.Context) ([]*store.Served, error)
+}
+
+// Opener unseals a private key (a *seal.Sealer).
+type Opener interface {
+	Open(envelope []byte, keyID string, aad []byte) ([]byte, error)
+}
+
+// site is one custom domain as the HTTPS listener serves it.
+type site struct {
+	domain certgate.Domain
+	// config answers the handshakes of this domain: its certificates
+	// (ECC first, so that clients that support ECDSA get it), its minimum
+	// version, its client verification, and ticket keys of its own.
+	config *tls.Config
+	verify bool
+	// https and http say whether the domain is served on the gateway's
+	// own listeners (a port of -1 turns a protocol off for it).
+	https, http bool
+}
+
+// snapshot is everything the gateway serves at one revision. It is never
+// changed once built; a reload builds a new one and swaps it in whole.
+type snapshot struct {
+	revision int64
+	exact    map[string]*site // by name
+	wild     map[string]*site // "*.example.com" by "example.com"
+	domains  int
+}
+
+// lookup returns the site serving name: an exact name first, then a
+// wildcard one label above it. name is a host name as a client sends it.
+func (s *snapshot) lookup(name string) *site {
+	name = normalHost(name)
+	if name == "" {
+		return nil
+	}
+	if st := s.exact[name]; st != nil {
+		return st
+	}
+	if _, parent, ok := strings.Cut(name, "."); ok {
+		return s.wild[parent]
+	}
+	return nil
+}
+
+// normalHost lowercases a host name and drops a final dot.
+func normalHost(h string) string { return strings.TrimSuffix(strings.ToLower(h), ".") }
+
+// parsed is a certificate made ready for tls: cached by id and version, so
+// that a rebuild after a change to one domain re-parses and unseals only
+// what changed.
+type parsed struct {
+	version int64
+	cert    tls.Certificate
+}
+
+// parseCertificate turns a stored certificate into a tls.Certificate,
+// unsealing its key.
+func parseCertificate(c *certgate.Certificate, opener Opener) (*parsed, error) {
+	var chain [][]byte
+	rest := []byte(c.CertificatePEM)
+	for {
+		var blk *pem.Block
+		blk, rest = pem.Decode(rest)
+		if blk == nil {
+			break
+		}
+		if blk.Type == "CERTIFICATE" {
+			chain = append(chain, blk.Bytes)
+		}
+	}
+	if len(chain) == 0 {
+		return nil, fmt.Errorf("certificate %s: no PEM certificate", c.ID)
+	}
+	leaf, err := x509.ParseCertificate(chain[0])
+	if err != nil {
+		return nil, fmt.Errorf("certificate %s: %w", c.ID, err)
+	}
+	der, err := opener.Open(c.KeySealed, c.SealKeyID, certgate.KeyAAD(c.ID, c.Scope.AccountID, c.Kind))
+	if err != nil {
+		return nil, fmt.Errorf("certificate %s: open its key: %w", c.ID, err)
+	}
+	key, err := pki.ParsePrivateKeyDER(der)
+	clear(der)
+	if err != nil {
+		return nil, fmt.Errorf("certificate %s: %w", c.ID, err)
+	}
+	return &parsed{version: c.Version, cert: tls.Certificate{Certificate: chain, PrivateKey: key, Leaf: leaf}}, nil
+}

@@ -29,6 +29,9 @@ type Store interface {
 	store.Groups
 	store.Domains
 	store.Bindings
+	store.APIs
+	store.Environments
+	store.Publications
 	// GetCertificate reads the certificates that domains are served with.
 	GetCertificate(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) (*certgate.Certificate, error)
 }

@@ -94,3 +94,32 @@ func TestBuildAPI(t *testing.T) {
 		}
 	}
 }
+
+// FuzzBuildAPI feeds the API rules arbitrary paths, addresses, retry
+// counts and enumerations: they never panic, refuse only with EInvalid
+// on a named field, and what they accept has a frontend path that parses
+// and a timeout and retry count in range.
+func FuzzBuildAPI(f *testing.F) {
+	f.Add("/a/{x}", "backend.example.com:8443", "-1", "ANY", "HTTPS", "/b/{x}", 5000)
+	f.Add("/p-{x}", "[::1]:0", "11", "FOO", "GRPC", "/{x+}", 0)
+	f.Add("/", "h", "", "GET", "HTTP", "/", 60000)
+	s := &Service{random: rand.Reader}
+	f.Fuzz(func(t *testing.T, uri, addr, retry, method, proto, backendURI string, timeout int) {
+		in := goodAPIInput()
+		in.Path, in.Method = uri, method
+		in.ReqParams = []ParamInput{{Name: "x", Type: "STRING", Location: "PATH"}}
+		in.BackendParams = []BackendParamInput{{Origin: "REQUEST", Name: "x", Location: "PATH", Value: "x"}}
+		in.Backend = &BackendInput{Address: addr, Protocol: proto, Method: "GET", Path: backendURI, Timeout: timeout, RetryCount: retry}
+		a, err := s.buildAPI(in)
+		if err != nil {
+			if e := certgate.AsError(err); e == nil || e.Code != certgate.EInvalid || e.Field == "" {
+				t.Fatalf("%v", err)
+			}
+			return
+		}
+		if _, err := ParseFrontendURI(a.Path); err != nil || a.Spec.Backend.Timeout < 1 || a.Spec.Backend.Timeout > 60000 ||
+			a.Spec.Backend.RetryCount < -1 || a.Spec.Backend.RetryCount > 10 {
+			t.Fatalf("accepted %+v", a.Spec.Backend)
+		}
+	})
+}

@@ -154,3 +154,11 @@ type Publication struct {
 	Remark      string
 	PublishedAt time.Time
 }
+
+// KindBackend is an instance's backend client certificate (Huawei's
+// backend_client_certificate feature), uploaded with its key: the
+// certificate the gateway presents to the HTTPS backends of APIs with
+// enable_client_ssl. An instance has at most one; its record has Scope
+// {AccountID, ""}, the instance in InstanceID, and is never listed with
+// the SSL certificates.
+const KindBackend Kind = "backend"

@@ -385,6 +385,7 @@ func (h *Handler) apiRoutes(handle func(string, api.HandlerFunc)) {
 	handle("DELETE "+base+"/{api}", h.deleteAPI)
 	h.envRoutes(handle)
 	h.publishRoutes(handle)
+	h.featureRoutes(handle)
 }
 
 func (h *Handler) createAPI(w http.ResponseWriter, r *http.Request) error {

@@ -60,3 +60,26 @@ func FuzzDecodePublishBodies(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeFeature checks CreateFeatureV2's body and the config string
+// inside it: decoded, or EInvalid.
+func FuzzDecodeFeature(f *testing.F) {
+	for _, s := range []string{
+		`{"name":"backend_client_certificate","enable":true,"config":"{\"enable\":\"on\",\"ca\":\"x\",\"content\":\"y\",\"key\":\"z\"}"}`,
+		`{"name":"ratelimit","enable":false}`, `{"config":"not json"}`, `{"config":"[]"}`, `{"config":5}`, `[]`, `{`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		b, cfg, err := decodeFeature(body)
+		if err != nil {
+			if certgate.ErrorCode(err) != certgate.EInvalid {
+				t.Fatalf("non-EInvalid error %v", err)
+			}
+			return
+		}
+		if b == nil || cfg == nil {
+			t.Fatal("nil without an error")
+		}
+	})
+}

@@ -558,22 +558,42 @@ func (s *Service) CreateAPI(ctx context.Context, accountID, instanceID string, i
 	return s.view(ctx, a, nil)
 }
 
-// view joins an API to its group and publications (pubs: the instance's,
-// nil to read them).
-func (s *Service) view(ctx context.Context, a *certgate.API, pubs []*certgate.Publication) (*APIView, error) {
-	g, err := s.store.GetGroup(ctx, a.AccountID, a.InstanceID, a.GroupID)
+// instanceView is what the answers about an instance's APIs join them
+// to, read once per request.
+type instanceView struct {
+	pubs   []*certgate.Publication
+	names  map[string]string // environment names by id
+	groups map[string]*certgate.APIGroup
+}
+
+func (s *Service) readInstanceView(ctx context.Context, accountID, instanceID string) (*instanceView, error) {
+	pubs, err := s.store.ListPublications(ctx, accountID, instanceID)
 	if err != nil {
 		return nil, err
 	}
-	if pubs == nil {
-		if pubs, err = s.store.ListPublications(ctx, a.AccountID, a.InstanceID); err != nil {
+	names, err := s.envNames(ctx, accountID, instanceID)
+	if err != nil {
+		return nil, err
+	}
+	return &instanceView{pubs: pubs, names: names, groups: map[string]*certgate.APIGroup{}}, nil
+}
+
+// view joins an API to its group and publications (iv: nil to read them).
+func (s *Service) view(ctx context.Context, a *certgate.API, iv *instanceView) (*APIView, error) {
+	var err error
+	if iv == nil {
+		if iv, err = s.readInstanceView(ctx, a.AccountID, a.InstanceID); err != nil {
 			return nil, err
 		}
 	}
-	names, err := s.envNames(ctx, a.AccountID, a.InstanceID)
-	if err != nil {
-		return nil, err
+	g := iv.groups[a.GroupID]
+	if g == nil {
+		if g, err = s.store.GetGroup(ctx, a.AccountID, a.InstanceID, a.GroupID); err != nil {
+			return nil, err
+		}
+		iv.groups[a.GroupID] = g
 	}
+	pubs, names := iv.pubs, iv.names
 	v := &APIView{API: a, Group: g}
 	for _, p := range pubs {
 		if p.APIID == a.ID {
@@ -622,10 +642,11 @@ func (s *Service) ListAPIs(ctx context.Context, accountID, instanceID string, f 
 	if err != nil {
 		return nil, 0, err
 	}
-	pubs, err := s.store.ListPublications(ctx, accountID, instanceID)
+	iv, err := s.readInstanceView(ctx, accountID, instanceID)
 	if err != nil {
 		return nil, 0, err
 	}
+	pubs := iv.pubs
 	in := func(a *certgate.API, env string) bool {
 		return slices.ContainsFunc(pubs, func(p *certgate.Publication) bool { return p.APIID == a.ID && p.EnvID == env })
 	}
@@ -646,7 +667,7 @@ func (s *Service) ListAPIs(ctx context.Context, accountID, instanceID string, f 
 	}
 	var out []*APIView
 	for _, a := range page(hits, offset, limit) {
-		v, err := s.view(ctx, a, pubs)
+		v, err := s.view(ctx, a, iv)
 		if err != nil {
 			return nil, 0, err
 		}

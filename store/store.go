@@ -255,9 +255,10 @@ type Sealed interface {
 // database that every write changing what the data plane serves increments
 // by exactly one, in the same transaction as the write, so that a gateway
 // that read revision n and then the records has seen every write up to n.
-// Those writes are: creating, updating or deleting a certificate of either
+// Those writes are: creating, updating or deleting a certificate of any
 // kind (server certificates are served to clients; generated client
-// certificates will be presented to backends), Reseal of a certificate's
+// certificates and an instance's backend client certificate are presented
+// to backends), Reseal of a certificate's
 // key (not of an access key's secret), creating an instance (with
 // CreateAccount too), creating, updating or deleting an API group or a
 // custom domain, binding or unbinding a certificate, publishing or

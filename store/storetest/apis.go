@@ -469,3 +469,45 @@ func testPublishRace(t *testing.T, p *pair) {
 		t.Errorf("publications left: %d", len(pubs))
 	}
 }
+
+// testGroupDeleteAPIRace has CreateAPI race DeleteGroup on the two
+// handles: either the API lands and the group stays (refused with
+// group_has_apis), or the group goes and the create fails with
+// no_group; never an API left in a deleted group.
+func testGroupDeleteAPIRace(t *testing.T, p *pair) {
+	ctx := testCtx(t)
+	in1, _, _ := groupFixture(t, p)
+	for round := range 12 {
+		g := newGroup(in1, fmt.Sprintf("group_race_%d", round), base)
+		if err := p.a.CreateGroup(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		a := newAPI(g, "api_race", "/race", base)
+		var createErr, deleteErr error
+		runConcurrently(2, func(i int) {
+			if i == 0 {
+				createErr = p.a.CreateAPI(ctx, a)
+			} else {
+				deleteErr = p.b.DeleteGroup(ctx, in1.AccountID, in1.ID, g.ID)
+			}
+		})
+		switch {
+		case createErr == nil && deleteErr == nil:
+			t.Fatalf("round %d: both CreateAPI and DeleteGroup succeeded: the API is orphaned", round)
+		case createErr == nil:
+			checkErr(t, deleteErr, certgate.EConflict, store.ReasonGroupHasAPIs, "DeleteGroup losing to CreateAPI")
+		case deleteErr == nil:
+			checkErr(t, createErr, certgate.ENotFound, store.ReasonNoGroup, "CreateAPI losing to DeleteGroup")
+		default:
+			t.Fatalf("round %d: both failed: %v / %v", round, createErr, deleteErr)
+		}
+		if list, _ := p.a.ListAPIs(ctx, in1.AccountID, in1.ID); len(list) > 0 {
+			if _, err := p.b.GetGroup(ctx, in1.AccountID, in1.ID, list[0].GroupID); err != nil {
+				t.Fatalf("round %d: an API in a missing group: %v", round, err)
+			}
+			if err := p.a.DeleteAPI(ctx, in1.AccountID, in1.ID, list[0].ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}

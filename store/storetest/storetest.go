@@ -87,6 +87,7 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"Environments", testEnvironments},
 		{"Publish", testPublish},
 		{"PublishRace", testPublishRace},
+		{"GroupDeleteAPIRace", testGroupDeleteAPIRace},
 		{"CommitCancelled", testCommitCancelled},
 		{"ContextCancelled", testContextCancelled},
 		{"PingClose", testPingClose},

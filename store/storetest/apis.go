@@ -511,3 +511,47 @@ func testGroupDeleteAPIRace(t *testing.T, p *pair) {
 		}
 	}
 }
+
+// testPublishDeleteEnvRace has Publish race DeleteEnvironment: either the
+// publication lands and the environment stays (environment_in_use), or
+// the environment goes and the publish fails with no_environment; never a
+// publication in a deleted environment.
+func testPublishDeleteEnvRace(t *testing.T, p *pair) {
+	ctx := testCtx(t)
+	g, in1, _, _ := apiFixture(t, p)
+	a := newAPI(g, "api_env_race", "/env-race", base)
+	if err := p.a.CreateAPI(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 12 {
+		e := newEnv(in1, fmt.Sprintf("ENV_%d", round), base)
+		if err := p.a.CreateEnvironment(ctx, e, 0); err != nil {
+			t.Fatal(err)
+		}
+		var pubErr, delErr error
+		runConcurrently(2, func(i int) {
+			if i == 0 {
+				pubErr = p.a.Publish(ctx, newVersion(a, e.ID, base), 0)
+			} else {
+				delErr = p.b.DeleteEnvironment(ctx, in1.AccountID, in1.ID, e.ID)
+			}
+		})
+		switch {
+		case pubErr == nil && delErr == nil:
+			t.Fatalf("round %d: both Publish and DeleteEnvironment succeeded", round)
+		case pubErr == nil:
+			checkErr(t, delErr, certgate.EConflict, store.ReasonEnvironmentInUse, "DeleteEnvironment losing to Publish")
+			if _, err := p.a.Unpublish(ctx, in1.AccountID, in1.ID, a.ID, e.ID); err != nil {
+				t.Fatal(err)
+			}
+		case delErr == nil:
+			checkErr(t, pubErr, certgate.ENotFound, store.ReasonNoEnvironment, "Publish losing to DeleteEnvironment")
+		default:
+			t.Fatalf("round %d: both failed: %v / %v", round, pubErr, delErr)
+		}
+	}
+	pubs, err := p.b.ListPublications(ctx, in1.AccountID, in1.ID)
+	if err != nil || len(pubs) != 0 {
+		t.Errorf("publications left: %d, %v", len(pubs), err)
+	}
+}

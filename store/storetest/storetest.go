@@ -88,6 +88,7 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"Publish", testPublish},
 		{"PublishRace", testPublishRace},
 		{"GroupDeleteAPIRace", testGroupDeleteAPIRace},
+		{"PublishDeleteEnvRace", testPublishDeleteEnvRace},
 		{"CommitCancelled", testCommitCancelled},
 		{"ContextCancelled", testContextCancelled},
 		{"PingClose", testPingClose},

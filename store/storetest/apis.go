@@ -555,3 +555,44 @@ func testPublishDeleteEnvRace(t *testing.T, p *pair) {
 		t.Errorf("publications left: %d, %v", len(pubs), err)
 	}
 }
+
+// testPublishDeleteAPIRace has Publish race DeleteAPI: either the API is
+// published and stays (api_published), or it is gone and the publish
+// fails with no_api; never a publication of a deleted API.
+func testPublishDeleteAPIRace(t *testing.T, p *pair) {
+	ctx := testCtx(t)
+	g, in1, _, _ := apiFixture(t, p)
+	for round := range 12 {
+		a := newAPI(g, fmt.Sprintf("api_del_race_%d", round), fmt.Sprintf("/del-race/%d", round), base)
+		if err := p.a.CreateAPI(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		var pubErr, delErr error
+		runConcurrently(2, func(i int) {
+			if i == 0 {
+				pubErr = p.a.Publish(ctx, newVersion(a, certgate.ReleaseEnvironmentID, base), 0)
+			} else {
+				delErr = p.b.DeleteAPI(ctx, in1.AccountID, in1.ID, a.ID)
+			}
+		})
+		switch {
+		case pubErr == nil && delErr == nil:
+			t.Fatalf("round %d: both Publish and DeleteAPI succeeded", round)
+		case pubErr == nil:
+			checkErr(t, delErr, certgate.EConflict, store.ReasonAPIPublished, "DeleteAPI losing to Publish")
+		case delErr == nil:
+			checkErr(t, pubErr, certgate.ENotFound, store.ReasonNoAPI, "Publish losing to DeleteAPI")
+		default:
+			t.Fatalf("round %d: both failed: %v / %v", round, pubErr, delErr)
+		}
+	}
+	pubs, err := p.b.ListPublications(ctx, in1.AccountID, in1.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pub := range pubs {
+		if _, err := p.a.GetAPI(ctx, in1.AccountID, in1.ID, pub.APIID); err != nil {
+			t.Errorf("a publication of a missing API %s: %v", pub.APIID, err)
+		}
+	}
+}

@@ -89,6 +89,7 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"PublishRace", testPublishRace},
 		{"GroupDeleteAPIRace", testGroupDeleteAPIRace},
 		{"PublishDeleteEnvRace", testPublishDeleteEnvRace},
+		{"PublishDeleteAPIRace", testPublishDeleteAPIRace},
 		{"CommitCancelled", testCommitCancelled},
 		{"ContextCancelled", testContextCancelled},
 		{"PingClose", testPingClose},

@@ -3,6 +3,7 @@ package certs
 import (
 	"context"
 	"log/slog"
+	"strings"
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/store"
@@ -21,6 +22,10 @@ type BackendInput struct {
 // feature's config names them.
 var backendFields = map[string]string{"cert_content": "config.content", "private_key": "config.key", "trusted_root_ca": "config.ca"}
 
+// backendWords rewrites an upload error's sentence in the feature's terms.
+var backendWords = strings.NewReplacer("cert_content", "config.content", "private_key", "config.key",
+	"trusted_root_ca", "config.ca", "server certificate", "client certificate")
+
 // backendName is the record's name: one per instance (names are unique per
 // account and kind).
 func backendName(instanceID string) string { return "backend_client_certificate/" + instanceID }
@@ -34,7 +39,7 @@ func (s *Service) SetBackendCertificate(ctx context.Context, accountID, instance
 	up, err := s.validateUpload(in.CertPEM, in.KeyPEM, in.CAPEM, "")
 	if e := certgate.AsError(err); e != nil && backendFields[e.Field] != "" {
 		e.Field = backendFields[e.Field]
-		e.Message = e.Field + ": " + e.Message
+		e.Message = backendWords.Replace(e.Message)
 	}
 	if err != nil {
 		return nil, err

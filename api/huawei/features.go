@@ -55,7 +55,7 @@ func decodeFeature(body []byte) (*featureToggle, *backendCertConfig, error) {
 	if b.Config != nil && *b.Config != "" {
 		if err := api.DecodeJSON([]byte(*b.Config), &cfg); err != nil {
 			return nil, nil, &certgate.Error{Code: certgate.EInvalid, Reason: gwconfig.ReasonBadValue, Field: "config",
-				Message: "config must be a JSON object in a string: " + certgate.ErrorMessage(err)}
+				Message: "config must be a JSON object in a string", Err: err}
 		}
 	}
 	return &b, &cfg, nil

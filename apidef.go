@@ -38,12 +38,12 @@ type API struct {
 // document. Field names are the JSON keys the store writes, so renaming a
 // Go field does not lose stored data.
 type APISpec struct {
-	Type        int    `json:"type"`         // 1 public, 2 private
-	Protocol    string `json:"req_protocol"` // HTTP, HTTPS or BOTH
-	AuthType    string `json:"auth_type"`    // NONE or IAM
-	BackendType string `json:"backend_type"` // HTTP or MOCK
-	CORS        bool   `json:"cors,omitempty"`
-	Remark      string `json:"remark,omitempty"`
+	Type        int      `json:"type"`         // 1 public, 2 private
+	Protocol    string   `json:"req_protocol"` // HTTP, HTTPS or BOTH
+	AuthType    string   `json:"auth_type"`    // NONE or IAM
+	BackendType string   `json:"backend_type"` // HTTP or MOCK
+	CORS        bool     `json:"cors,omitempty"`
+	Remark      string   `json:"remark,omitempty"`
 	Tags        []string `json:"tags,omitempty"`
 	ContentType string   `json:"content_type,omitempty"`
 	BodyRemark  string   `json:"body_remark,omitempty"`

@@ -312,15 +312,18 @@ func TestHuaweiAPIs(t *testing.T) {
 		return b
 	}()), 400, "APIG.3301")
 	for what, change := range map[string]func(*model.ApiCreate){
-		"timeout 0":       func(b *model.ApiCreate) { b.BackendApi.Timeout = 0 },
-		"timeout 60001":   func(b *model.ApiCreate) { b.BackendApi.Timeout = 60001 },
-		"retry_count 11":  func(b *model.ApiCreate) { b.BackendApi.RetryCount = sp("11") },
-		"a bad req_uri":   func(b *model.ApiCreate) { b.ReqUri = "/p-{x}" },
-		"a bad address":   func(b *model.ApiCreate) { b.BackendApi.UrlDomain = sp("bad host:99999") },
-		"APP auth":        func(b *model.ApiCreate) { b.AuthType = model.GetApiCreateAuthTypeEnum().APP },
-		"FUNCTION":        func(b *model.ApiCreate) { b.BackendType = model.GetApiCreateBackendTypeEnum().FUNCTION },
-		"an authorizer":   func(b *model.ApiCreate) { b.AuthorizerId = sp("a1") },
-		"a VPC channel":   func(b *model.ApiCreate) { v := model.GetBackendApiCreateVpcChannelStatusEnum().E_1; b.BackendApi.VpcChannelStatus = &v },
+		"timeout 0":      func(b *model.ApiCreate) { b.BackendApi.Timeout = 0 },
+		"timeout 60001":  func(b *model.ApiCreate) { b.BackendApi.Timeout = 60001 },
+		"retry_count 11": func(b *model.ApiCreate) { b.BackendApi.RetryCount = sp("11") },
+		"a bad req_uri":  func(b *model.ApiCreate) { b.ReqUri = "/p-{x}" },
+		"a bad address":  func(b *model.ApiCreate) { b.BackendApi.UrlDomain = sp("bad host:99999") },
+		"APP auth":       func(b *model.ApiCreate) { b.AuthType = model.GetApiCreateAuthTypeEnum().APP },
+		"FUNCTION":       func(b *model.ApiCreate) { b.BackendType = model.GetApiCreateBackendTypeEnum().FUNCTION },
+		"an authorizer":  func(b *model.ApiCreate) { b.AuthorizerId = sp("a1") },
+		"a VPC channel": func(b *model.ApiCreate) {
+			v := model.GetBackendApiCreateVpcChannelStatusEnum().E_1
+			b.BackendApi.VpcChannelStatus = &v
+		},
 		"a bad name":      func(b *model.ApiCreate) { b.Name = "_x" },
 		"a bad type":      func(b *model.ApiCreate) { b.Type = model.ApiCreateType{} },
 		"a bad parameter": func(b *model.ApiCreate) { (*b.ReqParams)[0].Name = "1x" },
@@ -406,14 +409,23 @@ func TestHuaweiAPIs(t *testing.T) {
 			_, err := oc.CreateApiV2(&model.CreateApiV2Request{InstanceId: inst, Body: demoAPI(gid, "intruder", "/i/{x}")})
 			return err
 		},
-		"ListApisV2":         func() error { _, err := oc.ListApisV2(&model.ListApisV2Request{InstanceId: inst}); return err },
-		"ShowDetailsOfApiV2": func() error { _, err := oc.ShowDetailsOfApiV2(&model.ShowDetailsOfApiV2Request{InstanceId: inst, ApiId: id}); return err },
+		"ListApisV2": func() error { _, err := oc.ListApisV2(&model.ListApisV2Request{InstanceId: inst}); return err },
+		"ShowDetailsOfApiV2": func() error {
+			_, err := oc.ShowDetailsOfApiV2(&model.ShowDetailsOfApiV2Request{InstanceId: inst, ApiId: id})
+			return err
+		},
 		"UpdateApiV2": func() error {
 			_, err := oc.UpdateApiV2(&model.UpdateApiV2Request{InstanceId: inst, ApiId: id, Body: demoAPI(gid, "hijacked", "/a/{x}")})
 			return err
 		},
-		"DeleteApiV2":       func() error { _, err := oc.DeleteApiV2(&model.DeleteApiV2Request{InstanceId: inst, ApiId: id}); return err },
-		"ListApiVersionsV2": func() error { _, err := oc.ListApiVersionsV2(&model.ListApiVersionsV2Request{InstanceId: inst, ApiId: id}); return err },
+		"DeleteApiV2": func() error {
+			_, err := oc.DeleteApiV2(&model.DeleteApiV2Request{InstanceId: inst, ApiId: id})
+			return err
+		},
+		"ListApiVersionsV2": func() error {
+			_, err := oc.ListApiVersionsV2(&model.ListApiVersionsV2Request{InstanceId: inst, ApiId: id})
+			return err
+		},
 		"ListEnvironmentsV2": func() error {
 			_, err := oc.ListEnvironmentsV2(&model.ListEnvironmentsV2Request{InstanceId: inst})
 			return err

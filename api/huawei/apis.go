@@ -42,7 +42,6 @@ type apiCreate struct {
 	ContentType         *string           `json:"content_type"`
 	IsSendFgBodyBase64  *bool             `json:"is_send_fg_body_base64"`
 	MockInfo            *mockCreate       `json:"mock_info"`
-	FuncInfo            json.RawMessage   `json:"func_info"`
 	ReqParams           []reqParamBase    `json:"req_params"`
 	BackendParams       []backendParamIn  `json:"backend_params"`
 	PolicyMocks         json.RawMessage   `json:"policy_mocks"`
@@ -158,7 +157,6 @@ func (b *apiCreate) input() gwconfig.APIInput {
 	unsupported("response_id", str(b.ResponseID) != "")
 	unsupported("roma_app_id", str(b.RomaAppID) != "")
 	unsupported("domain_name", str(b.DomainName) != "")
-	unsupported("func_info", rawSet(b.FuncInfo) && str(b.BackendType) != "HTTP" && str(b.BackendType) != "MOCK")
 	unsupported("policy_mocks", rawSet(b.PolicyMocks))
 	unsupported("policy_functions", rawSet(b.PolicyFunctions))
 	unsupported("policy_https", rawSet(b.PolicyHTTPs))
@@ -460,10 +458,6 @@ func (h *Handler) listAPIs(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.Type, _ = strconv.Atoi(t)
 	}
-	if q.Get("vpc_channel_name") != "" {
-		// No API has a VPC channel: the filter matches none.
-		f.ID = "-"
-	}
 	var parts apiParts
 	switch m := q.Get("return_data_mode"); m {
 	case "", "brief":
@@ -478,6 +472,11 @@ func (h *Handler) listAPIs(w http.ResponseWriter, r *http.Request) error {
 	items, total, err := h.gw.ListAPIs(r.Context(), cl.Scope.AccountID, r.PathValue("instance"), f, offset, limit)
 	if err != nil {
 		return err
+	}
+	if q.Get("vpc_channel_name") != "" {
+		// No API has a VPC channel: the filter matches none (after the
+		// instance check, which ListAPIs made).
+		items, total = nil, 0
 	}
 	out := apiList{Size: int32(len(items)), Total: total, APIs: make([]apiInfo, 0, len(items))}
 	for _, v := range items {

@@ -294,6 +294,12 @@ func TestHuaweiAPIs(t *testing.T) {
 	if l := list(model.ListApisV2Request{Name: sp("mock")}); l.Total != 1 || *(*l.Apis)[0].Id != *mock.Id {
 		t.Errorf("ListApisV2(name=mock) = %+v; want the MOCK API (fuzzy)", l)
 	}
+	if l := list(model.ListApisV2Request{VpcChannelName: sp("vpc")}); l.Total != 0 || len(*l.Apis) != 0 {
+		t.Errorf("ListApisV2(vpc_channel_name) = %d APIs; want none (no API has a VPC channel)", l.Total)
+	}
+	if l := list(model.ListApisV2Request{Type: func() *model.ListApisV2RequestType { v := model.GetListApisV2RequestTypeEnum().E_2; return &v }()}); l.Total != 1 || *(*l.Apis)[0].Id != *mock.Id {
+		t.Errorf("ListApisV2(type=2) = %+v; want the private MOCK API", l)
+	}
 	if l := list(model.ListApisV2Request{Name: sp("api"), PreciseSearch: sp("name")}); l.Total != 0 {
 		t.Errorf("ListApisV2(name=api, precise) = %d APIs; want none", l.Total)
 	}

@@ -219,22 +219,18 @@ func (s *Service) changeGroup(ctx context.Context, accountID, instanceID, id, na
 }
 
 // DeleteGroup removes a group with its domains and their bindings. A group
-// that still holds APIs is refused.
+// that still holds APIs is refused (the store counts them in the delete's
+// transaction).
 func (s *Service) DeleteGroup(ctx context.Context, accountID, instanceID, id string) error {
 	if _, err := s.Group(ctx, accountID, instanceID, id); err != nil {
 		return err
 	}
-	// TODO(APIs): when APIs exist, this count must move into DeleteGroup's
-	// transaction, so that an API created meanwhile cannot be orphaned.
-	n, err := s.store.CountGroupAPIs(ctx, accountID, instanceID, id)
+	err := s.store.DeleteGroup(ctx, accountID, instanceID, id)
+	if e := certgate.AsError(err); e != nil && e.Code == certgate.EConflict && e.Reason == store.ReasonGroupHasAPIs {
+		return &certgate.Error{Code: certgate.EConflict, Reason: ReasonGroupHasAPIs, Got: e.Got,
+			Message: fmt.Sprintf("the API group still holds %d API(s)", e.Got), Err: err}
+	}
 	if err != nil {
-		return groupError(err, id, "")
-	}
-	if n > 0 {
-		return &certgate.Error{Code: certgate.EConflict, Reason: ReasonGroupHasAPIs, Got: int(n),
-			Message: fmt.Sprintf("the API group still holds %d API(s)", n)}
-	}
-	if err := s.store.DeleteGroup(ctx, accountID, instanceID, id); err != nil {
 		return groupError(err, id, "")
 	}
 	return nil

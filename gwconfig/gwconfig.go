@@ -2,7 +2,9 @@
 // that say what the data plane serves, as opposed to the certificates it
 // serves (package certs). Today that is Huawei's gateway instances and API
 // groups (each with its debugging domain, {group_id}.apic.{suffix}) and
-// their custom domains, and the certificates bound to those domains. Every rule on
+// their custom domains, and the certificates bound to those domains; the
+// APIs of groups, the environments of instances (RELEASE and more), and
+// the immutable versions that publishing an API records. Every rule on
 // these records (names, limits, ownership, what deleting takes with
 // it) is written here once; the dialects only translate wire shapes to and
 // from these calls.
@@ -29,6 +31,9 @@ type Store interface {
 	store.Groups
 	store.Domains
 	store.Bindings
+	store.APIs
+	store.Environments
+	store.Publications
 	// GetCertificate reads the certificates that domains are served with.
 	GetCertificate(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) (*certgate.Certificate, error)
 }

@@ -58,6 +58,9 @@ type Store interface {
 	Groups
 	Domains
 	Bindings
+	APIs
+	Environments
+	Publications
 
 	// Ping checks that the database answers. A database that can no longer
 	// be trusted with writes (SQLite: its file deleted, replaced or
@@ -166,7 +169,8 @@ type Accounts interface {
 	// certificates (of any region and kind) or API groups it fails with
 	// EConflict (Reason "not_empty") unless force is set, in which case the
 	// certificates with their quota counters, and the groups with their
-	// domains and bindings, go in the same transaction. It fails with ENotFound when there is no such
+	// domains, bindings and APIs (with their versions and publications),
+	// go in the same transaction; so do its environments. It fails with ENotFound when there is no such
 	// account. The id stays taken for good (a tombstone), so that a
 	// certificate created by a request still in flight when the account went
 	// can never be seen by a later account of the same id.
@@ -261,12 +265,14 @@ type Sealed interface {
 // database that every write changing what the data plane serves increments
 // by exactly one, in the same transaction as the write, so that a gateway
 // that read revision n and then the records has seen every write up to n.
-// Those writes are: creating, updating or deleting a certificate of either
+// Those writes are: creating, updating or deleting a certificate of any
 // kind (server certificates are served to clients; generated client
-// certificates will be presented to backends), Reseal of a certificate's
+// certificates and an instance's backend client certificate are presented
+// to backends), Reseal of a certificate's
 // key (not of an access key's secret), creating an instance (with
 // CreateAccount too), creating, updating or deleting an API group or a
-// custom domain, binding or unbinding a certificate, and
+// custom domain, binding or unbinding a certificate, publishing or
+// unpublishing an API, renaming an environment, and
 // deleting an account (which takes its
 // certificates and gateway objects with it). Reads, and writes that
 // fail, leave it unchanged. It starts at 0 and never decreases.
@@ -322,14 +328,14 @@ type Groups interface {
 	// version, and EConflict (Reason "duplicate_name").
 	UpdateGroup(ctx context.Context, g *certgate.APIGroup) error
 
-	// DeleteGroup removes the group with its domains (and, once they
-	// exist, their bindings), in one transaction. It fails with ENotFound
-	// when there is none.
+	// DeleteGroup removes the group with its domains and their bindings,
+	// in one transaction. It fails with ENotFound when there is none, and
+	// with EConflict (Reason ReasonGroupHasAPIs, Got the number) while the
+	// group holds APIs, checked in the same transaction, so that an API
+	// created meanwhile is never orphaned.
 	DeleteGroup(ctx context.Context, accountID, instanceID, id string) error
 
-	// CountGroupAPIs returns how many APIs the group holds. APIs do not
-	// exist yet, so it is 0 for every group; it is the seam the core's
-	// "a group that holds APIs cannot be deleted" rule reads.
+	// CountGroupAPIs returns how many APIs the group holds.
 	CountGroupAPIs(ctx context.Context, accountID, instanceID, id string) (int64, error)
 }
 
@@ -547,3 +553,122 @@ type NodeInfo struct {
 	KeyIDs   []string // loaded master key ids, current first
 	SeenAt   time.Time
 }
+
+// APIs holds API definitions, each in one group, scoped like groups (by
+// account and instance: another's is ENotFound, exactly like a missing
+// one). Within a group a Name is unique (EConflict, Reason
+// "duplicate_name"), and so is (Method, Route, MatchMode) (EConflict,
+// Reason "duplicate_route"). Writing a definition serves nothing (only a
+// publication does), so these writes leave the configuration revision
+// alone.
+type APIs interface {
+	// CreateAPI inserts a (Version 1 on success). It fails with ENotFound
+	// (Reason ReasonNoGroup) unless a.GroupID is a group of a.AccountID
+	// and a.InstanceID, checked in the same transaction (DeleteGroup
+	// waits for it, or it finds no group), and with EConflict (Reason
+	// "duplicate_id") when a.ID is taken.
+	CreateAPI(ctx context.Context, a *certgate.API) error
+
+	// GetAPI returns the API id of the account's instance.
+	GetAPI(ctx context.Context, accountID, instanceID, id string) (*certgate.API, error)
+
+	// ListAPIs returns the APIs of the account's instance ordered by
+	// (CreatedAt, ID).
+	ListAPIs(ctx context.Context, accountID, instanceID string) ([]*certgate.API, error)
+
+	// UpdateAPI replaces every field of the stored API a.ID but its ids,
+	// CreatedAt and Version (GroupID included: the new group is checked
+	// as CreateAPI checks it) if its Version equals a.Version; on success
+	// the stored and returned Version is one higher. It fails with
+	// ENotFound, EConflict (Reason "version") for a stale version, and the
+	// uniqueness conflicts. Published versions are not changed.
+	UpdateAPI(ctx context.Context, a *certgate.API) error
+
+	// DeleteAPI removes the API with its published versions' history. It
+	// fails with ENotFound when there is none, and with EConflict (Reason
+	// ReasonAPIPublished, Got the number of environments) while it is
+	// published anywhere.
+	DeleteAPI(ctx context.Context, accountID, instanceID, id string) error
+}
+
+// Environments holds the environments of instances other than RELEASE
+// (certgate.ReleaseEnvironmentID), which every instance has without a
+// record and which these methods never return. They are scoped like
+// groups. A Name is unique within an instance (EConflict, Reason
+// "duplicate_name"). UpdateEnvironment moves the configuration revision
+// (a rename changes which X-Stage reaches its publications); creating and
+// deleting do not (an environment without publications serves nothing).
+type Environments interface {
+	// CreateEnvironment inserts e (Version 1 on success). It fails with
+	// ENotFound (Reason ReasonNoInstance) unless e.InstanceID is an
+	// instance of e.AccountID, and, when max > 0 and the instance already
+	// has max environments, with ELimitExceeded (Reason "environments");
+	// the checks and the insert are atomic.
+	CreateEnvironment(ctx context.Context, e *certgate.Environment, max int) error
+
+	// GetEnvironment returns the environment id of the account's instance.
+	GetEnvironment(ctx context.Context, accountID, instanceID, id string) (*certgate.Environment, error)
+
+	// ListEnvironments returns the environments of the account's instance
+	// ordered by (CreatedAt, ID).
+	ListEnvironments(ctx context.Context, accountID, instanceID string) ([]*certgate.Environment, error)
+
+	// UpdateEnvironment replaces Name and Remark of the stored e.ID if its
+	// Version equals e.Version (then one higher), failing as UpdateGroup
+	// does.
+	UpdateEnvironment(ctx context.Context, e *certgate.Environment) error
+
+	// DeleteEnvironment removes the environment. It fails with ENotFound
+	// when there is none, and with EConflict (Reason
+	// ReasonEnvironmentInUse, Got the number of APIs) while APIs are
+	// published in it, checked in the same transaction as Publish's.
+	DeleteEnvironment(ctx context.Context, accountID, instanceID, id string) error
+}
+
+// Publications holds the immutable published versions of APIs and, per
+// (API, environment), the current one. They are scoped like APIs. Publish
+// and Unpublish move the configuration revision. The writes on one API
+// run one at a time across every handle (they hold the API's lock), so
+// two handles publishing the same API at once both succeed, each with a
+// version of its own, and the publication names one of them.
+type Publications interface {
+	// Publish records v, a new version of the API v.APIID in the
+	// environment v.EnvID, and makes it the current one there. v carries
+	// the ids (ID, PublishID, AccountID, InstanceID, APIID, EnvID), Remark
+	// and PublishedAt; the store fills v.API with the definition as it is
+	// stored at that moment, in the same transaction, and sets v.Current.
+	// Versions of that API and environment beyond the keep newest (by
+	// PublishedAt) are deleted, never the current one; keep <= 0 keeps
+	// all. It fails with ENotFound (Reason ReasonNoAPI) for another's or a
+	// missing API, with ENotFound (Reason ReasonNoEnvironment) unless
+	// v.EnvID is ReleaseEnvironmentID or an environment of the same
+	// instance, and with EConflict (Reason "duplicate_id") when v.ID is
+	// taken.
+	Publish(ctx context.Context, v *certgate.APIVersion, keep int) error
+
+	// Unpublish takes the API off the environment and returns the version
+	// that was current there (Current now false). Its versions stay. It
+	// fails with ENotFound (Reason ReasonNoAPI) for the API, and ENotFound
+	// (Reason ReasonNoPublication) when it is not published there.
+	Unpublish(ctx context.Context, accountID, instanceID, apiID, envID string) (*certgate.APIVersion, error)
+
+	// ListPublications returns the current publications of the account's
+	// instance ordered by (PublishedAt, APIID, EnvID).
+	ListPublications(ctx context.Context, accountID, instanceID string) ([]*certgate.Publication, error)
+
+	// ListAPIVersions returns the versions of the API, in every
+	// environment, newest first (PublishedAt descending, then ID). It
+	// fails with ENotFound (Reason ReasonNoAPI) for another's or a missing
+	// API.
+	ListAPIVersions(ctx context.Context, accountID, instanceID, apiID string) ([]*certgate.APIVersion, error)
+}
+
+// Reasons of the errors of APIs, environments and publications.
+const (
+	ReasonNoAPI            = "no_api"
+	ReasonNoEnvironment    = "no_environment"
+	ReasonNoPublication    = "no_publication"
+	ReasonAPIPublished     = "api_published"
+	ReasonEnvironmentInUse = "environment_in_use"
+	ReasonGroupHasAPIs     = "group_has_apis"
+)

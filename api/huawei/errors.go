@@ -117,6 +117,14 @@ func statusOf(w http.ResponseWriter, err error) (int, string, string) {
 			return http.StatusBadRequest, "APIG.2012", invalidParam("certificate_ids") + ". " + msg
 		case gwconfig.ReasonNoListener:
 			return http.StatusBadRequest, "APIG.2049", "The port is not in the defined custom inbound ports: " + msg
+		case gwconfig.ReasonClientSSLNeedsHTTPS:
+			return http.StatusBadRequest, "APIG.3717", "Two-way TLS authentication not supported for HTTP or GRPC backend requests."
+		case gwconfig.ReasonUndeclaredPathVar:
+			return http.StatusBadRequest, "APIG.2026", "The path parameter {" + e.Value + "} is not defined in req_params"
+		case gwconfig.ReasonUndeclaredBackendVar:
+			return http.StatusBadRequest, "APIG.2027", "The backend path parameter {" + e.Value + "} is not defined in backend_params"
+		case gwconfig.ReasonUnknownReqParam:
+			return http.StatusBadRequest, "APIG.2028", "The backend parameter maps an undefined request parameter: " + e.Value
 		case certs.ReasonMissing:
 			return http.StatusBadRequest, "APIG.2001", "The request parameters must be specified,parameterName:" + e.Field + ". " + msg
 		}
@@ -138,6 +146,12 @@ func statusOf(w http.ResponseWriter, err error) (int, string, string) {
 				return http.StatusNotFound, "APIG.3020", "The URL domain does not exist: " + e.Value
 			}
 			return http.StatusNotFound, "APIG.3020", "The URL domain does not exist"
+		case gwconfig.ReasonNoAPI:
+			return http.StatusNotFound, "APIG.3002", "API " + e.Value + " does not exist"
+		case gwconfig.ReasonNoEnvironment:
+			return http.StatusNotFound, "APIG.3003", "Environment " + e.Value + " does not exist"
+		case gwconfig.ReasonNoPublication:
+			return http.StatusNotFound, "APIG.3015", "The API publication record does not exist"
 		case gwconfig.ReasonNoBinding:
 			return http.StatusNotFound, "APIG.3097", "The binding record of this SSL certificate and domain name does not exist: " + msg
 		}
@@ -158,9 +172,22 @@ func statusOf(w http.ResponseWriter, err error) (int, string, string) {
 				fmt.Sprintf("The SSL certificate is bound to %d domain name(s); unbind it from them before deleting it", e.Got)
 		case gwconfig.ReasonGroupHasAPIs:
 			return http.StatusPreconditionFailed, "APIG.3415", "The API group cannot be deleted because it contains APIs"
+		case gwconfig.ReasonDuplicateAPIName:
+			return http.StatusBadRequest, "APIG.3202", "The API name already exists: " + e.Value
+		case gwconfig.ReasonDuplicateAPIPath:
+			return http.StatusBadRequest, "APIG.3301", "The API already exists: the group has an API of this method, path and match mode"
+		case gwconfig.ReasonAPIPublished:
+			return http.StatusConflict, "APIG.3416", "The API cannot be deleted because it has been published"
+		case gwconfig.ReasonDuplicateEnvName:
+			return http.StatusBadRequest, "APIG.3205", "The environment name already exists: " + e.Value
+		case gwconfig.ReasonEnvironmentInUse:
+			return http.StatusForbidden, "APIG.3418", "The environment contains published APIs."
 		}
 		return http.StatusConflict, codeDuplicateName, msg
 	case certgate.ELimitExceeded:
+		if e.Reason == gwconfig.ReasonTooManyEnvironments {
+			return http.StatusForbidden, "APIG.3104", fmt.Sprintf("The number of environments exceeds the maximum allowed limit of %d", e.Limit)
+		}
 		if e.Reason == gwconfig.ReasonTooManyDomains {
 			return http.StatusForbidden, "APIG.3108", fmt.Sprintf("The number of domain names exceeds the maximum allowed limit of %d for an API group", e.Limit)
 		}

@@ -1,5 +1,6 @@
 // Package huawei serves the Huawei Cloud APIG v2 dialect: the SSL certificate,
-// instance and API group operations under /v2/{project_id}/apigw, authenticated either with the
+// instance, API group, domain, API, environment, publishing and instance
+// feature operations under /v2/{project_id}/apigw, authenticated either with the
 // SDK-HMAC-SHA256 signatures the Huawei SDKs send or with an X-Auth-Token.
 // Wire shapes and errors live here; every rule lives in package certs (for
 // certificates) or gwconfig (for what the gateway serves).

@@ -56,6 +56,7 @@ func (h *Handler) gatewayRoutes(handle func(string, api.HandlerFunc)) {
 	handle("GET "+base, h.listInstances)
 	handle("GET "+base+"/{instance}", h.showInstance)
 	h.groupRoutes(handle)
+	h.apiRoutes(handle)
 }
 
 func (h *Handler) listInstances(w http.ResponseWriter, r *http.Request) error {

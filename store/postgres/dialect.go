@@ -64,6 +64,12 @@ var constraints = map[string]string{
 	"domains_http":                  "domains.name",
 	"domains_https":                 "domains.name",
 	"domain_certificates_algorithm": "domain_certificates.algorithm",
+	"apis_pkey":                     "apis.id",
+	"apis_name":                     "apis.name",
+	"apis_route":                    "apis.route",
+	"environments_pkey":             "environments.id",
+	"environments_name":             "environments.name",
+	"api_versions_pkey":             "api_versions.id",
 }
 
 // UniqueViolation reports a unique or primary key violation (23505) and

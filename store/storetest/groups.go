@@ -144,7 +144,7 @@ func testGroups(t *testing.T, p *pair) {
 		t.Errorf("CreateGroup with a name freed by a rename: %v", err)
 	}
 	moves++
-	if n, err := p.a.CountGroupAPIs(ctx, in1.AccountID, in1.ID, g1.ID); err != nil || n != 0 {
+	if n, err := p.a.CountGroupAPIs(ctx, in1.AccountID, in1.ID, g1.ID); err != nil || n != 0 { // it holds none
 		t.Errorf("CountGroupAPIs = %d, %v; want 0", n, err)
 	}
 

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/store"
@@ -160,6 +161,13 @@ func (a *Accessor) DeleteGroup(ctx context.Context, accountID, instanceID, id st
 		if err != nil {
 			return err
 		}
+		// CreateAPI holds the group FOR SHARE: its API is counted here.
+		if n, err := countGroupAPIs(ctx, tx, id); err != nil {
+			return err
+		} else if n > 0 {
+			return &certgate.Error{Code: certgate.EConflict, Reason: store.ReasonGroupHasAPIs, Got: int(n),
+				Message: fmt.Sprintf("the API group still holds %d API(s)", n)}
+		}
 		// And its domains' locks, which binders hold.
 		if lock := a.d.ForUpdate(); lock != "" {
 			if err := each(ctx, tx, func(rowcodec.Scanner) error { return nil }, "SELECT id FROM domains WHERE group_id = ?"+lock, id); err != nil {
@@ -179,14 +187,6 @@ func (a *Accessor) DeleteGroup(ctx context.Context, accountID, instanceID, id st
 		}
 		return bumpRevision(ctx, tx)
 	})
-}
-
-// CountGroupAPIs is 0: no API can exist yet (see store.Groups).
-func (a *Accessor) CountGroupAPIs(ctx context.Context, accountID, instanceID, id string) (int64, error) {
-	if _, err := a.GetGroup(ctx, accountID, instanceID, id); err != nil {
-		return 0, err
-	}
-	return 0, nil
 }
 
 func scanGroup(s rowcodec.Scanner) (*certgate.APIGroup, error) {

@@ -344,7 +344,7 @@ func (h *Handler) toAPI(v *gwconfig.APIView, parts apiParts) apiInfo {
 	if parts.group {
 		g := v.Group
 		out.APIGroupInfo = &apiGroupCommon{ID: g.ID, Name: g.Name, Status: 1, SLDomain: h.gw.SLDomain(g),
-			RegisterTime: groupTime(g.CreatedAt), UpdateTime: groupTime(g.UpdatedAt), OnSellStatus: 2, SLDomainAccessEnabled: true}
+			RegisterTime: groupTime(g.CreatedAt), UpdateTime: groupTime(g.UpdatedAt), OnSellStatus: 2, SLDomainAccessEnabled: g.SLDomainAccess}
 	}
 	if b := sp.Backend; b != nil && parts.backend {
 		out.BackendAPI = &backendAPIOut{ID: b.ID, URLDomain: b.Address, ReqProtocol: b.Protocol, ReqMethod: b.Method,

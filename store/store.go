@@ -58,6 +58,9 @@ type Store interface {
 	Groups
 	Domains
 	Bindings
+	RestAPIs
+	Resources
+	Methods
 
 	// Ping checks that the database answers. A database that can no longer
 	// be trusted with writes (SQLite: its file deleted, replaced or
@@ -152,7 +155,7 @@ type Accounts interface {
 	ListAccounts(ctx context.Context) ([]*certgate.Account, error)
 
 	// DeleteAccount removes an account with its access keys, tokens,
-	// gateway instances, API groups and domains, in one transaction. While the account holds certificates (of any region
+	// gateway instances, API groups, domains and REST APIs, in one transaction. While the account holds certificates (of any region
 	// and kind) it fails with EConflict (Reason "not_empty") unless force
 	// is set, in which case the certificates and their quota counters go in
 	// the same transaction. It fails with ENotFound when there is no such
@@ -383,6 +386,105 @@ type Bindings interface {
 	// certificate ordered by (CreatedAt, DomainID).
 	ListCertificateBindings(ctx context.Context, accountID, certificateID string) ([]*certgate.Binding, error)
 }
+
+// RestAPIs holds Amazon API Gateway REST APIs, scoped per account and
+// region like client certificates: a method given a Scope never reads,
+// changes or reveals another scope's API (ENotFound, exactly like a missing
+// one). The same holds for Resources and Methods, which are reached through
+// their API's scope. None of these writes moves the configuration revision:
+// only deployments are served, and a deployment is a snapshot taken by its
+// own write. DeleteAccount removes an account's REST APIs with it.
+type RestAPIs interface {
+	// CreateRestAPI inserts api and its root resource (root.ID, no parent,
+	// no path part) atomically; on success api.Version is 1 and
+	// api.RootResourceID is root.ID. When quota > 0 and the scope already
+	// holds quota APIs it fails with ELimitExceeded (Reason "rest_apis",
+	// Limit quota); the check and the insert are atomic. It fails with
+	// EConflict (Reason "duplicate_id") when an id is taken, and with
+	// ENotFound (Reason ReasonDeletedAccount) as CreateCertificate does.
+	CreateRestAPI(ctx context.Context, api *certgate.RestAPI, root *certgate.Resource, quota int) error
+
+	// GetRestAPI returns the API id of scope.
+	GetRestAPI(ctx context.Context, scope certgate.Scope, id string) (*certgate.RestAPI, error)
+
+	// ListRestAPIs returns the APIs of scope ordered by (CreatedAt, ID).
+	ListRestAPIs(ctx context.Context, scope certgate.Scope) ([]*certgate.RestAPI, error)
+
+	// UpdateRestAPI replaces every field of the stored API but ID, Scope,
+	// RootResourceID and CreatedAt if its Version equals api.Version (then
+	// one higher); ENotFound, or EConflict (Reason "version").
+	UpdateRestAPI(ctx context.Context, api *certgate.RestAPI) error
+
+	// DeleteRestAPI removes the API with its resources and methods, and
+	// frees its quota slot; ENotFound when there is none.
+	DeleteRestAPI(ctx context.Context, scope certgate.Scope, id string) error
+}
+
+// Resources holds the path tree of each REST API. The tree has a version
+// that every successful resource write moves: the core reads the tree,
+// checks its path rules against it, and writes with the version it read,
+// so two writers racing can never together break a rule (the loser gets
+// EConflict, Reason "version", and reads again).
+type Resources interface {
+	// ListResources returns every resource of the API, root included,
+	// ordered by (CreatedAt, ID), with the tree version they are at. It
+	// fails with ENotFound when the API is not scope's.
+	ListResources(ctx context.Context, scope certgate.Scope, apiID string) ([]*certgate.Resource, int64, error)
+
+	// CreateResource inserts r under r.ParentID if the tree is still at
+	// version tree. It fails with ENotFound (Reason ReasonNoRestAPI, or
+	// ReasonNoParent), EConflict (Reason "version" or "duplicate_id"), and,
+	// when quota > 0 and the API already holds quota resources (root
+	// included), ELimitExceeded (Reason "resources", Limit quota).
+	CreateResource(ctx context.Context, r *certgate.Resource, tree int64, quota int) error
+
+	// UpdateResource replaces ParentID and PathPart of the stored resource
+	// if the tree is still at version tree; ENotFound (also Reason
+	// ReasonNoRestAPI, ReasonNoParent) or EConflict (Reason "version").
+	// That the new parent is not in the resource's own subtree is the
+	// core's rule.
+	UpdateResource(ctx context.Context, r *certgate.Resource, tree int64) error
+
+	// DeleteResource removes the resource, its whole subtree and their
+	// methods, if the tree is still at version tree; ENotFound or EConflict
+	// (Reason "version").
+	DeleteResource(ctx context.Context, scope certgate.Scope, apiID, id string, tree int64) error
+}
+
+// Methods holds the methods of resources, each with its method responses
+// and integration (with its integration responses) as one record.
+type Methods interface {
+	// CreateMethod inserts m (Version 1 on success). It fails with
+	// ENotFound (Reason ReasonNoResource) unless m.ResourceID is a resource
+	// of the API in m.Scope, checked in the same transaction (a concurrent
+	// DeleteResource either removes the method or makes this fail), and
+	// with EConflict (Reason "duplicate_method") when the resource already
+	// has the method.
+	CreateMethod(ctx context.Context, m *certgate.Method) error
+
+	// GetMethod returns one method of a resource.
+	GetMethod(ctx context.Context, scope certgate.Scope, apiID, resourceID, httpMethod string) (*certgate.Method, error)
+
+	// ListMethods returns the API's methods ordered by (ResourceID,
+	// HTTPMethod); none for an unknown API.
+	ListMethods(ctx context.Context, scope certgate.Scope, apiID string) ([]*certgate.Method, error)
+
+	// UpdateMethod replaces everything but the keys of the stored method
+	// (its responses and integration included) if its Version equals
+	// m.Version (then one higher); ENotFound, or EConflict (Reason
+	// "version").
+	UpdateMethod(ctx context.Context, m *certgate.Method) error
+
+	// DeleteMethod removes one method; ENotFound when there is none.
+	DeleteMethod(ctx context.Context, scope certgate.Scope, apiID, resourceID, httpMethod string) error
+}
+
+// Reasons of the ENotFound errors of REST API writes.
+const (
+	ReasonNoRestAPI  = "no_rest_api"
+	ReasonNoParent   = "no_parent"
+	ReasonNoResource = "no_resource"
+)
 
 // Reasons of the ENotFound and EConflict errors of bindings.
 const (

@@ -64,6 +64,9 @@ var constraints = map[string]string{
 	"domains_http":                  "domains.name",
 	"domains_https":                 "domains.name",
 	"domain_certificates_algorithm": "domain_certificates.algorithm",
+	"rest_apis_pkey":                "rest_apis.id",
+	"api_resources_pkey":            "api_resources.id",
+	"api_methods_pkey":              "api_methods.resource_id api_methods.http_method",
 }
 
 // UniqueViolation reports a unique or primary key violation (23505) and

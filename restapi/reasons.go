@@ -31,7 +31,7 @@ const (
 	ReasonEndpointType      = "endpoint_type"
 	ReasonEndpointTypes     = "endpoint_types"     // more than one
 	ReasonMapping           = "mapping_expression" // Value the expression
-	ReasonBadValue          = "bad_value"          // Field and Value say which
+	ReasonBadValue          = "invalid_value"      // Field and Value say which
 	ReasonMethodExists      = "method_exists"      // EConflict
 
 	// Quotas (ELimitExceeded), Limit the quota.

@@ -496,7 +496,7 @@ func TestAWSBadInput(t *testing.T) {
 		{"tag without tags", "PUT", "/tags/" + url.PathEscape(arnOf("us-east-1", "abc")), `{}`, nil, 400, "BadRequestException", "Value null at 'tags'"},
 		{"untag without keys", "DELETE", "/tags/" + url.PathEscape(arnOf("us-east-1", "abc")), "", nil, 400, "BadRequestException", "Value null at 'tagKeys'"},
 		{"empty arn", "GET", "/tags/", "", nil, 400, "BadRequestException", "Invalid ARN"},
-		{"unknown route", "GET", "/restapis", "", nil, 404, "UnknownOperationException", "Unknown operation"},
+		{"unknown route", "GET", "/domainnames", "", nil, 404, "UnknownOperationException", "Unknown operation"},
 		{"wrong method", "PUT", "/clientcertificates", "", nil, 405, "MethodNotAllowedException", "allowed: GET, POST"},
 		{"unclean path", "GET", "/clientcertificates/../tags", "", nil, 404, "UnknownOperationException", "Unknown operation"},
 	}

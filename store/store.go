@@ -61,6 +61,8 @@ type Store interface {
 	RestAPIs
 	Resources
 	Methods
+	Deployments
+	Stages
 
 	// Ping checks that the database answers. A database that can no longer
 	// be trusted with writes (SQLite: its file deleted, replaced or
@@ -127,9 +129,11 @@ type Certificates interface {
 	UpdateCertificate(ctx context.Context, c *certgate.Certificate) error
 
 	// DeleteCertificate removes the record and frees its quota slot. It fails
-	// with ENotFound when there is no such record, and with EConflict
+	// with ENotFound when there is no such record, with EConflict
 	// (Reason ReasonCertificateBound, Got the number of domains) while the
-	// certificate is bound to a domain.
+	// certificate is bound to a domain, and with EConflict (Reason
+	// ReasonCertificateInUse, Value a stage's name) while a stage of its
+	// scope carries the client certificate.
 	DeleteCertificate(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) error
 }
 
@@ -258,7 +262,9 @@ type Sealed interface {
 // certificates will be presented to backends), Reseal of a certificate's
 // key (not of an access key's secret), creating an instance (with
 // CreateAccount too), creating, updating or deleting an API group or a
-// custom domain, binding or unbinding a certificate, and
+// custom domain, binding or unbinding a certificate, creating, updating
+// or deleting a deployment or a stage (and deleting a REST API that had
+// stages), and
 // deleting an account (which takes its
 // certificates and gateway objects with it). Reads, and writes that
 // fail, leave it unchanged. It starts at 0 and never decreases.
@@ -478,6 +484,78 @@ type Methods interface {
 	// DeleteMethod removes one method; ENotFound when there is none.
 	DeleteMethod(ctx context.Context, scope certgate.Scope, apiID, resourceID, httpMethod string) error
 }
+
+// Deployments holds the immutable snapshots of REST APIs, scoped through
+// their API like Resources. Creating, updating and deleting a deployment
+// moves the configuration revision.
+type Deployments interface {
+	// CreateDeployment inserts d (its Snapshot as given, never changed
+	// afterwards) and, when st is not nil, the stage st pointing at it
+	// (st.DeploymentID is set to d.ID), in one transaction, with the
+	// checks and quota of CreateStage. It fails with ENotFound (Reason
+	// ReasonNoRestAPI) when the API is not d.Scope's.
+	CreateDeployment(ctx context.Context, d *certgate.Deployment, st *certgate.Stage, stageQuota int) error
+
+	// GetDeployment returns one deployment of the API.
+	GetDeployment(ctx context.Context, scope certgate.Scope, apiID, id string) (*certgate.Deployment, error)
+
+	// ListDeployments returns the API's deployments ordered by (CreatedAt,
+	// ID); none for an unknown API.
+	ListDeployments(ctx context.Context, scope certgate.Scope, apiID string) ([]*certgate.Deployment, error)
+
+	// UpdateDeployment replaces the description; ENotFound when there is
+	// no such deployment.
+	UpdateDeployment(ctx context.Context, scope certgate.Scope, apiID, id, description string) error
+
+	// DeleteDeployment removes a deployment. While a stage points at it it
+	// fails with EConflict (Reason ReasonDeploymentInUse, Got the number of
+	// stages), atomically with stage writes: a stage moved to it
+	// concurrently either commits first (and the delete fails) or fails
+	// with ENotFound.
+	DeleteDeployment(ctx context.Context, scope certgate.Scope, apiID, id string) error
+}
+
+// Stages holds the stages of REST APIs, scoped through their API. A stage
+// points at a deployment of its API and may carry a client certificate
+// (Kind client) of its own scope; both links are checked in the write's
+// transaction, so a stage can never point at a deleted deployment or
+// certificate: DeleteDeployment refuses a deployment in use, and
+// DeleteCertificate refuses a client certificate a stage carries
+// (EConflict, Reason ReasonCertificateInUse, Value a stage's name). Every
+// successful write moves the configuration revision, and so does deleting
+// a REST API that had stages.
+type Stages interface {
+	// CreateStage inserts st (Version 1 on success). It fails with
+	// ENotFound (Reason ReasonNoRestAPI, ReasonNoDeployment, or
+	// ReasonNoCertificate), EConflict (Reason "duplicate_stage") and, when
+	// quota > 0 and the API already has quota stages, ELimitExceeded
+	// (Reason "stages", Limit quota); the count and the insert are atomic.
+	CreateStage(ctx context.Context, st *certgate.Stage, quota int) error
+
+	// GetStage returns one stage of the API.
+	GetStage(ctx context.Context, scope certgate.Scope, apiID, name string) (*certgate.Stage, error)
+
+	// ListStages returns the API's stages ordered by name; none for an
+	// unknown API.
+	ListStages(ctx context.Context, scope certgate.Scope, apiID string) ([]*certgate.Stage, error)
+
+	// UpdateStage replaces DeploymentID, ClientCertificateID, the settings
+	// and UpdatedAt of the stored stage if its Version equals st.Version
+	// (then one higher). It fails with ENotFound (also Reason
+	// ReasonNoDeployment or ReasonNoCertificate for a link that is not
+	// there) and EConflict (Reason "version").
+	UpdateStage(ctx context.Context, st *certgate.Stage) error
+
+	// DeleteStage removes one stage; ENotFound when there is none.
+	DeleteStage(ctx context.Context, scope certgate.Scope, apiID, name string) error
+}
+
+// Reasons of the errors of deployments and stages.
+const (
+	ReasonNoDeployment     = "no_deployment"
+	ReasonDeploymentInUse  = "deployment_in_use"
+	ReasonCertificateInUse = "certificate_in_use"
+)
 
 // Reasons of the ENotFound errors of REST API writes.
 const (

@@ -83,6 +83,8 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"RestAPIs", testRestAPIs},
 		{"Resources", testResources},
 		{"ResourceRace", testResourceRace},
+		{"Stages", testStages},
+		{"StageRace", testStageRace},
 		{"CommitCancelled", testCommitCancelled},
 		{"ContextCancelled", testContextCancelled},
 		{"PingClose", testPingClose},

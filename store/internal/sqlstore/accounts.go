@@ -209,6 +209,8 @@ func (a *Accessor) DeleteAccount(ctx context.Context, id string, force bool) err
 			"DELETE FROM domains WHERE account_id = ?",
 			"DELETE FROM api_groups WHERE account_id = ?",
 			"DELETE FROM instances WHERE account_id = ?",
+			"DELETE FROM api_stages WHERE account_id = ?",
+			"DELETE FROM api_deployments WHERE account_id = ?",
 			"DELETE FROM api_methods WHERE account_id = ?",
 			"DELETE FROM api_resources WHERE account_id = ?",
 			"DELETE FROM rest_apis WHERE account_id = ?",

@@ -239,16 +239,27 @@ func (a *Accessor) DeleteRestAPI(ctx context.Context, scope certgate.Scope, id s
 		if n == 0 {
 			return restAPINotFound()
 		}
-		for _, q := range []string{
+		var stages int64
+		for i, q := range []string{
+			"DELETE FROM api_stages WHERE api_id = ? AND account_id = ? AND region = ?",
+			"DELETE FROM api_deployments WHERE api_id = ? AND account_id = ? AND region = ?",
 			"DELETE FROM api_resources WHERE api_id = ? AND account_id = ? AND region = ?",
 			"DELETE FROM api_methods WHERE api_id = ? AND account_id = ? AND region = ?",
 		} {
-			if _, err := tx.Exec(ctx, q, id, scope.AccountID, scope.Region); err != nil {
+			n, err := tx.Exec(ctx, q, id, scope.AccountID, scope.Region)
+			if err != nil {
 				return err
+			}
+			if i == 0 {
+				stages = n
 			}
 		}
 		_, err = tx.Exec(ctx, "UPDATE rest_api_counts SET n = n - 1 WHERE account_id = ? AND region = ? AND n > 0", scope.AccountID, scope.Region)
-		return err
+		if err != nil || stages == 0 {
+			return err
+		}
+		// Its stages were served: the data plane must drop them.
+		return bumpRevision(ctx, tx)
 	})
 }
 

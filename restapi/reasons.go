@@ -34,6 +34,17 @@ const (
 	ReasonBadValue          = "invalid_value"      // Field and Value say which
 	ReasonMethodExists      = "method_exists"      // EConflict
 
+	// Deployments and stages.
+	ReasonNoDeployment    = "no_deployment"
+	ReasonNoStage         = "no_stage"
+	ReasonNoMethods       = "no_methods"        // CreateDeployment on an API without methods
+	ReasonDeploymentInUse = "deployment_in_use" // EInvalid, as AWS answers 400
+	ReasonBadDeployment   = "bad_deployment"    // a stage pointed at a missing deployment
+	ReasonNoCertificate   = "no_client_certificate"
+	ReasonStageName       = "stage_name"
+	ReasonStageExists     = "stage_exists" // EConflict
+	ReasonStageQuota      = "stage_quota"
+
 	// Quotas (ELimitExceeded), Limit the quota.
 	ReasonRestAPIQuota  = "rest_api_quota"
 	ReasonResourceQuota = "resource_quota"

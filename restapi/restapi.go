@@ -24,6 +24,7 @@ import (
 const (
 	DefaultRestAPIQuota  = 600 // REST APIs per account and region
 	DefaultResourceQuota = 300 // resources per REST API, the root included
+	DefaultStageQuota    = 10  // stages per REST API
 )
 
 // Config holds the rules the core enforces.
@@ -34,6 +35,8 @@ type Config struct {
 	// ResourceQuota caps resources per REST API, the root included; <= 0
 	// means unlimited.
 	ResourceQuota int
+	// StageQuota caps stages per REST API; <= 0 means unlimited.
+	StageQuota int
 }
 
 // Store is what the package needs of the store.
@@ -41,6 +44,8 @@ type Store interface {
 	store.RestAPIs
 	store.Resources
 	store.Methods
+	store.Deployments
+	store.Stages
 }
 
 // Service implements the operations. It is safe for concurrent use.

@@ -44,6 +44,7 @@ func (h *Handler) restRoutes(handle func(string, api.HandlerFunc)) {
 	handle("PUT "+irPath, h.putIntegrationResponse)
 	handle("GET "+irPath, h.getIntegrationResponse)
 	handle("DELETE "+irPath, h.deleteIntegrationResponse)
+	h.stageRoutes(handle)
 }
 
 // pageLimit reads the limit query parameter (0 when absent).

@@ -6,6 +6,7 @@ import (
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/restapi"
+	"github.com/certgate/certgate/store"
 )
 
 // AWS's sentences for the restapi package's errors: the recorded texts of
@@ -63,6 +64,30 @@ func restMessage(e *certgate.Error) (string, bool) {
 		return fmt.Sprintf("Invalid value '%s' specified for %s", e.Value, e.Field), true
 	case restapi.ReasonMethodExists:
 		return "Method already exists for this resource", true
+	case restapi.ReasonNoDeployment:
+		return "Invalid Deployment identifier specified", true
+	case restapi.ReasonNoStage:
+		return "Invalid Stage identifier specified", true
+	case restapi.ReasonNoMethods:
+		return "The REST API doesn't contain any methods", true
+	case restapi.ReasonDeploymentInUse:
+		return "Active stages pointing to this deployment must be moved or deleted", true
+	case restapi.ReasonBadDeployment:
+		return "Deployment id does not exist", true
+	case restapi.ReasonNoCertificate:
+		// As for an unknown id on the client certificate operations: another
+		// tenant's certificate is not revealed.
+		return notFoundMessage, true
+	case restapi.ReasonStageName:
+		return "Stage name only allows a-zA-Z0-9_-", true
+	case restapi.ReasonStageExists:
+		return "Stage already exists", true
+	case restapi.ReasonStageQuota:
+		return fmt.Sprintf("The maximum number of stages (%d) for this REST API has been reached.", e.Limit), true
+	case store.ReasonCertificateInUse:
+		// AWS's behaviour is unconfirmed; certgate refuses, so that a
+		// running data plane never loses the certificate it presents.
+		return fmt.Sprintf("Client certificate is in use by stage '%s' and cannot be deleted. Detach it first (update-stage replace /clientCertificateId \"\").", e.Value), true
 	case restapi.ReasonRestAPIQuota:
 		return fmt.Sprintf("The maximum number of REST APIs (%d) for this account in this region has been reached.", e.Limit), true
 	case restapi.ReasonResourceQuota:

@@ -20,6 +20,7 @@ type patchOp struct {
 	Segments []string
 	Value    string
 	HasValue bool
+	From     string
 }
 
 // decodePatchOps decodes an Update* body into checked operations.
@@ -52,6 +53,9 @@ func decodePatchOps(body []byte) ([]patchOp, error) {
 		o := patchOp{Op: op, Raw: path, Segments: segs}
 		if p.Value != nil {
 			o.Value, o.HasValue = *p.Value, true
+		}
+		if p.From != nil {
+			o.From = *p.From
 		}
 		out = append(out, o)
 	}

@@ -17,8 +17,8 @@ func TestSplitPatchPath(t *testing.T) {
 	for path, want := range map[string]string{
 		"/binaryMediaTypes/image~1png":                      "binaryMediaTypes|image/png",
 		"/requestParameters/integration.request.path.proxy": "requestParameters|integration.request.path.proxy",
-		"/a~0b":                                             "a~b",
-		"/":                                                 "",
+		"/a~0b": "a~b",
+		"/":     "",
 	} {
 		segs, ok := splitPatchPath(path)
 		if !ok || strings.Join(segs, "|") != want {
@@ -64,6 +64,10 @@ func FuzzRestPatches(f *testing.F) {
 		`{"patchOperations":[{"op":"replace","path":"/requestParameters/method.request.path.proxy","value":"true"}]}`,
 		`{"patchOperations":[{"op":"move","path":"/parentId","from":"/x"}]}`,
 		`{"patchOperations":[{"op":"replace","path":"/endpointConfiguration/vpcEndpointIds","value":"a,b"}]}`,
+		`{"patchOperations":[{"op":"replace","path":"/~1pets/GET/throttling/burstLimit","value":"5"}]}`,
+		`{"patchOperations":[{"op":"copy","path":"/variables","from":"/canarySettings/stageVariableOverrides"}]}`,
+		`{"patchOperations":[{"op":"remove","path":"/accessLogSettings/format"}]}`,
+		`{"patchOperations":[{"op":"replace","path":"/canarySettings/stageVariableOverrides/x","value":"y"}]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -97,6 +101,10 @@ func FuzzRestPatches(f *testing.F) {
 		typed(restapi.ValidateIntegration(in, a))
 		_, _, err = resourcePatch(ops)
 		typed(err)
+		st := &certgate.Stage{Name: "prod", DeploymentID: "d"}
+		typed(applyStagePatch(st, ops))
+		typed(restapi.ValidateStage(st))
+		_ = stageToWire(st)
 	})
 }
 

@@ -121,7 +121,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	limiter := api.NewRateLimiter(cfg.RateLimit, cfg.RateBurst, nil)
 	bodies := api.NewBodyLimiter(cfg.MaxBodiesInFlight, cfg.MaxBodyBytes, 0)
 	regions, _ := cfg.regions() // checked by Validate
-	restAPIs := restapi.New(m.Store, restapi.Config{RestAPIQuota: cfg.RestAPIQuota, ResourceQuota: cfg.ResourceQuota})
+	restAPIs := restapi.New(m.Store, restapi.Config{RestAPIQuota: cfg.RestAPIQuota, ResourceQuota: cfg.ResourceQuota, StageQuota: cfg.StageQuota})
 	awsHandler := awsapi.New(awsapi.Config{
 		Certs: m.Certs, RestAPIs: restAPIs, Accounts: m.Accounts, Limiter: limiter, Logger: log,
 		Bodies: bodies, Regions: regions, VerifierOptions: m.SigV4Options,

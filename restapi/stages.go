@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/certs"
 	"github.com/certgate/certgate/store"
 )
 
@@ -68,6 +69,9 @@ func ValidateStage(st *certgate.Stage) error {
 	}
 	if st.CacheClusterSize != "" && !slices.Contains(CacheClusterSizes, st.CacheClusterSize) {
 		return &certgate.Error{Code: certgate.EInvalid, Reason: ReasonBadValue, Field: "cacheClusterSize", Value: certgate.Clip(st.CacheClusterSize), Message: "invalid cache cluster size"}
+	}
+	if err := certs.ValidateTags(st.Tags); err != nil {
+		return err
 	}
 	for k := range st.Variables {
 		if !ValidStageName(k) || slices.Contains([]string{"-"}, k) {

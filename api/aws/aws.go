@@ -304,6 +304,9 @@ type tagRequest struct {
 }
 
 func (h *Handler) tagResource(w http.ResponseWriter, r *http.Request) error {
+	if handled, err := h.restTags(w, r); handled {
+		return err
+	}
 	cl := callerOf(r)
 	id, err := resourceID(r)
 	if err != nil {
@@ -325,6 +328,9 @@ func (h *Handler) tagResource(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) untagResource(w http.ResponseWriter, r *http.Request) error {
+	if handled, err := h.restTags(w, r); handled {
+		return err
+	}
 	cl := callerOf(r)
 	id, err := resourceID(r)
 	if err != nil {
@@ -338,6 +344,9 @@ func (h *Handler) untagResource(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) getTags(w http.ResponseWriter, r *http.Request) error {
+	if handled, err := h.restTags(w, r); handled {
+		return err
+	}
 	cl := callerOf(r)
 	id, err := resourceID(r)
 	if err != nil {

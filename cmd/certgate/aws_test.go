@@ -283,8 +283,8 @@ func TestAWSValidationErrors(t *testing.T) {
 			_, err := api.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String("arn:nope")})
 			return err
 		}, "BadRequestException", "Invalid ARN specified in the request"},
-		{"restapi arn", func() error {
-			_, err := api.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String("arn:aws:apigateway:us-east-1::/restapis/abc")})
+		{"domain name arn", func() error {
+			_, err := api.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String("arn:aws:apigateway:us-east-1::/domainnames/abc")})
 			return err
 		}, "BadRequestException", "Invalid ARN specified in the request"},
 		{"arn of another region", func() error {

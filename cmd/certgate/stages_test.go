@@ -170,4 +170,26 @@ func TestAWSStageTerraformFlow(t *testing.T) {
 		aws.ToString(g.DeploymentId) != aws.ToString(d2.Id) || aws.ToString(g.Description) != "d" {
 		t.Errorf("the stage of CreateDeployment: %+v, %v", g, err)
 	}
+
+	// Tags on the REST API and the stage, by their ARNs.
+	for _, arn := range []string{"arn:aws:apigateway:us-east-1::/restapis/" + id, "arn:aws:apigateway:us-east-1::/restapis/" + id + "/stages/dev"} {
+		if _, err := c.TagResource(ctx, &apigateway.TagResourceInput{ResourceArn: aws.String(arn), Tags: map[string]string{"env": "dev", "team": "edge"}}); err != nil {
+			t.Fatalf("TagResource %s: %v", arn, err)
+		}
+		if _, err := c.UntagResource(ctx, &apigateway.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"team"}}); err != nil {
+			t.Fatalf("UntagResource %s: %v", arn, err)
+		}
+		got, err := c.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String(arn)})
+		if err != nil || len(got.Tags) != 1 || got.Tags["env"] != "dev" {
+			t.Errorf("GetTags %s = %v, %v", arn, got, err)
+		}
+		_, err = s.client(other, "us-east-1").GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String(arn)})
+		wantAPIErr(t, err, "NotFoundException", "Invalid API identifier specified "+other.Account.ID+":"+id, "another tenant's GetTags "+arn)
+	}
+	if g, err := c.GetStage(ctx, &apigateway.GetStageInput{RestApiId: &id, StageName: aws.String("dev")}); err != nil || g.Tags["env"] != "dev" {
+		t.Errorf("GetStage tags = %v, %v", g, err)
+	}
+	if g, err := c.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: &id}); err != nil || g.Tags["env"] != "dev" {
+		t.Errorf("GetRestApi tags = %v, %v", g, err)
+	}
 }

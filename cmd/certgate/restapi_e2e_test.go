@@ -55,7 +55,13 @@ func TestE2ERestAPIBoto3(t *testing.T) {
 		CacheNamespace bool   `json:"cache_namespace_is_resource"`
 		MethodAuth     string `json:"method_auth"`
 		MethodHasInt   bool   `json:"method_has_integration"`
-		Errors         map[string]struct {
+		Stage          struct {
+			ClientCertificateMatches bool   `json:"client_certificate_matches"`
+			DeploymentMatches        bool   `json:"deployment_matches"`
+			CacheClusterStatus       string `json:"cacheClusterStatus"`
+			Detached                 bool   `json:"detached"`
+		}
+		Errors map[string]struct {
 			Code, Message string
 			Status        int
 		}
@@ -75,6 +81,15 @@ func TestE2ERestAPIBoto3(t *testing.T) {
 	}
 	if e := s.Errors["missing_api"]; e.Code != "NotFoundException" || e.Status != 404 || !strings.HasPrefix(e.Message, "Invalid API identifier specified ") {
 		t.Errorf("missing API: %+v", e)
+	}
+	if st := s.Stage; !st.ClientCertificateMatches || !st.DeploymentMatches || st.CacheClusterStatus != "NOT_AVAILABLE" || !st.Detached {
+		t.Errorf("stage through boto3: %+v", st)
+	}
+	if e := s.Errors["delete_in_use"]; e.Code != "ConflictException" || e.Status != 409 || !strings.Contains(e.Message, "'prod'") {
+		t.Errorf("delete of an attached certificate: %+v", e)
+	}
+	if e := s.Errors["delete_deployment_in_use"]; e.Code != "BadRequestException" || e.Status != 400 || e.Message != "Active stages pointing to this deployment must be moved or deleted" {
+		t.Errorf("delete of a deployment in use: %+v", e)
 	}
 	if e := s.Errors["duplicate"]; e.Code != "ConflictException" || e.Status != 409 || e.Message != "Another resource with the same parent already has this name: {proxy+}" {
 		t.Errorf("duplicate resource: %+v", e)
@@ -165,6 +180,32 @@ func TestE2ERestAPIAWSCLI(t *testing.T) {
 				"requestParameters": map[string]any{"integration.request.path.proxy": "method.request.path.proxy"}}
 			if fmt.Sprint(ig) != fmt.Sprint(want) {
 				t.Errorf("get-integration:\n  %v\nwant\n  %v", ig, want)
+			}
+			// Deploy, attach a client certificate to the stage, and read
+			// it back; the certificate cannot be deleted while attached.
+			var dep, cert struct {
+				ID       string `json:"id"`
+				ClientID string `json:"clientCertificateId"`
+			}
+			run(&dep, 0, "create-deployment", "--rest-api-id", api.ID)
+			run(nil, 0, "create-stage", "--rest-api-id", api.ID, "--stage-name", "prod", "--deployment-id", dep.ID)
+			run(&cert, 0, "generate-client-certificate", "--description", "backend mTLS")
+			var st map[string]any
+			run(&st, 0, "update-stage", "--rest-api-id", api.ID, "--stage-name", "prod",
+				"--patch-operations", "op=replace,path=/clientCertificateId,value="+cert.ClientID)
+			run(&st, 0, "get-stage", "--rest-api-id", api.ID, "--stage-name", "prod")
+			if st["clientCertificateId"] != cert.ClientID || st["deploymentId"] != dep.ID || st["cacheClusterStatus"] != "NOT_AVAILABLE" {
+				t.Errorf("get-stage = %v, want clientCertificateId %s", st, cert.ClientID)
+			}
+			if e := run(nil, v.errorRC, "delete-client-certificate", "--client-certificate-id", cert.ClientID); !strings.Contains(e, "ConflictException") || !strings.Contains(e, "'prod'") {
+				t.Errorf("delete-client-certificate of an attached certificate: %s", e)
+			}
+			run(nil, 0, "update-stage", "--rest-api-id", api.ID, "--stage-name", "prod",
+				"--patch-operations", "op=replace,path=/clientCertificateId,value=")
+			st = nil
+			run(&st, 0, "get-stage", "--rest-api-id", api.ID, "--stage-name", "prod")
+			if _, ok := st["clientCertificateId"]; ok {
+				t.Errorf("get-stage after detaching still has clientCertificateId: %v", st)
 			}
 			stderr := run(nil, v.errorRC, "get-rest-api", "--rest-api-id", "nosuchapi0")
 			if !strings.Contains(stderr, "NotFoundException") || !strings.Contains(stderr, "Invalid API identifier specified") {

@@ -58,6 +58,24 @@ def main():
             "duplicate": error_of(lambda: c.create_resource(restApiId=rid, parentId=root, pathPart="{proxy+}")),
         },
     }
+    # The recorded boto3 sequence goes on: deploy, stage, attach a client
+    # certificate (CreateStage has no clientCertificateId input).
+    dep = c.create_deployment(restApiId=rid)
+    c.create_stage(restApiId=rid, stageName="prod", deploymentId=dep["id"])
+    cc = c.generate_client_certificate()["clientCertificateId"]
+    c.update_stage(restApiId=rid, stageName="prod",
+                   patchOperations=[{"op": "replace", "path": "/clientCertificateId", "value": cc}])
+    stage = c.get_stage(restApiId=rid, stageName="prod")
+    summary["stage"] = {"client_certificate_matches": stage.get("clientCertificateId") == cc,
+                        "deployment_matches": stage.get("deploymentId") == dep["id"],
+                        "cacheClusterStatus": stage.get("cacheClusterStatus")}
+    summary["errors"]["delete_in_use"] = error_of(lambda: c.delete_client_certificate(clientCertificateId=cc))
+    summary["errors"]["delete_deployment_in_use"] = error_of(
+        lambda: c.delete_deployment(restApiId=rid, deploymentId=dep["id"]))
+    c.update_stage(restApiId=rid, stageName="prod",
+                   patchOperations=[{"op": "replace", "path": "/clientCertificateId", "value": ""}])
+    summary["stage"]["detached"] = "clientCertificateId" not in c.get_stage(restApiId=rid, stageName="prod")
+    c.delete_client_certificate(clientCertificateId=cc)
     c.delete_rest_api(restApiId=rid)
     print(json.dumps(summary, sort_keys=True))
 

@@ -5,8 +5,8 @@ import (
 	"strings"
 
 	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/certs"
 	"github.com/certgate/certgate/restapi"
-	"github.com/certgate/certgate/store"
 )
 
 // AWS's sentences for the restapi package's errors: the recorded texts of
@@ -84,7 +84,7 @@ func restMessage(e *certgate.Error) (string, bool) {
 		return "Stage already exists", true
 	case restapi.ReasonStageQuota:
 		return fmt.Sprintf("The maximum number of stages (%d) for this REST API has been reached.", e.Limit), true
-	case store.ReasonCertificateInUse:
+	case certs.ReasonInUse:
 		// AWS's behaviour is unconfirmed; certgate refuses, so that a
 		// running data plane never loses the certificate it presents.
 		return fmt.Sprintf("Client certificate is in use by stage '%s' and cannot be deleted. Detach it first (update-stage replace /clientCertificateId \"\").", e.Value), true

@@ -243,3 +243,60 @@ func FuzzValidPathPart(f *testing.F) {
 		}
 	})
 }
+
+// TestDeploymentIsASnapshot checks that a deployment keeps the API as it was
+// when deployed: later edits reach a stage only through a new deployment.
+func TestDeploymentIsASnapshot(t *testing.T) {
+	ctx := t.Context()
+	s := newService(t, restapi.Config{StageQuota: 1})
+	a, err := s.CreateRestAPI(ctx, scope, &certgate.RestAPI{Name: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateDeployment(ctx, scope, a.ID, "", restapi.StageInput{}); certgate.AsError(err) == nil || certgate.AsError(err).Reason != restapi.ReasonNoMethods {
+		t.Fatalf("deploying an API without methods: %v", err)
+	}
+	if _, err := s.PutMethod(ctx, scope, a.ID, a.RootResourceID, "GET", &certgate.Method{AuthorizationType: "NONE"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutIntegration(ctx, scope, a.ID, a.RootResourceID, "GET", &certgate.Integration{Type: "HTTP", HTTPMethod: "GET", URI: "https://old.example/"}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.CreateDeployment(ctx, scope, a.ID, "first", restapi.StageInput{Name: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutIntegration(ctx, scope, a.ID, a.RootResourceID, "GET", &certgate.Integration{Type: "HTTP", HTTPMethod: "GET", URI: "https://new.example/"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetDeployment(ctx, scope, a.ID, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got.Snapshot, "https://old.example/") || strings.Contains(got.Snapshot, "https://new.example/") {
+		t.Errorf("the deployment changed with the API: %s", got.Snapshot)
+	}
+	d2, err := s.CreateDeployment(ctx, scope, a.ID, "second", restapi.StageInput{Name: "prod"})
+	if err != nil {
+		t.Fatalf("redeploying to an existing stage: %v", err)
+	}
+	st, err := s.GetStage(ctx, scope, a.ID, "prod")
+	if err != nil || st.DeploymentID != d2.ID {
+		t.Fatalf("the stage after a redeploy points at %q (%v), want %q", st.DeploymentID, err, d2.ID)
+	}
+	err = s.DeleteDeployment(ctx, scope, a.ID, d2.ID)
+	wantReason(t, err, certgate.EInvalid, restapi.ReasonDeploymentInUse, "deleting the deployment a stage uses")
+	if err := s.DeleteDeployment(ctx, scope, a.ID, d.ID); err != nil {
+		t.Fatalf("deleting the free deployment: %v", err)
+	}
+	_, err = s.CreateStage(ctx, scope, a.ID, &certgate.Stage{Name: "dev", DeploymentID: d2.ID})
+	wantReason(t, err, certgate.ELimitExceeded, restapi.ReasonStageQuota, "over the stage quota")
+	_, err = s.CreateStage(ctx, scope, a.ID, &certgate.Stage{Name: "bad name", DeploymentID: d2.ID})
+	wantReason(t, err, certgate.EInvalid, restapi.ReasonStageName, "a bad stage name")
+	_, err = s.UpdateStage(ctx, scope, a.ID, "prod", func(st *certgate.Stage) error { st.ClientCertificateID = "nosuchcert"; return nil })
+	wantReason(t, err, certgate.ENotFound, restapi.ReasonNoCertificate, "attaching a missing certificate")
+	_, err = s.UpdateStage(ctx, scope, a.ID, "prod", func(st *certgate.Stage) error { st.DeploymentID = d.ID; return nil })
+	wantReason(t, err, certgate.EInvalid, restapi.ReasonBadDeployment, "moving to a deleted deployment")
+	_, err = s.GetStage(ctx, other, a.ID, "prod")
+	wantReason(t, err, certgate.ENotFound, restapi.ReasonNoAPI, "another tenant's stage")
+}

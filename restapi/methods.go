@@ -438,3 +438,44 @@ func (s *Service) DeleteIntegrationResponse(ctx context.Context, scope certgate.
 	})
 	return err
 }
+
+// UpdateMethodResponse applies edit to a method's response for code.
+func (s *Service) UpdateMethodResponse(ctx context.Context, scope certgate.Scope, apiID, resourceID, httpMethod, code string, edit func(*certgate.MethodResponse) error) (*certgate.MethodResponse, error) {
+	if err := checkStatusCode(code); err != nil {
+		return nil, err
+	}
+	var out *certgate.MethodResponse
+	_, err := s.UpdateMethod(ctx, scope, apiID, resourceID, httpMethod, func(m *certgate.Method) error {
+		r := m.Responses[code]
+		if r == nil {
+			return responseNotFound()
+		}
+		if err := edit(r); err != nil {
+			return err
+		}
+		r.StatusCode, out = code, r
+		return nil
+	})
+	return out, err
+}
+
+// UpdateIntegrationResponse applies edit to an integration's response for
+// code.
+func (s *Service) UpdateIntegrationResponse(ctx context.Context, scope certgate.Scope, apiID, resourceID, httpMethod, code string, edit func(*certgate.IntegrationResponse) error) (*certgate.IntegrationResponse, error) {
+	if err := checkStatusCode(code); err != nil {
+		return nil, err
+	}
+	var out *certgate.IntegrationResponse
+	_, err := s.UpdateIntegration(ctx, scope, apiID, resourceID, httpMethod, func(in *certgate.Integration) error {
+		r := in.Responses[code]
+		if r == nil {
+			return responseNotFound()
+		}
+		if err := edit(r); err != nil {
+			return err
+		}
+		r.StatusCode, out = code, r
+		return nil
+	})
+	return out, err
+}

@@ -40,9 +40,11 @@ func (h *Handler) restRoutes(handle func(string, api.HandlerFunc)) {
 	handle("DELETE "+intPath, h.deleteIntegration)
 	handle("PUT "+mrPath, h.putMethodResponse)
 	handle("GET "+mrPath, h.getMethodResponse)
+	handle("PATCH "+mrPath, h.updateMethodResponse)
 	handle("DELETE "+mrPath, h.deleteMethodResponse)
 	handle("PUT "+irPath, h.putIntegrationResponse)
 	handle("GET "+irPath, h.getIntegrationResponse)
+	handle("PATCH "+irPath, h.updateIntegrationResponse)
 	handle("DELETE "+irPath, h.deleteIntegrationResponse)
 	h.stageRoutes(handle)
 }
@@ -412,5 +414,39 @@ func (h *Handler) deleteIntegrationResponse(w http.ResponseWriter, r *http.Reque
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) updateMethodResponse(w http.ResponseWriter, r *http.Request) error {
+	cl := callerOf(r)
+	ops, err := decodePatchOps(cl.Body)
+	if err != nil {
+		return err
+	}
+	a, res, hm := methodKey(r)
+	code := r.PathValue("status_code")
+	mr, err := h.rest.UpdateMethodResponse(r.Context(), cl.Scope, a, res, hm, code,
+		func(mr *certgate.MethodResponse) error { return applyMethodResponsePatch(mr, ops) })
+	if err != nil {
+		return err
+	}
+	writeShape(w, r, http.StatusOK, methodHref(r)+"/responses/"+code, methodResponseToWire(mr))
+	return nil
+}
+
+func (h *Handler) updateIntegrationResponse(w http.ResponseWriter, r *http.Request) error {
+	cl := callerOf(r)
+	ops, err := decodePatchOps(cl.Body)
+	if err != nil {
+		return err
+	}
+	a, res, hm := methodKey(r)
+	code := r.PathValue("status_code")
+	ir, err := h.rest.UpdateIntegrationResponse(r.Context(), cl.Scope, a, res, hm, code,
+		func(ir *certgate.IntegrationResponse) error { return applyIntegrationResponsePatch(ir, ops) })
+	if err != nil {
+		return err
+	}
+	writeShape(w, r, http.StatusOK, methodHref(r)+"/integration/responses/"+code, integrationResponseToWire(ir))
 	return nil
 }

@@ -380,3 +380,67 @@ func integrationField(in *certgate.Integration, name string) *string {
 	}
 	return &in.ContentHandling
 }
+
+func applyMethodResponsePatch(r *certgate.MethodResponse, ops []patchOp) error {
+	for _, o := range ops {
+		s := o.Segments
+		var err error
+		switch {
+		case len(s) >= 2 && s[0] == "responseParameters":
+			key := strings.Join(s[1:], "/")
+			switch o.Op {
+			case "add", "replace":
+				v := false
+				if o.Value != "" {
+					if v, err = patchBool(o); err != nil {
+						return err
+					}
+				}
+				if r.ResponseParameters == nil {
+					r.ResponseParameters = map[string]bool{}
+				}
+				r.ResponseParameters[key] = v
+			case "remove":
+				delete(r.ResponseParameters, key)
+			default:
+				return badOp(o)
+			}
+		case len(s) >= 2 && s[0] == "responseModels":
+			err = patchMap(&r.ResponseModels, o, strings.Join(s[1:], "/"))
+		default:
+			return badPath(o, "/responseParameters/{name}, /responseModels/{type}")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyIntegrationResponsePatch(r *certgate.IntegrationResponse, ops []patchOp) error {
+	for _, o := range ops {
+		s := o.Segments
+		var err error
+		switch {
+		case len(s) >= 2 && s[0] == "responseParameters":
+			err = patchMap(&r.ResponseParameters, o, strings.Join(s[1:], "/"))
+		case len(s) >= 2 && s[0] == "responseTemplates":
+			err = patchMap(&r.ResponseTemplates, o, strings.Join(s[1:], "/"))
+		case o.Raw == "/selectionPattern" || o.Raw == "/contentHandling":
+			if o.Op != "replace" {
+				return badOp(o)
+			}
+			if o.Raw == "/selectionPattern" {
+				r.SelectionPattern = o.Value
+			} else {
+				r.ContentHandling = o.Value
+			}
+		default:
+			return badPath(o, "/selectionPattern, /contentHandling, /responseParameters/{name}, /responseTemplates/{type}")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -101,6 +101,8 @@ func FuzzRestPatches(f *testing.F) {
 		typed(restapi.ValidateIntegration(in, a))
 		_, _, err = resourcePatch(ops)
 		typed(err)
+		typed(applyMethodResponsePatch(&certgate.MethodResponse{StatusCode: "200"}, ops))
+		typed(applyIntegrationResponsePatch(&certgate.IntegrationResponse{StatusCode: "200"}, ops))
 		st := &certgate.Stage{Name: "prod", DeploymentID: "d"}
 		typed(applyStagePatch(st, ops))
 		typed(restapi.ValidateStage(st))

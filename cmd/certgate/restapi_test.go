@@ -157,9 +157,21 @@ func TestAWSRestAPITerraformFlow(t *testing.T) {
 		StatusCode: aws.String("200"), SelectionPattern: aws.String("2\\d{2}")}); err != nil {
 		t.Fatal(err)
 	}
+	// Terraform's updates of both responses.
+	if _, err := c.UpdateMethodResponse(ctx, &apigateway.UpdateMethodResponseInput{RestApiId: &id, ResourceId: &rid, HttpMethod: aws.String("ANY"),
+		StatusCode: aws.String("200"), PatchOperations: []types.PatchOperation{{Op: types.OpAdd, Path: aws.String("/responseParameters/method.response.header.X-Id"), Value: aws.String("true")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UpdateIntegrationResponse(ctx, &apigateway.UpdateIntegrationResponseInput{RestApiId: &id, ResourceId: &rid, HttpMethod: aws.String("ANY"),
+		StatusCode: aws.String("200"), PatchOperations: []types.PatchOperation{replace("/selectionPattern", "2\\d{2}")}}); err != nil {
+		t.Fatal(err)
+	}
 	gm, err = c.GetMethod(ctx, &apigateway.GetMethodInput{RestApiId: &id, ResourceId: &rid, HttpMethod: aws.String("ANY")})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !gm.MethodResponses["200"].ResponseParameters["method.response.header.X-Id"] {
+		t.Errorf("UpdateMethodResponse did not take: %+v", gm.MethodResponses["200"])
 	}
 	if gm.MethodResponses["200"].ResponseModels["application/json"] != "Empty" || gm.MethodIntegration == nil ||
 		aws.ToString(gm.MethodIntegration.IntegrationResponses["200"].SelectionPattern) != "2\\d{2}" {

@@ -183,3 +183,54 @@ func testStageRace(t *testing.T, p *pair) {
 		t.Errorf("after the race: %+v, %v; the winner wrote %q", got, err, winners[0])
 	}
 }
+
+// testStageCertificateRace races attaching a client certificate to a stage
+// against deleting it, on two handles: afterwards the stage never carries
+// a certificate that is gone.
+func testStageCertificateRace(t *testing.T, p *pair) {
+	ctx := testCtx(t)
+	api, root := newRestAPI(scopeA, "certrace", base)
+	if err := p.a.CreateRestAPI(ctx, api, root, 0); err != nil {
+		t.Fatal(err)
+	}
+	st := newStage(api, "prod")
+	if err := p.a.CreateDeployment(ctx, newDeployment(api, base), st, 0); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		cur, err := p.a.GetStage(ctx, scopeA, api.ID, "prod")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert := newCert(scopeA, certgate.KindClient)
+		mustCreate(t, p.a, cert, 0)
+		within(t, raceTimeout, "attach racing delete", func() {
+			runConcurrently(2, func(j int) {
+				if j == 0 {
+					u := *cur
+					u.ClientCertificateID = cert.ID
+					if err := p.a.UpdateStage(ctx, &u); err != nil && certgate.ErrorCode(err) != certgate.ENotFound {
+						t.Errorf("round %d: UpdateStage: %v", i, err)
+					}
+					return
+				}
+				if err := p.b.DeleteCertificate(ctx, scopeA, certgate.KindClient, cert.ID); err != nil && certgate.ErrorCode(err) != certgate.EConflict {
+					t.Errorf("round %d: DeleteCertificate: %v", i, err)
+				}
+			})
+		})
+		got, err := p.b.GetStage(ctx, scopeA, api.ID, "prod")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ClientCertificateID != "" {
+			if _, err := p.b.GetCertificate(ctx, scopeA, certgate.KindClient, got.ClientCertificateID); err != nil {
+				t.Fatalf("round %d: the stage carries %s, which is gone: %v", i, got.ClientCertificateID, err)
+			}
+			got.ClientCertificateID = ""
+			if err := p.a.UpdateStage(ctx, got); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}

@@ -85,6 +85,7 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"ResourceRace", testResourceRace},
 		{"Stages", testStages},
 		{"StageRace", testStageRace},
+		{"StageCertificateRace", testStageCertificateRace},
 		{"CommitCancelled", testCommitCancelled},
 		{"ContextCancelled", testContextCancelled},
 		{"PingClose", testPingClose},

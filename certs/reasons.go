@@ -53,6 +53,10 @@ const (
 	// ReasonBound (EConflict): the certificate is bound to Got custom
 	// domains; unbind it before deleting it. (The store's reason.)
 	ReasonBound = store.ReasonCertificateBound
+	// ReasonInUse (EConflict): a stage carries the client certificate
+	// (Value names one); detach it before deleting it. (The store's
+	// reason.)
+	ReasonInUse = store.ReasonCertificateInUse
 
 	// ReasonAccountDeleted (EUnauthenticated): the caller's account was
 	// deleted after its request authenticated (its key was still cached);

@@ -61,6 +61,11 @@ type Store interface {
 	APIs
 	Environments
 	Publications
+	RestAPIs
+	Resources
+	Methods
+	Deployments
+	Stages
 
 	// Ping checks that the database answers. A database that can no longer
 	// be trusted with writes (SQLite: its file deleted, replaced or
@@ -137,9 +142,11 @@ type Certificates interface {
 	UpdateCertificate(ctx context.Context, c *certgate.Certificate) error
 
 	// DeleteCertificate removes the record and frees its quota slot. It fails
-	// with ENotFound when there is no such record, and with EConflict
+	// with ENotFound when there is no such record, with EConflict
 	// (Reason ReasonCertificateBound, Got the number of domains) while the
-	// certificate is bound to a domain.
+	// certificate is bound to a domain, and with EConflict (Reason
+	// ReasonCertificateInUse, Value a stage's name) while a stage of its
+	// scope carries the client certificate.
 	DeleteCertificate(ctx context.Context, scope certgate.Scope, kind certgate.Kind, id string) error
 }
 
@@ -166,11 +173,12 @@ type Accounts interface {
 
 	// DeleteAccount removes an account with its access keys, tokens,
 	// gateway instances, in one transaction. While the account holds
-	// certificates (of any region and kind) or API groups it fails with
-	// EConflict (Reason "not_empty") unless force is set, in which case the
-	// certificates with their quota counters, and the groups with their
-	// domains, bindings and APIs (with their versions and publications),
-	// go in the same transaction; so do its environments. It fails with ENotFound when there is no such
+	// certificates (of any region and kind), API groups or REST APIs it
+	// fails with EConflict (Reason "not_empty") unless force is set, in
+	// which case the certificates with their quota counters, the groups with
+	// their domains, bindings and APIs (with their versions and
+	// publications), its environments and its REST APIs (with everything
+	// under them) go in the same transaction. It fails with ENotFound when there is no such
 	// account. The id stays taken for good (a tombstone), so that a
 	// certificate created by a request still in flight when the account went
 	// can never be seen by a later account of the same id.
@@ -272,7 +280,9 @@ type Sealed interface {
 // key (not of an access key's secret), creating an instance (with
 // CreateAccount too), creating, updating or deleting an API group or a
 // custom domain, binding or unbinding a certificate, publishing or
-// unpublishing an API, renaming an environment, and
+// unpublishing an API, renaming an environment, creating, updating or
+// deleting a deployment or a stage (and deleting a REST API that had
+// stages), and
 // deleting an account (which takes its
 // certificates and gateway objects with it). Reads, and writes that
 // fail, leave it unchanged. It starts at 0 and never decreases.
@@ -438,6 +448,177 @@ type BindingEdit struct {
 	Domains     []*certgate.Domain
 	Certificate *certgate.Certificate
 }
+
+// RestAPIs holds Amazon API Gateway REST APIs, scoped per account and
+// region like client certificates: a method given a Scope never reads,
+// changes or reveals another scope's API (ENotFound, exactly like a missing
+// one). The same holds for Resources and Methods, which are reached through
+// their API's scope. None of these writes moves the configuration revision:
+// only deployments are served, and a deployment is a snapshot taken by its
+// own write. DeleteAccount removes an account's REST APIs with it.
+type RestAPIs interface {
+	// CreateRestAPI inserts api and its root resource (root.ID, no parent,
+	// no path part) atomically; on success api.Version is 1 and
+	// api.RootResourceID is root.ID. When quota > 0 and the scope already
+	// holds quota APIs it fails with ELimitExceeded (Reason "rest_apis",
+	// Limit quota); the check and the insert are atomic. It fails with
+	// EConflict (Reason "duplicate_id") when an id is taken, and with
+	// ENotFound (Reason ReasonDeletedAccount) as CreateCertificate does.
+	CreateRestAPI(ctx context.Context, api *certgate.RestAPI, root *certgate.Resource, quota int) error
+
+	// GetRestAPI returns the API id of scope.
+	GetRestAPI(ctx context.Context, scope certgate.Scope, id string) (*certgate.RestAPI, error)
+
+	// ListRestAPIs returns the APIs of scope ordered by (CreatedAt, ID).
+	ListRestAPIs(ctx context.Context, scope certgate.Scope) ([]*certgate.RestAPI, error)
+
+	// UpdateRestAPI replaces every field of the stored API but ID, Scope,
+	// RootResourceID and CreatedAt if its Version equals api.Version (then
+	// one higher); ENotFound, or EConflict (Reason "version").
+	UpdateRestAPI(ctx context.Context, api *certgate.RestAPI) error
+
+	// DeleteRestAPI removes the API with its resources and methods, and
+	// frees its quota slot; ENotFound when there is none.
+	DeleteRestAPI(ctx context.Context, scope certgate.Scope, id string) error
+}
+
+// Resources holds the path tree of each REST API. The tree has a version
+// that every successful resource write moves: the core reads the tree,
+// checks its path rules against it, and writes with the version it read,
+// so two writers racing can never together break a rule (the loser gets
+// EConflict, Reason "version", and reads again).
+type Resources interface {
+	// ListResources returns every resource of the API, root included,
+	// ordered by (CreatedAt, ID), with the tree version they are at. It
+	// fails with ENotFound when the API is not scope's.
+	ListResources(ctx context.Context, scope certgate.Scope, apiID string) ([]*certgate.Resource, int64, error)
+
+	// CreateResource inserts r under r.ParentID if the tree is still at
+	// version tree. It fails with ENotFound (Reason ReasonNoRestAPI, or
+	// ReasonNoParent), EConflict (Reason "version" or "duplicate_id"), and,
+	// when quota > 0 and the API already holds quota resources (root
+	// included), ELimitExceeded (Reason "resources", Limit quota).
+	CreateResource(ctx context.Context, r *certgate.Resource, tree int64, quota int) error
+
+	// UpdateResource replaces ParentID and PathPart of the stored resource
+	// if the tree is still at version tree; ENotFound (also Reason
+	// ReasonNoRestAPI, ReasonNoParent) or EConflict (Reason "version").
+	// That the new parent is not in the resource's own subtree is the
+	// core's rule.
+	UpdateResource(ctx context.Context, r *certgate.Resource, tree int64) error
+
+	// DeleteResource removes the resource, its whole subtree and their
+	// methods, if the tree is still at version tree; ENotFound or EConflict
+	// (Reason "version").
+	DeleteResource(ctx context.Context, scope certgate.Scope, apiID, id string, tree int64) error
+}
+
+// Methods holds the methods of resources, each with its method responses
+// and integration (with its integration responses) as one record.
+type Methods interface {
+	// CreateMethod inserts m (Version 1 on success). It fails with
+	// ENotFound (Reason ReasonNoResource) unless m.ResourceID is a resource
+	// of the API in m.Scope, checked in the same transaction (a concurrent
+	// DeleteResource either removes the method or makes this fail), and
+	// with EConflict (Reason "duplicate_method") when the resource already
+	// has the method.
+	CreateMethod(ctx context.Context, m *certgate.Method) error
+
+	// GetMethod returns one method of a resource.
+	GetMethod(ctx context.Context, scope certgate.Scope, apiID, resourceID, httpMethod string) (*certgate.Method, error)
+
+	// ListMethods returns the API's methods ordered by (ResourceID,
+	// HTTPMethod); none for an unknown API.
+	ListMethods(ctx context.Context, scope certgate.Scope, apiID string) ([]*certgate.Method, error)
+
+	// UpdateMethod replaces everything but the keys of the stored method
+	// (its responses and integration included) if its Version equals
+	// m.Version (then one higher); ENotFound, or EConflict (Reason
+	// "version").
+	UpdateMethod(ctx context.Context, m *certgate.Method) error
+
+	// DeleteMethod removes one method; ENotFound when there is none.
+	DeleteMethod(ctx context.Context, scope certgate.Scope, apiID, resourceID, httpMethod string) error
+}
+
+// Deployments holds the immutable snapshots of REST APIs, scoped through
+// their API like Resources. Creating, updating and deleting a deployment
+// moves the configuration revision.
+type Deployments interface {
+	// CreateDeployment inserts d (its Snapshot as given, never changed
+	// afterwards) and, when st is not nil, the stage st pointing at it
+	// (st.DeploymentID is set to d.ID), in one transaction, with the
+	// checks and quota of CreateStage. It fails with ENotFound (Reason
+	// ReasonNoRestAPI) when the API is not d.Scope's.
+	CreateDeployment(ctx context.Context, d *certgate.Deployment, st *certgate.Stage, stageQuota int) error
+
+	// GetDeployment returns one deployment of the API.
+	GetDeployment(ctx context.Context, scope certgate.Scope, apiID, id string) (*certgate.Deployment, error)
+
+	// ListDeployments returns the API's deployments ordered by (CreatedAt,
+	// ID); none for an unknown API.
+	ListDeployments(ctx context.Context, scope certgate.Scope, apiID string) ([]*certgate.Deployment, error)
+
+	// UpdateDeployment replaces the description; ENotFound when there is
+	// no such deployment.
+	UpdateDeployment(ctx context.Context, scope certgate.Scope, apiID, id, description string) error
+
+	// DeleteDeployment removes a deployment. While a stage points at it it
+	// fails with EConflict (Reason ReasonDeploymentInUse, Got the number of
+	// stages), atomically with stage writes: a stage moved to it
+	// concurrently either commits first (and the delete fails) or fails
+	// with ENotFound.
+	DeleteDeployment(ctx context.Context, scope certgate.Scope, apiID, id string) error
+}
+
+// Stages holds the stages of REST APIs, scoped through their API. A stage
+// points at a deployment of its API and may carry a client certificate
+// (Kind client) of its own scope; both links are checked in the write's
+// transaction, so a stage can never point at a deleted deployment or
+// certificate: DeleteDeployment refuses a deployment in use, and
+// DeleteCertificate refuses a client certificate a stage carries
+// (EConflict, Reason ReasonCertificateInUse, Value a stage's name). Every
+// successful write moves the configuration revision, and so does deleting
+// a REST API that had stages.
+type Stages interface {
+	// CreateStage inserts st (Version 1 on success). It fails with
+	// ENotFound (Reason ReasonNoRestAPI, ReasonNoDeployment, or
+	// ReasonNoCertificate), EConflict (Reason "duplicate_stage") and, when
+	// quota > 0 and the API already has quota stages, ELimitExceeded
+	// (Reason "stages", Limit quota); the count and the insert are atomic.
+	CreateStage(ctx context.Context, st *certgate.Stage, quota int) error
+
+	// GetStage returns one stage of the API.
+	GetStage(ctx context.Context, scope certgate.Scope, apiID, name string) (*certgate.Stage, error)
+
+	// ListStages returns the API's stages ordered by name; none for an
+	// unknown API.
+	ListStages(ctx context.Context, scope certgate.Scope, apiID string) ([]*certgate.Stage, error)
+
+	// UpdateStage replaces DeploymentID, ClientCertificateID, the settings
+	// and UpdatedAt of the stored stage if its Version equals st.Version
+	// (then one higher). It fails with ENotFound (also Reason
+	// ReasonNoDeployment or ReasonNoCertificate for a link that is not
+	// there) and EConflict (Reason "version").
+	UpdateStage(ctx context.Context, st *certgate.Stage) error
+
+	// DeleteStage removes one stage; ENotFound when there is none.
+	DeleteStage(ctx context.Context, scope certgate.Scope, apiID, name string) error
+}
+
+// Reasons of the errors of deployments and stages.
+const (
+	ReasonNoDeployment     = "no_deployment"
+	ReasonDeploymentInUse  = "deployment_in_use"
+	ReasonCertificateInUse = "certificate_in_use"
+)
+
+// Reasons of the ENotFound errors of REST API writes.
+const (
+	ReasonNoRestAPI  = "no_rest_api"
+	ReasonNoParent   = "no_parent"
+	ReasonNoResource = "no_resource"
+)
 
 // Reasons of the ENotFound and EConflict errors of bindings.
 const (

@@ -16,6 +16,7 @@ import (
 	"github.com/certgate/certgate/api"
 	"github.com/certgate/certgate/auth/sigv4"
 	"github.com/certgate/certgate/certs"
+	"github.com/certgate/certgate/restapi"
 )
 
 // ServiceName is the SigV4 signing name of API Gateway.
@@ -24,6 +25,8 @@ const ServiceName = "apigateway"
 // Config wires the dialect.
 type Config struct {
 	Certs *certs.Service
+	// RestAPIs serves the REST API operations; nil leaves them out.
+	RestAPIs *restapi.Service
 	// Accounts resolves access keys (an *accounts.Service); an unknown key
 	// is one whose error wraps accounts.ErrUnknownAccessKey.
 	Accounts     api.Resolver
@@ -45,6 +48,7 @@ var _ api.Resolver = (*accounts.Service)(nil)
 // Handler serves the dialect. Mount it at "/".
 type Handler struct {
 	certs    *certs.Service
+	rest     *restapi.Service
 	log      *slog.Logger
 	signer   *api.Signer
 	verifier *sigv4.Verifier
@@ -54,7 +58,7 @@ type Handler struct {
 
 // New returns the dialect's handler.
 func New(cfg Config) *Handler {
-	h := &Handler{certs: cfg.Certs, log: cfg.Logger, mux: http.NewServeMux()}
+	h := &Handler{certs: cfg.Certs, rest: cfg.RestAPIs, log: cfg.Logger, mux: http.NewServeMux()}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -92,6 +96,9 @@ func New(cfg Config) *Handler {
 	handle("PUT /tags/{arn...}", h.tagResource)
 	handle("DELETE /tags/{arn...}", h.untagResource)
 	handle("GET /tags/{arn...}", h.getTags)
+	if h.rest != nil {
+		h.restRoutes(handle)
+	}
 	handle("/", h.unknownRoute)
 	return h
 }
@@ -297,6 +304,9 @@ type tagRequest struct {
 }
 
 func (h *Handler) tagResource(w http.ResponseWriter, r *http.Request) error {
+	if handled, err := h.restTags(w, r); handled {
+		return err
+	}
 	cl := callerOf(r)
 	id, err := resourceID(r)
 	if err != nil {
@@ -318,6 +328,9 @@ func (h *Handler) tagResource(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) untagResource(w http.ResponseWriter, r *http.Request) error {
+	if handled, err := h.restTags(w, r); handled {
+		return err
+	}
 	cl := callerOf(r)
 	id, err := resourceID(r)
 	if err != nil {
@@ -331,6 +344,9 @@ func (h *Handler) untagResource(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) getTags(w http.ResponseWriter, r *http.Request) error {
+	if handled, err := h.restTags(w, r); handled {
+		return err
+	}
 	cl := callerOf(r)
 	id, err := resourceID(r)
 	if err != nil {

@@ -100,7 +100,7 @@ func parseARN(arn string) (region, id string, err error) {
 	if !ok {
 		if strings.HasPrefix(resource, "/") {
 			return "", "", &certgate.Error{Code: certgate.EInvalid, Field: "resourceArn", Reason: "unsupported_arn",
-				Message: "Invalid ARN specified in the request: certgate supports tags on client certificates only (arn:aws:apigateway:REGION::/clientcertificates/ID)"}
+				Message: "Invalid ARN specified in the request: certgate supports tags on client certificates, REST APIs and stages only (arn:aws:apigateway:REGION::/clientcertificates/ID, ::/restapis/ID, ::/restapis/ID/stages/NAME)"}
 		}
 		return "", "", invalid
 	}

@@ -80,7 +80,10 @@ func renderError(w http.ResponseWriter, r *http.Request, err error) {
 		case certgate.ENotFound:
 			// Only client certificates live in this dialect, so every
 			// not-found is one; the store's own wording stays internal.
-			status, code, msg = http.StatusNotFound, codeNotFound, notFoundMessage
+			status, code = http.StatusNotFound, codeNotFound
+			if _, ok := restMessage(e); !ok {
+				msg = notFoundMessage
+			}
 		case certgate.EConflict:
 			status, code = http.StatusConflict, codeConflict
 		case certgate.ELimitExceeded:
@@ -105,6 +108,9 @@ func renderError(w http.ResponseWriter, r *http.Request, err error) {
 			setRetryAfter(w, e)
 		default:
 			status, code, msg = http.StatusInternalServerError, codeInternal, "Internal server error"
+		}
+		if c := restCode(e); c != "" {
+			code = c
 		}
 	}
 	w.Header().Set("x-amzn-ErrorType", code)

@@ -19,6 +19,9 @@ const (
 // error whose Reason has no sentence here keeps its Message: the dialect's
 // own errors, the shared body and JSON errors, pki's and the store's.
 func messageOf(e *certgate.Error) string {
+	if m, ok := restMessage(e); ok {
+		return m
+	}
 	switch e.Reason {
 	case certs.ReasonEmptyID:
 		return badID + "the identifier is empty"

@@ -283,8 +283,8 @@ func TestAWSValidationErrors(t *testing.T) {
 			_, err := api.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String("arn:nope")})
 			return err
 		}, "BadRequestException", "Invalid ARN specified in the request"},
-		{"restapi arn", func() error {
-			_, err := api.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String("arn:aws:apigateway:us-east-1::/restapis/abc")})
+		{"domain name arn", func() error {
+			_, err := api.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String("arn:aws:apigateway:us-east-1::/domainnames/abc")})
 			return err
 		}, "BadRequestException", "Invalid ARN specified in the request"},
 		{"arn of another region", func() error {
@@ -496,7 +496,7 @@ func TestAWSBadInput(t *testing.T) {
 		{"tag without tags", "PUT", "/tags/" + url.PathEscape(arnOf("us-east-1", "abc")), `{}`, nil, 400, "BadRequestException", "Value null at 'tags'"},
 		{"untag without keys", "DELETE", "/tags/" + url.PathEscape(arnOf("us-east-1", "abc")), "", nil, 400, "BadRequestException", "Value null at 'tagKeys'"},
 		{"empty arn", "GET", "/tags/", "", nil, 400, "BadRequestException", "Invalid ARN"},
-		{"unknown route", "GET", "/restapis", "", nil, 404, "UnknownOperationException", "Unknown operation"},
+		{"unknown route", "GET", "/domainnames", "", nil, 404, "UnknownOperationException", "Unknown operation"},
 		{"wrong method", "PUT", "/clientcertificates", "", nil, 405, "MethodNotAllowedException", "allowed: GET, POST"},
 		{"unclean path", "GET", "/clientcertificates/../tags", "", nil, 404, "UnknownOperationException", "Unknown operation"},
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/certgate/certgate/certs"
 	"github.com/certgate/certgate/gwconfig"
 	"github.com/certgate/certgate/pki"
+	"github.com/certgate/certgate/restapi"
 	"github.com/certgate/certgate/store/postgres"
 )
 
@@ -31,6 +32,9 @@ type Config struct {
 	BootstrapCredentialsFile string
 	ClientCertificateQuota   int
 	ServerCertificateQuota   int
+	RestAPIQuota             int // REST APIs per account and region
+	ResourceQuota            int // resources per REST API, the root included
+	StageQuota               int // stages per REST API
 	RateLimit                float64
 	RateBurst                int
 	KeyPoolSize              int
@@ -66,6 +70,9 @@ func DefaultConfig() Config {
 		Database:               "sqlite:certgate-data/certgate.db",
 		ClientCertificateQuota: certs.DefaultClientQuota,
 		ServerCertificateQuota: certs.DefaultServerQuota,
+		RestAPIQuota:           restapi.DefaultRestAPIQuota,
+		ResourceQuota:          restapi.DefaultResourceQuota,
+		StageQuota:             restapi.DefaultStageQuota,
 		RateLimit:              50,
 		RateBurst:              100,
 		KeyPoolSize:            40,
@@ -138,6 +145,9 @@ func (c *Config) settings(sc scope) []setting {
 		setting{"bootstrap-credentials-file", "CERTGATE_BOOTSTRAP_CREDENTIALS_FILE", "where the first start writes the bootstrap account's credentials (AWS credentials-file format); \"none\" disables (default: credentials beside the SQLite database)", (*stringValue)(&c.BootstrapCredentialsFile)},
 		setting{"client-certificate-quota", "CERTGATE_CLIENT_CERTIFICATE_QUOTA", "client certificates per account and region; 0 means unlimited", (*intValue)(&c.ClientCertificateQuota)},
 		setting{"server-certificate-quota", "CERTGATE_SERVER_CERTIFICATE_QUOTA", "uploaded SSL certificates per account (Huawei project); 0 means unlimited", (*intValue)(&c.ServerCertificateQuota)},
+		setting{"rest-api-quota", "CERTGATE_REST_API_QUOTA", "Amazon API Gateway REST APIs per account and region; 0 means unlimited", (*intValue)(&c.RestAPIQuota)},
+		setting{"resource-quota", "CERTGATE_RESOURCE_QUOTA", "resources per REST API, the root included; 0 means unlimited", (*intValue)(&c.ResourceQuota)},
+		setting{"stage-quota", "CERTGATE_STAGE_QUOTA", "stages per REST API; 0 means unlimited", (*intValue)(&c.StageQuota)},
 		setting{"rate-limit", "CERTGATE_RATE_LIMIT", "API requests per second per account, per node; 0 disables", (*floatValue)(&c.RateLimit)},
 		setting{"rate-burst", "CERTGATE_RATE_BURST", "burst size of the per-account rate limit", (*intValue)(&c.RateBurst)},
 		setting{"key-pool-size", "CERTGATE_KEY_POOL_SIZE", "pre-generated private keys kept ready for GenerateClientCertificate; 0 disables the pool", (*intValue)(&c.KeyPoolSize)},
@@ -257,6 +267,15 @@ func (c *Config) Validate() error {
 	}
 	if c.ServerCertificateQuota < 0 {
 		bad("--server-certificate-quota must be >= 0")
+	}
+	if c.RestAPIQuota < 0 {
+		bad("--rest-api-quota must be >= 0")
+	}
+	if c.ResourceQuota < 0 {
+		bad("--resource-quota must be >= 0")
+	}
+	if c.StageQuota < 0 {
+		bad("--stage-quota must be >= 0")
 	}
 	if c.RateLimit < 0 {
 		bad("--rate-limit must be >= 0")

@@ -23,6 +23,7 @@ import (
 	"github.com/certgate/certgate/certs"
 	"github.com/certgate/certgate/gwconfig"
 	"github.com/certgate/certgate/pki"
+	"github.com/certgate/certgate/restapi"
 	"github.com/certgate/certgate/seal"
 	"github.com/certgate/certgate/store"
 )
@@ -120,8 +121,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	limiter := api.NewRateLimiter(cfg.RateLimit, cfg.RateBurst, nil)
 	bodies := api.NewBodyLimiter(cfg.MaxBodiesInFlight, cfg.MaxBodyBytes, 0)
 	regions, _ := cfg.regions() // checked by Validate
+	restAPIs := restapi.New(m.Store, restapi.Config{RestAPIQuota: cfg.RestAPIQuota, ResourceQuota: cfg.ResourceQuota, StageQuota: cfg.StageQuota})
 	awsHandler := awsapi.New(awsapi.Config{
-		Certs: m.Certs, Accounts: m.Accounts, Limiter: limiter, Logger: log,
+		Certs: m.Certs, RestAPIs: restAPIs, Accounts: m.Accounts, Limiter: limiter, Logger: log,
 		Bodies: bodies, Regions: regions, VerifierOptions: m.SigV4Options,
 	})
 	huaweiHandler := huaweiapi.New(huaweiapi.Config{

@@ -70,6 +70,11 @@ var constraints = map[string]string{
 	"environments_pkey":             "environments.id",
 	"environments_name":             "environments.name",
 	"api_versions_pkey":             "api_versions.id",
+	"rest_apis_pkey":                "rest_apis.id",
+	"api_resources_pkey":            "api_resources.id",
+	"api_methods_pkey":              "api_methods.resource_id api_methods.http_method",
+	"api_deployments_pkey":          "api_deployments.id",
+	"api_stages_pkey":               "api_stages.api_id api_stages.name",
 }
 
 // UniqueViolation reports a unique or primary key violation (23505) and

@@ -193,23 +193,21 @@ func (a *Accessor) DeleteAccount(ctx context.Context, id string, force bool) err
 				}
 			}
 		}
-		var certs, groups int64
-		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM certificates WHERE account_id = ?", id).Scan(&certs); err != nil {
-			return err
-		}
-		// API groups are configuration a user made, with their domains
-		// and bindings: they make an account not empty too.
-		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM api_groups WHERE account_id = ?", id).Scan(&groups); err != nil {
-			return err
-		}
-		if (certs > 0 || groups > 0) && !force {
-			var held []string
-			if certs > 0 {
-				held = append(held, fmt.Sprintf("%d certificate(s)", certs))
+		// API groups and REST APIs are configuration a user made, with
+		// everything under them: they make an account not empty too.
+		var held []string
+		for _, c := range []struct{ table, what string }{
+			{"certificates", "certificate(s)"}, {"api_groups", "API group(s)"}, {"rest_apis", "REST API(s)"},
+		} {
+			var n int64
+			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM "+c.table+" WHERE account_id = ?", id).Scan(&n); err != nil {
+				return err
 			}
-			if groups > 0 {
-				held = append(held, fmt.Sprintf("%d API group(s)", groups))
+			if n > 0 {
+				held = append(held, fmt.Sprintf("%d %s", n, c.what))
 			}
+		}
+		if len(held) > 0 && !force {
 			return &certgate.Error{Code: certgate.EConflict, Reason: "not_empty",
 				Message: "the account still holds " + strings.Join(held, " and ")}
 		}
@@ -226,6 +224,12 @@ func (a *Accessor) DeleteAccount(ctx context.Context, id string, force bool) err
 			"DELETE FROM domains WHERE account_id = ?",
 			"DELETE FROM api_groups WHERE account_id = ?",
 			"DELETE FROM instances WHERE account_id = ?",
+			"DELETE FROM api_stages WHERE account_id = ?",
+			"DELETE FROM api_deployments WHERE account_id = ?",
+			"DELETE FROM api_methods WHERE account_id = ?",
+			"DELETE FROM api_resources WHERE account_id = ?",
+			"DELETE FROM rest_apis WHERE account_id = ?",
+			"DELETE FROM rest_api_counts WHERE account_id = ?",
 			"DELETE FROM accounts WHERE id = ?",
 		} {
 			if _, err := tx.Exec(ctx, q, id); err != nil {

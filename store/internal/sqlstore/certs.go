@@ -296,6 +296,16 @@ func (a *Accessor) DeleteCertificate(ctx context.Context, scope certgate.Scope, 
 			return &certgate.Error{Code: certgate.EConflict, Reason: store.ReasonCertificateBound, Got: int(bound),
 				Message: fmt.Sprintf("the certificate is bound to %d domain(s); unbind it first", bound)}
 		}
+		if kind == certgate.KindClient {
+			stage, err := stageUsing(ctx, tx, scope, id)
+			if err != nil {
+				return err
+			}
+			if stage != "" {
+				return &certgate.Error{Code: certgate.EConflict, Reason: store.ReasonCertificateInUse, Value: certgate.Clip(stage),
+					Message: "the client certificate is used by stage " + certgate.Clip(stage)}
+			}
+		}
 		if _, err := tx.Exec(ctx, "DELETE FROM certificates WHERE "+certKey, keyArgs(scope, kind, id)...); err != nil {
 			return err
 		}

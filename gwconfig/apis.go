@@ -425,6 +425,10 @@ var hostRe = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(
 
 // CheckBackendAddress checks a url_domain: host or host:port, the host a
 // DNS name or an IP address (IPv6 in brackets), the port 1 to 65535.
+// retryCountRe is the one spelling of each retry count: no sign but -1's,
+// no leading zero.
+var retryCountRe = regexp.MustCompile(`^(-1|[0-9]|10)$`)
+
 func CheckBackendAddress(addr string) error {
 	const field = "backend_api.url_domain"
 	if addr == "" {
@@ -441,6 +445,14 @@ func CheckBackendAddress(addr string) error {
 	host, port := addr, ""
 	if h, p, err := net.SplitHostPort(addr); err == nil {
 		host, port = h, p
+		if port == "" { // "host:" names no port
+			return badValue(field, addr, "the backend port must be 1 to 65535")
+		}
+	} else if strings.HasPrefix(addr, "[") && strings.HasSuffix(addr, "]") {
+		host = addr[1 : len(addr)-1] // a bracketed IPv6 address without a port
+		if ip := net.ParseIP(host); ip == nil || ip.To4() != nil {
+			return badValue(field, addr, "the backend address must be host or host:port")
+		}
 	} else if strings.HasPrefix(addr, "[") || strings.Count(addr, ":") > 0 {
 		return badValue(field, addr, "the backend address must be host or host:port")
 	}
@@ -489,7 +501,7 @@ func (s *Service) buildBackend(in *BackendInput, params []certgate.BackendParam)
 	retry := -1
 	if in.RetryCount != "" {
 		n, err := strconv.Atoi(in.RetryCount)
-		if err != nil || n < -1 || n > 10 || len(in.RetryCount) > 3 {
+		if err != nil || n < -1 || n > 10 || !retryCountRe.MatchString(in.RetryCount) {
 			return nil, badValue("backend_api.retry_count", in.RetryCount, "backend_api.retry_count must be -1 to 10")
 		}
 		retry = n

@@ -71,6 +71,15 @@ func TestBuildAPI(t *testing.T) {
 		{"timeout 60001", func(in *APIInput) { in.Backend.Timeout = 60001 }, ReasonBadValue, "backend_api.timeout"},
 		{"retry 11", func(in *APIInput) { in.Backend.RetryCount = "11" }, ReasonBadValue, "backend_api.retry_count"},
 		{"retry x", func(in *APIInput) { in.Backend.RetryCount = "x" }, ReasonBadValue, "backend_api.retry_count"},
+		{"retry +5", func(in *APIInput) { in.Backend.RetryCount = "+5" }, ReasonBadValue, "backend_api.retry_count"},
+		{"retry 010", func(in *APIInput) { in.Backend.RetryCount = "010" }, ReasonBadValue, "backend_api.retry_count"},
+		{"retry -0", func(in *APIInput) { in.Backend.RetryCount = "-0" }, ReasonBadValue, "backend_api.retry_count"},
+		{"an empty port", func(in *APIInput) { in.Backend.Address = "backend.example.com:" }, ReasonBadValue, "backend_api.url_domain"},
+		{"a bracketed IPv4", func(in *APIInput) { in.Backend.Address = "[10.0.0.1]" }, ReasonBadValue, "backend_api.url_domain"},
+		{"a dot segment", func(in *APIInput) { in.Path = "/a/../b" }, ReasonBadURI, "req_uri"},
+		{"an encoded dot segment", func(in *APIInput) { in.Path = "/a/%2E" }, ReasonBadURI, "req_uri"},
+		{"an encoded slash", func(in *APIInput) { in.Path = "/a%2Fb" }, ReasonBadURI, "req_uri"},
+		{"an encoded NUL", func(in *APIInput) { in.Path = "/a%00" }, ReasonBadURI, "req_uri"},
 		{"client ssl on HTTP", func(in *APIInput) { in.Backend.Protocol = "HTTP" }, ReasonClientSSLNeedsHTTPS, "backend_api.enable_client_ssl"},
 		{"GRPC backend", func(in *APIInput) { in.Backend.Protocol = "GRPC" }, ReasonUnsupported, "backend_api.req_protocol"},
 		{"no address", func(in *APIInput) { in.Backend.Address = "" }, ReasonMissing, "backend_api.url_domain"},
@@ -122,4 +131,26 @@ func FuzzBuildAPI(f *testing.F) {
 			t.Fatalf("accepted %+v", a.Spec.Backend)
 		}
 	})
+}
+
+// TestRouteDecodesUnreservedEscapes: paths that the data plane sees as one
+// have one route key, so the duplicate check (APIG.3301) catches them.
+func TestRouteDecodesUnreservedEscapes(t *testing.T) {
+	want, err := ParseFrontendURI("/a/b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, uri := range []string{"/a/%62", "/%61/b", "/a/%62"} {
+		got, err := ParseFrontendURI(uri)
+		if err != nil || got.Route() != want.Route() {
+			t.Errorf("%s: route %q, %v; want %q", uri, got.Route(), err, want.Route())
+		}
+	}
+	sp, err := ParseFrontendURI("/a%20b")
+	if err != nil || sp.Route() != "/a%20b" {
+		t.Errorf("/a%%20b: route %q, %v; a space stays encoded", sp.Route(), err)
+	}
+	if ipv6 := CheckBackendAddress("[2001:db8::1]"); ipv6 != nil {
+		t.Errorf("a bracketed IPv6 address without a port: %v", ipv6)
+	}
 }

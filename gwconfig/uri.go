@@ -3,6 +3,7 @@ package gwconfig
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/certgate/certgate"
@@ -133,6 +134,9 @@ func parseURI(field, uri string, backend bool) (Template, error) {
 		if err != nil {
 			return t, badURI(field, uri, err.Error())
 		}
+		if seg.Var == "" && len(seg.Parts) == 0 && (seg.Literal == "." || seg.Literal == "..") {
+			return t, badURI(field, uri, "it has a . or .. segment")
+		}
 		if seg.Greedy && (i != len(parts)-1 || t.TrailingSlash) {
 			return t, badURI(field, uri, "a {name+} variable must be the last segment")
 		}
@@ -187,7 +191,18 @@ func parseSegment(p string, backend bool) (Segment, error) {
 			if i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
 				return Segment{}, fmt.Errorf("a %% must start a percent-encoded byte (%%XX)")
 			}
-			lit.WriteString(p[i : i+3])
+			b, _ := strconv.ParseUint(p[i+1:i+3], 16, 8)
+			switch {
+			case b == '/' || b == 0:
+				return Segment{}, fmt.Errorf("an encoded / or NUL (%s) is not allowed in a path", p[i:i+3])
+			case literalChar(byte(b)) && b != '%':
+				// An encoded character that needs no encoding is the
+				// character itself, as the data plane compares paths
+				// decoded: /a/%62 is /a/b, and a duplicate of it.
+				lit.WriteByte(byte(b))
+			default:
+				lit.WriteString(strings.ToUpper(p[i : i+3]))
+			}
 			i += 3
 		case literalChar(c):
 			lit.WriteByte(c)

@@ -52,7 +52,9 @@ func decodeFeature(body []byte) (*featureToggle, *backendCertConfig, error) {
 		return nil, nil, err
 	}
 	var cfg backendCertConfig
-	if b.Config != nil && *b.Config != "" {
+	// An unknown feature is answered as one before its config is read:
+	// only this feature's config has a shape to check.
+	if b.Config != nil && *b.Config != "" && str(b.Name) == featureBackendCert {
 		if err := api.DecodeJSON([]byte(*b.Config), &cfg); err != nil {
 			return nil, nil, &certgate.Error{Code: certgate.EInvalid, Reason: gwconfig.ReasonBadValue, Field: "config",
 				Message: "config must be a JSON object in a string", Err: err}

@@ -91,6 +91,8 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"GroupDeleteAPIRace", testGroupDeleteAPIRace},
 		{"PublishDeleteEnvRace", testPublishDeleteEnvRace},
 		{"PublishDeleteAPIRace", testPublishDeleteAPIRace},
+		{"PublishDeleteAccountRace", testPublishDeleteAccountRace},
+		{"DeleteGroupServingMovedAPI", testDeleteGroupServingMovedAPI},
 		{"RestAPIs", testRestAPIs},
 		{"Resources", testResources},
 		{"ResourceRace", testResourceRace},

@@ -185,6 +185,10 @@ func (a *Accessor) DeleteAccount(ctx context.Context, id string, force bool) err
 				"SELECT id FROM instances WHERE account_id = ?" + lock,
 				// Likewise group locks wait for domain creates.
 				"SELECT id FROM api_groups WHERE account_id = ?" + lock,
+				// With the groups held no API can be created: lock them all,
+				// so that a publish in flight commits before the deletes.
+				"SELECT id FROM apis WHERE account_id = ?" + lock,
+				"SELECT id FROM environments WHERE account_id = ?" + lock,
 				// And domain locks wait for binders.
 				"SELECT id FROM domains WHERE account_id = ?" + lock,
 			} {

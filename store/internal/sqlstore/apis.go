@@ -162,6 +162,17 @@ func (a *Accessor) UpdateAPI(ctx context.Context, api *certgate.API) error {
 		return store.BadText("api")
 	}
 	err = a.write(ctx, "update api", func(tx Tx) error {
+		// The target group first, as CreateAPI and DeleteAccount take
+		// groups before APIs (a missing API is still reported first).
+		var one int
+		if err := tx.QueryRow(ctx, "SELECT 1 FROM apis WHERE "+apiKey, api.ID, api.AccountID, api.InstanceID).Scan(&one); noRows(err) {
+			return apiNotFound()
+		} else if err != nil {
+			return err
+		}
+		if err := a.lockGroupShared(ctx, tx, api.AccountID, api.InstanceID, api.GroupID); err != nil {
+			return err
+		}
 		var v int64
 		err := tx.QueryRow(ctx, "SELECT version FROM apis WHERE "+apiKey+a.d.ForUpdate(), api.ID, api.AccountID, api.InstanceID).Scan(&v)
 		if noRows(err) {
@@ -172,9 +183,6 @@ func (a *Accessor) UpdateAPI(ctx context.Context, api *certgate.API) error {
 		}
 		if v != api.Version {
 			return &certgate.Error{Code: certgate.EConflict, Reason: "version", Message: "API was modified concurrently"}
-		}
-		if err := a.lockGroupShared(ctx, tx, api.AccountID, api.InstanceID, api.GroupID); err != nil {
-			return err
 		}
 		_, err = tx.Exec(ctx, "UPDATE apis SET group_id = ?, name = ?, method = ?, path = ?, route = ?, match_mode = ?, spec = ?, "+
 			"updated_at = ?, version = version + 1 WHERE "+apiKey,

@@ -168,6 +168,14 @@ func (a *Accessor) DeleteGroup(ctx context.Context, accountID, instanceID, id st
 			return &certgate.Error{Code: certgate.EConflict, Reason: store.ReasonGroupHasAPIs, Got: int(n),
 				Message: fmt.Sprintf("the API group still holds %d API(s)", n)}
 		}
+		// An API moved out while published is still served from here.
+		var served int64
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM api_publications p JOIN api_versions v ON v.id = p.version_id WHERE v.group_id = ?", id).Scan(&served); err != nil {
+			return err
+		} else if served > 0 {
+			return &certgate.Error{Code: certgate.EConflict, Reason: store.ReasonGroupHasAPIs, Got: int(served),
+				Message: fmt.Sprintf("the API group still serves %d published API version(s)", served)}
+		}
 		// And its domains' locks, which binders hold.
 		if lock := a.d.ForUpdate(); lock != "" {
 			if err := each(ctx, tx, func(rowcodec.Scanner) error { return nil }, "SELECT id FROM domains WHERE group_id = ?"+lock, id); err != nil {

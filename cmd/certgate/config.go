@@ -58,8 +58,11 @@ type Config struct {
 	AccessKeyCacheTTL        time.Duration
 	HeartbeatInterval        time.Duration
 	GatewayDomainSuffix      string
-	GatewayHTTPAddr          string
-	GatewayHTTPSAddr         string
+	// Gateway is "on" to run the data plane's listeners on this node.
+	Gateway              string
+	GatewayDefaultDomain string
+	GatewayHTTPAddr      string
+	GatewayHTTPSAddr     string
 }
 
 // DefaultConfig returns the defaults: loopback only, embedded SQLite under
@@ -93,6 +96,7 @@ func DefaultConfig() Config {
 		AccessKeyCacheTTL:      accounts.DefaultCacheTTL,
 		HeartbeatInterval:      5 * time.Second,
 		GatewayDomainSuffix:    gwconfig.DefaultDomainSuffix,
+		Gateway:                "off",
 		GatewayHTTPAddr:        "127.0.0.1:8081",
 		GatewayHTTPSAddr:       "127.0.0.1:8443",
 	}
@@ -166,8 +170,10 @@ func (c *Config) settings(sc scope) []setting {
 		setting{"log-format", "CERTGATE_LOG_FORMAT", "text or json", (*stringValue)(&c.LogFormat)},
 		setting{"access-key-cache-ttl", "CERTGATE_ACCESS_KEY_CACHE_TTL", "how long a node caches a resolved access key; a key deleted on another node (or by the CLI) keeps working here for at most this long; 0 disables the cache", (*durationValue)(&c.AccessKeyCacheTTL)},
 		setting{"gateway-domain-suffix", "CERTGATE_GATEWAY_DOMAIN_SUFFIX", "DNS suffix of each Huawei API group's debugging domain, {group_id}.apic.SUFFIX, which the data plane will route", (*stringValue)(&c.GatewayDomainSuffix)},
-		setting{"gateway-http-addr", "CERTGATE_GATEWAY_HTTP_ADDR", "the data plane's HTTP listen address; a custom domain's ingress_http_port must be its port (nothing listens on it yet)", (*stringValue)(&c.GatewayHTTPAddr)},
-		setting{"gateway-https-addr", "CERTGATE_GATEWAY_HTTPS_ADDR", "the data plane's HTTPS listen address; a custom domain's ingress_https_port must be its port (nothing listens on it yet)", (*stringValue)(&c.GatewayHTTPSAddr)},
+		setting{"gateway", "CERTGATE_GATEWAY", "on: this node also runs the gateway (the data plane) on --gateway-https-addr and --gateway-http-addr; off: the API only. Off by default until the gateway routes requests; it serves TLS for bound domains today", (*stringValue)(&c.Gateway)},
+		setting{"gateway-default-domain", "CERTGATE_GATEWAY_DEFAULT_DOMAIN", "a bound domain served to TLS clients that send no SNI (default: none, such handshakes get unrecognized_name)", (*stringValue)(&c.GatewayDefaultDomain)},
+		setting{"gateway-http-addr", "CERTGATE_GATEWAY_HTTP_ADDR", "the data plane's HTTP listen address (with --gateway on); a custom domain's ingress_http_port must be its port", (*stringValue)(&c.GatewayHTTPAddr)},
+		setting{"gateway-https-addr", "CERTGATE_GATEWAY_HTTPS_ADDR", "the data plane's HTTPS listen address (with --gateway on); a custom domain's ingress_https_port must be its port", (*stringValue)(&c.GatewayHTTPSAddr)},
 	)
 }
 
@@ -257,8 +263,13 @@ func (c *Config) Validate() error {
 	if err := gwconfig.CheckDomainSuffix(c.GatewayDomainSuffix); err != nil {
 		bad("--gateway-domain-suffix: %v", err)
 	}
+	if c.Gateway != "on" && c.Gateway != "off" {
+		bad("--gateway must be on or off, got %q", c.Gateway)
+	}
 	for flag, addr := range map[string]string{"--gateway-http-addr": c.GatewayHTTPAddr, "--gateway-https-addr": c.GatewayHTTPSAddr} {
-		if _, err := addrPort(addr); err != nil {
+		if _, err := addrPort(addr); err != nil && !(c.Gateway == "on" && strings.HasSuffix(addr, ":0")) {
+			// Port 0 (any free port) only where this node listens: the
+			// port it gets is then the one domains are checked against.
 			bad("%s: %v", flag, err)
 		}
 	}

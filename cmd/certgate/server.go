@@ -21,6 +21,7 @@ import (
 	"github.com/certgate/certgate/auth/hwsign"
 	"github.com/certgate/certgate/auth/sigv4"
 	"github.com/certgate/certgate/certs"
+	"github.com/certgate/certgate/gateway"
 	"github.com/certgate/certgate/gwconfig"
 	"github.com/certgate/certgate/pki"
 	"github.com/certgate/certgate/restapi"
@@ -52,6 +53,7 @@ type Main struct {
 	// more may be added before Serve.
 	Components []Component
 	api        *apiServer
+	gw         *gatewayServer // nil unless --gateway on
 	cancel     context.CancelFunc
 	draining   atomic.Bool
 
@@ -83,6 +85,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	m.api = &apiServer{ln: api.LimitConnsPerClient(ln, cfg.MaxConnsPerClient), timeout: cfg.ShutdownTimeout}
+	if cfg.Gateway == "on" {
+		if m.gw, err = listenGateway(cfg); err != nil {
+			return err
+		}
+	}
 	if err := checkFirstStart(cfg); err != nil {
 		return err
 	}
@@ -111,6 +118,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Accounts = accounts.New(m.Store, m.Sealer, accounts.WithCacheTTL(cfg.AccessKeyCacheTTL))
 	httpPort, _ := addrPort(cfg.GatewayHTTPAddr) // checked by Validate
 	httpsPort, _ := addrPort(cfg.GatewayHTTPSAddr)
+	if m.gw != nil { // the ports this node got (an address may ask for :0)
+		httpPort, httpsPort = m.gw.ports()
+	}
 	m.Gateway = gwconfig.New(m.Store, gwconfig.WithDomainSuffix(cfg.GatewayDomainSuffix),
 		gwconfig.WithListeners(httpPort, httpsPort))
 
@@ -159,6 +169,16 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.api.fresh = map[net.Conn]struct{}{}
 	m.Components = append([]Component{m.api}, m.Components...)
+	if m.gw != nil {
+		view, ok := m.Store.(store.ServingView)
+		if !ok {
+			return fmt.Errorf("the store %T has no serving view for the gateway", m.Store)
+		}
+		m.gw.start(gateway.New(gateway.Config{Source: gatewaySource{m.Store, view}, Opener: m.Sealer, Logger: log,
+			DefaultDomain: cfg.GatewayDefaultDomain}), log)
+		m.Components = append(m.Components, m.gw)
+		log.Info("gateway listening", slog.String("https", m.gw.https.Addr().String()), slog.String("http", m.gw.http.Addr().String()))
+	}
 	log.Info("certgate listening", slog.String("addr", m.Addr()),
 		slog.String("database", redactURL(cfg.Database)), slog.String("master_key_id", m.Sealer.CurrentKeyID()),
 		slog.Int("key_pool_size", cfg.KeyPoolSize), slog.String("client_key_type", string(kt)))
@@ -175,6 +195,9 @@ func (m *Main) URL() string { return "http://" + m.Addr() }
 func (m *Main) Close() error {
 	if m.api != nil {
 		m.api.close()
+	}
+	if m.gw != nil {
+		m.gw.close()
 	}
 	if m.cancel != nil {
 		m.cancel()

@@ -231,6 +231,15 @@ func (s *Service) UpdateResource(ctx context.Context, scope certgate.Scope, apiI
 		if err := t.checkPlace(parent, next.PathPart, id); err != nil {
 			return err
 		}
+		// A greedy variable has no children: renaming a resource with
+		// children to one is refused as creating a child under it is.
+		if isGreedy(next.PathPart) && !isGreedy(cur.PathPart) {
+			for _, r := range t.list {
+				if r.ParentID == id {
+					return pathPartError(ReasonGreedyParent, next.PathPart)
+				}
+			}
+		}
 		if err := s.st.UpdateResource(ctx, &next, t.version); err != nil {
 			return s.resourceWriteError(err, scope, apiID)
 		}

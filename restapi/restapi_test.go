@@ -80,6 +80,9 @@ func TestPathRules(t *testing.T) {
 	}
 	_, err = s.CreateResource(ctx, scope, a.ID, proxy.ID, "x")
 	wantReason(t, err, certgate.EInvalid, restapi.ReasonGreedyParent, "a child of a greedy variable")
+	greedy := "{all+}"
+	_, err = s.UpdateResource(ctx, scope, a.ID, pets.ID, nil, &greedy)
+	wantReason(t, err, certgate.EInvalid, restapi.ReasonGreedyParent, "renaming a resource with children to a greedy variable")
 	for _, bad := range []string{"", "a b", "{x", "x}", "{x+", "{+}", "a/b", "ü", "{a}b"} {
 		_, err = s.CreateResource(ctx, scope, a.ID, root, bad)
 		wantReason(t, err, certgate.EInvalid, restapi.ReasonPathPartChars, "path part "+bad)

@@ -82,11 +82,7 @@ func ValidateStage(st *certgate.Stage) error {
 }
 
 func (s *Service) snapshot(ctx context.Context, scope certgate.Scope, apiID string) (string, error) {
-	t, err := s.readTree(ctx, scope, apiID)
-	if err != nil {
-		return "", err
-	}
-	ms, err := s.st.ListMethods(ctx, scope, apiID)
+	t, ms, err := s.consistentRead(ctx, scope, apiID)
 	if err != nil {
 		return "", err
 	}
@@ -105,6 +101,42 @@ func (s *Service) snapshot(ctx context.Context, scope certgate.Scope, apiID stri
 	}
 	b, err := json.Marshal(snap)
 	return string(b), err
+}
+
+// consistentRead reads the resource tree and the methods as one state of
+// the API: the tree, then the methods, then both again, until neither
+// changed in between (the tree by its version, the methods by content).
+// The tree unchanged around the second method read means that read and the
+// tree held together at that moment.
+func (s *Service) consistentRead(ctx context.Context, scope certgate.Scope, apiID string) (*tree, []*certgate.Method, error) {
+	ms, err := s.st.ListMethods(ctx, scope, apiID)
+	if err != nil {
+		return nil, nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		t, err := s.readTree(ctx, scope, apiID)
+		if err != nil {
+			return nil, nil, err
+		}
+		again, err := s.st.ListMethods(ctx, scope, apiID)
+		if err != nil {
+			return nil, nil, err
+		}
+		t2, err := s.readTree(ctx, scope, apiID)
+		if err != nil {
+			return nil, nil, err
+		}
+		a, _ := json.Marshal(ms)
+		b, _ := json.Marshal(again)
+		if t.version == t2.version && string(a) == string(b) {
+			return t, again, nil
+		}
+		if attempt == retries {
+			return nil, nil, &certgate.Error{Code: certgate.EConflict, Reason: "version",
+				Message: "the REST API kept changing while it was being deployed; try again"}
+		}
+		ms = again
+	}
 }
 
 // stageError maps the store's errors of stage writes to the package's.

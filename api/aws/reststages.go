@@ -2,6 +2,7 @@ package aws
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -38,8 +39,11 @@ func checkSettingValue(o patchOp, kind string) error {
 		_, err := strconv.Atoi(o.Value)
 		ok = err == nil
 	case "float":
-		_, err := strconv.ParseFloat(o.Value, 64)
-		ok = err == nil
+		f, err := strconv.ParseFloat(o.Value, 64)
+		ok = err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) // JSON has no NaN or Infinity
+	case "percent":
+		f, err := strconv.ParseFloat(o.Value, 64)
+		ok = err == nil && f >= 0 && f <= 100
 	case "level":
 		ok = o.Value == "OFF" || o.Value == "ERROR" || o.Value == "INFO"
 	case "strategy":
@@ -49,6 +53,23 @@ func checkSettingValue(o patchOp, kind string) error {
 		return badRequest(fmt.Sprintf("Invalid value '%s' specified for '%s'", certgate.Clip(o.Value), certgate.Clip(o.Raw)))
 	}
 	return nil
+}
+
+// settingsKey is the method-settings key that path segments ending in an
+// HTTP method name ("pets/GET", "a/b/GET", "*/*"), or "" when they name
+// none. The resource path may arrive as one segment with its slashes
+// escaped (~1) or as several.
+func settingsKey(s []string) string {
+	n := len(s)
+	if n < 2 {
+		return ""
+	}
+	method := s[n-1]
+	resource := strings.TrimPrefix(strings.Join(s[:n-1], "/"), "/")
+	if resource == "" || method == "" || (method != "*" && !restapi.ValidHTTPMethod(method)) || ((resource == "*") != (method == "*")) {
+		return ""
+	}
+	return resource + "/" + method
 }
 
 // applyStagePatch applies UpdateStage's operations: the paths of AWS's list
@@ -114,14 +135,37 @@ func applyStagePatch(st *certgate.Stage, ops []patchOp) error {
 			if key != "deploymentId" && key != "percentTraffic" && key != "useStageCache" && !strings.HasPrefix(key, "stageVariableOverrides/") {
 				return badStagePath(o)
 			}
-			err = patchMap(&st.CanarySettings, o, key)
+			if o.Op != "remove" {
+				switch key {
+				case "percentTraffic":
+					err = checkSettingValue(o, "percent")
+				case "useStageCache":
+					err = checkSettingValue(o, "bool")
+				}
+			}
+			if err == nil {
+				err = patchMap(&st.CanarySettings, o, key)
+			}
+		case o.Op == "remove" && len(s) >= 2 && settingsKey(s) != "":
+			// Terraform's aws_api_gateway_method_settings destroys with
+			// remove /{resourcePath}/{httpMethod}: the whole key.
+			key := settingsKey(s)
+			if _, ok := st.MethodSettings[key]; !ok {
+				return badRequest("Cannot remove method setting " + certgate.Clip(key) + " because there is no method setting for this method ")
+			}
+			delete(st.MethodSettings, key)
 		case len(s) >= 4:
-			kind, ok := methodSettingKinds[s[2]+"/"+s[3]]
-			if !ok || len(s) != 4 || s[0] == "" || s[1] == "" || (s[1] != "*" && !restapi.ValidHTTPMethod(s[1])) || ((s[0] == "*") != (s[1] == "*")) {
+			// Read from the end: the last two segments name the setting,
+			// the one before the method, and the rest, however many
+			// segments (Terraform sends a nested resource path with raw
+			// slashes), the resource path.
+			n := len(s)
+			kind, ok := methodSettingKinds[s[n-2]+"/"+s[n-1]]
+			key := settingsKey(s[:n-2])
+			if !ok || key == "" {
 				return badStagePath(o)
 			}
-			key := strings.TrimPrefix(s[0], "/") + "/" + s[1]
-			setting := s[2] + "/" + s[3]
+			setting := s[n-2] + "/" + s[n-1]
 			switch o.Op {
 			case "remove":
 				delete(st.MethodSettings[key], setting)
@@ -229,15 +273,22 @@ var methodSettingNames = map[string]string{
 	"caching/unauthorizedCacheControlHeaderStrategy": "unauthorizedCacheControlHeaderStrategy",
 }
 
-// typed turns a stored string back into the JSON type its member has.
-func typed(v string) any {
-	if v == "true" || v == "false" {
-		return v == "true"
+// typed turns a stored string back into the JSON type of its member's
+// kind (checkSettingValue's kinds). A stored value that does not parse as
+// its kind (written before the kind was checked) is left out rather than
+// sent in a type the SDKs reject.
+func typed(kind, v string) (any, bool) {
+	switch kind {
+	case "bool":
+		return v == "true", v == "true" || v == "false"
+	case "int":
+		n, err := strconv.ParseInt(v, 10, 64)
+		return n, err == nil
+	case "float", "percent":
+		f, err := strconv.ParseFloat(v, 64)
+		return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
 	}
-	if n, err := strconv.ParseFloat(v, 64); err == nil {
-		return n
-	}
-	return v
+	return v, true
 }
 
 func stageToWire(st *certgate.Stage) stageWire {
@@ -249,7 +300,9 @@ func stageToWire(st *certgate.Stage) stageWire {
 	for key, settings := range st.MethodSettings {
 		m := map[string]any{}
 		for k, v := range settings {
-			m[methodSettingNames[k]] = typed(v)
+			if tv, ok := typed(methodSettingKinds[k], v); ok {
+				m[methodSettingNames[k]] = tv
+			}
 		}
 		w.MethodSettings[key] = m
 	}
@@ -265,10 +318,9 @@ func stageToWire(st *certgate.Stage) stageWire {
 				c["stageVariableOverrides"] = o
 				continue
 			}
-			if k == "deploymentId" {
-				c[k] = v
-			} else {
-				c[k] = typed(v)
+			kind := map[string]string{"percentTraffic": "percent", "useStageCache": "bool"}[k]
+			if tv, ok := typed(kind, v); ok {
+				c[k] = tv
 			}
 		}
 		w.CanarySettings = c

@@ -99,6 +99,7 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"Stages", testStages},
 		{"StageRace", testStageRace},
 		{"StageCertificateRace", testStageCertificateRace},
+		{"DeleteAccountRestRace", testDeleteAccountRestRace},
 		{"CommitCancelled", testCommitCancelled},
 		{"ContextCancelled", testContextCancelled},
 		{"PingClose", testPingClose},

@@ -191,6 +191,13 @@ func (a *Accessor) DeleteAccount(ctx context.Context, id string, force bool) err
 				"SELECT id FROM environments WHERE account_id = ?" + lock,
 				// And domain locks wait for binders.
 				"SELECT id FROM domains WHERE account_id = ?" + lock,
+				// REST APIs the same way: the quota counters wait for
+				// creates in flight, the APIs for resource, deployment and
+				// stage writes (which hold them), the resources for
+				// method writes; each commits first and is deleted below.
+				"SELECT n FROM rest_api_counts WHERE account_id = ?" + lock,
+				"SELECT id FROM rest_apis WHERE account_id = ?" + lock,
+				"SELECT id FROM api_resources WHERE account_id = ?" + lock,
 			} {
 				if err := each(ctx, tx, func(rowcodec.Scanner) error { return nil }, q, id); err != nil {
 					return err

@@ -5,6 +5,8 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/restapi"
@@ -285,8 +287,8 @@ type putIntegrationResponseRequest struct {
 	ContentHandling    *string           `json:"contentHandling"`
 }
 
-// writeShape writes v as plain JSON, or, when the client asks for HAL, with
-// a _links.self of href.
+// writeShape writes v as plain JSON, or, when the client asks for HAL, in
+// the HAL form of API Gateway's REST reference (see halWrap).
 func writeShape(w http.ResponseWriter, r *http.Request, status int, href string, v any) {
 	if wantsHAL(r) {
 		writeJSON(w, status, halType, halWrap(href, v))
@@ -295,7 +297,35 @@ func writeShape(w http.ResponseWriter, r *http.Request, status int, href string,
 	writeJSON(w, status, "application/json", v)
 }
 
-// halWrap adds _links to v's JSON object.
+// halKind names the HAL relation family of the resource at href, as the
+// reference's curies do (restapi-restapi-{rel}, restapi-stage-{rel}, ...),
+// and whether href is a collection.
+func halKind(href string) (kind string, list bool) {
+	segs := strings.Split(strings.Trim(href, "/"), "/")
+	n := len(segs)
+	last := segs[n-1]
+	collections := map[string]string{"restapis": "restapi", "resources": "resource", "deployments": "deployment", "stages": "stage"}
+	switch {
+	case collections[last] != "":
+		return collections[last], true
+	case last == "integration":
+		return "integration", false
+	case n >= 2 && segs[n-2] == "responses" && n >= 3 && segs[n-3] == "integration":
+		return "integrationresponse", false
+	case n >= 2 && segs[n-2] == "responses":
+		return "methodresponse", false
+	case n >= 2 && segs[n-2] == "methods":
+		return "method", false
+	case n >= 2 && collections[segs[n-2]] != "":
+		return collections[segs[n-2]], false
+	}
+	return "restapi", false
+}
+
+// halWrap turns v's JSON object into its HAL form: _links with the kind's
+// curie, self, and its update and delete relations (a collection: its
+// create relation, an item link per element and next for a further page),
+// list elements under _embedded.item, and dates in ISO 8601.
 func halWrap(href string, v any) any {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -305,6 +335,48 @@ func halWrap(href string, v any) any {
 	if json.Unmarshal(b, &m) != nil {
 		return v
 	}
-	m["_links"] = map[string]halLink{"self": {Href: href}}
+	kind, list := halKind(href)
+	links := map[string]any{
+		"curies": halLink{Href: "https://docs.aws.amazon.com/apigateway/latest/developerguide/restapi-" + kind + "-{rel}.html",
+			Name: kind, Templated: true},
+		"self": halLink{Href: href},
+	}
+	if list {
+		links[kind+":create"] = halLink{Href: href}
+		items, _ := m["item"].([]any)
+		itemLinks := make([]halLink, 0, len(items))
+		for _, it := range items {
+			obj, _ := it.(map[string]any)
+			id, _ := obj["id"].(string)
+			if id == "" {
+				id, _ = obj["stageName"].(string)
+			}
+			itemHref := href + "/" + id
+			itemLinks = append(itemLinks, halLink{Href: itemHref})
+			isoDates(obj)
+			obj["_links"] = map[string]any{"self": halLink{Href: itemHref}}
+		}
+		delete(m, "item")
+		links["item"] = itemLinks
+		m["_embedded"] = map[string]any{"item": items}
+		if pos, _ := m["position"].(string); pos != "" {
+			links["next"] = halLink{Href: href + "?position=" + pos}
+		}
+	} else {
+		links[kind+":update"] = halLink{Href: href}
+		links[kind+":delete"] = halLink{Href: href}
+		isoDates(m)
+	}
+	m["_links"] = links
 	return m
+}
+
+// isoDates writes the epoch-second dates of obj as ISO 8601, as HAL
+// answers carry them.
+func isoDates(obj map[string]any) {
+	for _, k := range []string{"createdDate", "lastUpdatedDate"} {
+		if f, ok := obj[k].(float64); ok {
+			obj[k] = time.Unix(int64(f), 0).UTC().Format(time.RFC3339)
+		}
+	}
 }

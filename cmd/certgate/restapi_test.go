@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"reflect"
@@ -369,8 +370,41 @@ func TestAWSRestAPIHAL(t *testing.T) {
 		!strings.Contains(string(body), `"endpointConfiguration":{"ipAddressType":"ipv4","types":["EDGE"]}`) {
 		t.Fatalf("CreateRestApi: %d %s", resp.StatusCode, body)
 	}
-	resp, body = s.do(s.Bootstrap, "GET", "/restapis", nil, map[string]string{"Accept": "application/hal+json"})
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/hal+json" || !strings.Contains(string(body), `"_links"`) {
-		t.Errorf("GetRestApis as HAL: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	var created struct{ ID string }
+	_ = json.Unmarshal(body, &created)
+	hal := map[string]string{"Accept": "application/hal+json"}
+	resp, body = s.do(s.Bootstrap, "GET", "/restapis", nil, hal)
+	var list struct {
+		Links struct {
+			Curies struct{ Name, Href string } `json:"curies"`
+			Self   struct{ Href string }       `json:"self"`
+			Item   []struct{ Href string }     `json:"item"`
+		} `json:"_links"`
+		Embedded struct {
+			Item []map[string]any `json:"item"`
+		} `json:"_embedded"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil || resp.Header.Get("Content-Type") != "application/hal+json" ||
+		list.Links.Curies.Name != "restapi" || !strings.Contains(list.Links.Curies.Href, "restapi-restapi-{rel}") ||
+		list.Links.Self.Href != "/restapis" || len(list.Links.Item) != 1 || list.Links.Item[0].Href != "/restapis/"+created.ID ||
+		len(list.Embedded.Item) != 1 || list.Embedded.Item[0]["id"] != created.ID {
+		t.Errorf("GetRestApis as HAL: %d %s", resp.StatusCode, body)
+	}
+	if d, _ := list.Embedded.Item[0]["createdDate"].(string); !strings.HasSuffix(d, "Z") {
+		t.Errorf("an embedded REST API's createdDate is not ISO 8601: %v", list.Embedded.Item[0]["createdDate"])
+	}
+	resp, body = s.do(s.Bootstrap, "GET", "/restapis/"+created.ID, nil, hal)
+	var one map[string]any
+	_ = json.Unmarshal(body, &one)
+	links, _ := one["_links"].(map[string]any)
+	if resp.StatusCode != http.StatusOK || links["restapi:update"] == nil || links["restapi:delete"] == nil || one["id"] != created.ID {
+		t.Errorf("GetRestApi as HAL: %d %s", resp.StatusCode, body)
+	}
+	// Plain JSON keeps epoch seconds.
+	_, body = s.do(s.Bootstrap, "GET", "/restapis/"+created.ID, nil, nil)
+	var plain map[string]any
+	_ = json.Unmarshal(body, &plain)
+	if _, ok := plain["createdDate"].(float64); !ok || plain["_links"] != nil {
+		t.Errorf("GetRestApi as plain JSON: %s", body)
 	}
 }

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/apig/v2/model"
+
+	"github.com/certgate/certgate/accounts"
+	"github.com/certgate/certgate/internal/pgtest"
+)
+
+// TestGatewayTwoNodes runs an API-only node and a gateway node on one
+// database. What is written through the first is served by the second's
+// listener, and a handshake loop that runs while the bound certificate is
+// replaced 20 times never fails: each handshake shows one certificate that
+// was bound, never a mix or nothing. The propagation times are logged.
+func TestGatewayTwoNodes(t *testing.T) {
+	for _, b := range []struct {
+		name string
+		url  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "certgate.db") }},
+		{"postgres", func(t *testing.T) string { return pgtest.URL(t) }},
+	} {
+		t.Run(b.name, func(t *testing.T) {
+			_, mk := masterKeyEnv(t)
+			db := b.url(t)
+			var nodes [2]*testServer
+			for i := range nodes {
+				cfg := testConfig(t.TempDir())
+				cfg.Database, cfg.MasterKey, cfg.BootstrapCredentialsFile = db, mk.Encode(), "none"
+				if i == 1 {
+					cfg.Gateway, cfg.GatewayHTTPSAddr, cfg.GatewayHTTPAddr = "on", "127.0.0.1:0", "127.0.0.1:0"
+				}
+				m := &Main{Config: cfg, Logger: slog.New(slog.NewTextHandler(&syncBuffer{}, nil))}
+				serveMain(t, m)
+				nodes[i] = &testServer{Main: m, t: t}
+			}
+			api, gw := nodes[0], nodes[1]
+			owner, err := api.Accounts.Create(context.Background(), accounts.CreateInput{Name: "two-node-gateway"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := api.hwClient(owner, "")
+			inst := owner.Instance.ID
+			group, err := c.CreateApiGroupV2(&model.CreateApiGroupV2Request{InstanceId: inst, Body: &model.ApiGroupCreate{Name: "nodes_group"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := c.AssociateDomainV2(&model.AssociateDomainV2Request{InstanceId: inst, GroupId: group.Id, Body: &model.UrlDomainCreate{UrlDomain: strPtr("nodes.example.com")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			chain, key, _ := leafFor(t, "p256", "nodes.example.com")
+			cert, err := c.CreateCertificateV2(&model.CreateCertificateV2Request{Body: form("nodes_cert", chain, key)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.BatchAssociateCertsV2(&model.BatchAssociateCertsV2Request{InstanceId: inst, GroupId: group.Id, DomainId: *d.Id,
+				Body: &model.AttachOrDetachCertsReqBody{CertificateIds: []string{*cert.Id}}}); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("bound through node 0, served by node 1 after %v", gw.waitServed(t, "nodes.example.com", pemLeaf(t, chain)))
+
+			// The handshake loop, while node 0 replaces the certificate.
+			var mu sync.Mutex
+			bound := map[string]bool{string(pemLeaf(t, chain).Raw): true}
+			var handshakes, failures atomic.Int64
+			var firstFailure atomic.Value
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						leaf, err := gw.served("nodes.example.com")
+						handshakes.Add(1)
+						mu.Lock()
+						ok := err == nil && bound[string(leaf.Raw)]
+						mu.Unlock()
+						if !ok {
+							failures.Add(1)
+							firstFailure.CompareAndSwap(nil, err)
+						}
+					}
+				}()
+			}
+			var lags []time.Duration
+			for i := range 20 {
+				chain, key, _ := leafFor(t, "p256", "nodes.example.com")
+				leaf := pemLeaf(t, chain)
+				mu.Lock()
+				bound[string(leaf.Raw)] = true // bound from now on, seen soon
+				mu.Unlock()
+				if _, err := c.UpdateCertificateV2(&model.UpdateCertificateV2Request{CertificateId: *cert.Id,
+					Body: &model.CertificateForm{Name: "nodes_cert", CertContent: chain, PrivateKey: key}}); err != nil {
+					t.Fatalf("replacement %d: %v", i, err)
+				}
+				lags = append(lags, gw.waitServed(t, "nodes.example.com", leaf))
+			}
+			close(stop)
+			wg.Wait()
+			sort.Slice(lags, func(i, j int) bool { return lags[i] < lags[j] })
+			t.Logf("20 replacements: served on the other node after p50 %v, max %v; %d handshakes during them, %d failed",
+				lags[len(lags)/2], slices.Max(lags), handshakes.Load(), failures.Load())
+			if failures.Load() > 0 {
+				t.Errorf("%d of %d handshakes during the replacements failed or showed a certificate never bound (first: %v)",
+					failures.Load(), handshakes.Load(), firstFailure.Load())
+			}
+		})
+	}
+}

@@ -144,8 +144,10 @@ func (g *Gateway) rebuild(ctx context.Context, rev int64) error {
 	}
 	next := &snapshot{revision: rev, exact: map[string]*site{}, wild: map[string]*site{}}
 	keep := map[string]*parsed{}
+	ids := make(map[string]bool, len(served))
 	for _, sv := range served {
 		d := sv.Domain
+		ids[d.ID] = true
 		st := &site{domain: *d, verify: d.VerifyClients, https: d.HTTPSPort != -1, http: d.HTTPPort != -1}
 		var ecc, rsa []tls.Certificate
 		pool := x509.NewCertPool()
@@ -181,24 +183,12 @@ func (g *Gateway) rebuild(ctx context.Context, rev int64) error {
 	}
 	g.cache = keep
 	for id := range g.tickets {
-		if next.byID(id) == nil {
+		if !ids[id] { // the domain is gone: its ticket key goes with it
 			delete(g.tickets, id)
 		}
 	}
 	g.snap.Store(next)
 	g.builtAt = time.Now()
-	return nil
-}
-
-// byID finds a site by domain id (for pruning ticket keys).
-func (s *snapshot) byID(id string) *site {
-	for _, m := range []map[string]*site{s.exact, s.wild} {
-		for _, st := range m {
-			if st.domain.ID == id {
-				return st
-			}
-		}
-	}
 	return nil
 }
 

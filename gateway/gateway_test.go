@@ -65,7 +65,7 @@ type ca struct {
 	key  crypto.Signer
 }
 
-func newCA(t *testing.T, name string) *ca {
+func newCA(t testing.TB, name string) *ca {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, IsCA: true,
@@ -82,7 +82,7 @@ func (c *ca) pem() string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.cert.Raw}))
 }
 
-func (c *ca) issue(t *testing.T, alg string, client bool, names ...string) (*x509.Certificate, crypto.Signer) {
+func (c *ca) issue(t testing.TB, alg string, client bool, names ...string) (*x509.Certificate, crypto.Signer) {
 	t.Helper()
 	var key crypto.Signer
 	if alg == "RSA" {
@@ -107,7 +107,7 @@ func (c *ca) issue(t *testing.T, alg string, client bool, names ...string) (*x50
 
 // fixture is a gateway over a fake source, listening on loopback.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	src    *fakeSource
 	sealer *seal.Sealer
 	gw     *Gateway
@@ -117,7 +117,7 @@ type fixture struct {
 	n      int
 }
 
-func newFixture(t *testing.T, cfg Config) *fixture {
+func newFixture(t testing.TB, cfg Config) *fixture {
 	t.Helper()
 	mk, err := seal.NewMasterKey(rand.Reader)
 	if err != nil {

@@ -108,9 +108,11 @@ func (g *Gateway) Reload(ctx context.Context) error {
 	return err
 }
 
-// Run reloads every interval until ctx ends, logging failures (the last
+// Run reloads every interval, and at once on every value from watch (nil:
+// polling only; PostgreSQL's notifications make changes arrive without
+// waiting for the poll), until ctx ends, logging failures (the last
 // snapshot keeps serving while the database is unreachable).
-func (g *Gateway) Run(ctx context.Context, interval time.Duration) {
+func (g *Gateway) Run(ctx context.Context, interval time.Duration, watch <-chan struct{}) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	failing := false
@@ -130,6 +132,10 @@ func (g *Gateway) Run(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case _, ok := <-watch:
+			if !ok {
+				watch = nil // closed: poll only
+			}
 		}
 	}
 }

@@ -24,11 +24,22 @@ type gatewayServer struct {
 	plainSrv    *http.Server
 	stopReload  context.CancelFunc
 	reloadDone  chan struct{}
+	// watch, when the store offers it (PostgreSQL), delivers revision
+	// moves as they commit.
+	watch    func(ctx context.Context) <-chan struct{}
+	interval time.Duration
 }
 
 // reloadInterval is how often the gateway reads the revision: one cheap
-// query, well inside the second a change may take to be served.
+// query, well inside the second a change may take to be served. On
+// PostgreSQL notifications bring changes sooner, and the poll is the
+// fallback.
 const reloadInterval = 250 * time.Millisecond
+
+// revisionWatcher is a store that pushes revision moves (postgres.DB).
+type revisionWatcher interface {
+	WatchRevision(ctx context.Context) <-chan struct{}
+}
 
 // listenGateway binds the gateway's listeners (before anything is created
 // on disk, like the API's).
@@ -68,7 +79,15 @@ func (s *gatewayServer) start(gw *gateway.Gateway, log *slog.Logger) {
 func (s *gatewayServer) Run(ctx context.Context) error {
 	rctx, cancel := context.WithCancel(ctx)
 	s.stopReload, s.reloadDone = cancel, make(chan struct{})
-	go func() { defer close(s.reloadDone); s.gw.Run(rctx, reloadInterval) }()
+	var watch <-chan struct{}
+	if s.watch != nil {
+		watch = s.watch(rctx)
+	}
+	interval := s.interval
+	if interval == 0 {
+		interval = reloadInterval
+	}
+	go func() { defer close(s.reloadDone); s.gw.Run(rctx, interval, watch) }()
 	errs := make(chan error, 2)
 	go func() { errs <- s.tlsSrv.Serve(tls.NewListener(s.https, s.tlsSrv.TLSConfig)) }()
 	go func() { errs <- s.plainSrv.Serve(s.http) }()

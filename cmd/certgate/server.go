@@ -54,8 +54,10 @@ type Main struct {
 	Components []Component
 	api        *apiServer
 	gw         *gatewayServer // nil unless --gateway on
-	cancel     context.CancelFunc
-	draining   atomic.Bool
+	// gatewayPoll overrides the gateway's revision poll (tests).
+	gatewayPoll time.Duration
+	cancel      context.CancelFunc
+	draining    atomic.Bool
 
 	node node // heartbeat and master-key health (nodes.go)
 }
@@ -176,6 +178,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 		m.gw.start(gateway.New(gateway.Config{Source: gatewaySource{m.Store, view}, Opener: m.Sealer, Logger: log,
 			DefaultDomain: cfg.GatewayDefaultDomain}), log)
+		m.gw.interval = m.gatewayPoll
+		if w, ok := m.Store.(revisionWatcher); ok {
+			m.gw.watch = w.WatchRevision
+		}
 		m.Components = append(m.Components, m.gw)
 		log.Info("gateway listening", slog.String("https", m.gw.https.Addr().String()), slog.String("http", m.gw.http.Addr().String()))
 	}

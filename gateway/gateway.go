@@ -76,7 +76,7 @@ func New(cfg Config) *Gateway {
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
-	g.snap.Store(&snapshot{revision: -1, exact: map[string]*site{}, wild: map[string]*site{}})
+	g.snap.Store(newSnapshot(-1))
 	return g
 }
 
@@ -148,7 +148,7 @@ func (g *Gateway) rebuild(ctx context.Context, rev int64) error {
 	if err != nil {
 		return err
 	}
-	next := &snapshot{revision: rev, exact: map[string]*site{}, wild: map[string]*site{}}
+	next := newSnapshot(rev)
 	keep := map[string]*parsed{}
 	ids := make(map[string]bool, len(served))
 	for _, sv := range served {
@@ -177,13 +177,15 @@ func (g *Gateway) rebuild(ctx context.Context, rev int64) error {
 			pool.AppendCertsFromPEM([]byte(c.TrustedRootCA))
 		}
 		certs := append(ecc, rsa...)
+		st.pool = pool
 		if len(certs) > 0 {
 			st.config = g.siteConfig(d, certs, pool)
 		}
-		if d.Name[0] == '*' {
-			next.wild[d.Name[2:]] = st
-		} else {
-			next.exact[d.Name] = st
+		if st.https {
+			next.tls.add(st)
+		}
+		if st.http {
+			next.plain.add(st)
 		}
 		next.domains++
 	}
@@ -229,23 +231,25 @@ func (g *Gateway) siteConfig(d *certgate.Domain, certs []tls.Certificate, pool *
 
 // noSite is the config of a handshake for no known domain: it holds no
 // certificate, which makes crypto/tls send unrecognized_name (an error
-// returned from GetConfigForClient would send internal_error).
-var noSite = &tls.Config{}
+// returned from GetConfigForClient would send internal_error). Its minimum
+// version is the lowest, so that a TLS 1.1 client hears unrecognized_name
+// too, not protocol_version.
+var noSite = &tls.Config{MinVersion: tls.VersionTLS10}
 
 // TLSConfig returns the listener's tls.Config: every handshake takes its
 // domain's config from the current snapshot.
 func (g *Gateway) TLSConfig() *tls.Config {
 	return &tls.Config{
 		GetConfigForClient: g.configForClient,
-		// Only reached when no domain matched (configForClient returns
-		// configs that hold certificates otherwise).
-		MinVersion: tls.VersionTLS12,
+		// The site configs offer h2 by ALPN; http.Server installs its
+		// HTTP/2 handler only when the listener's own config offers it too.
+		NextProtos: []string{"h2", "http/1.1"},
 	}
 }
 
 func (g *Gateway) configForClient(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 	st := g.site(hello.ServerName)
-	if st == nil || st.config == nil || !st.https {
+	if st == nil || st.config == nil {
 		return noSite, nil
 	}
 	return st.config, nil
@@ -257,7 +261,7 @@ func (g *Gateway) site(serverName string) *site {
 	if serverName == "" {
 		serverName = g.cfg.DefaultDomain
 	}
-	return g.snap.Load().lookup(serverName)
+	return g.snap.Load().tls.lookup(serverName)
 }
 
 // Domains is the number of domains the current snapshot holds.

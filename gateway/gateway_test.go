@@ -560,14 +560,14 @@ func FuzzLookup(f *testing.F) {
 	for _, s := range []string{"api.example.com", "API.example.com.", "x.example.com:8443", "[::1]:443", "a.b.example.com", "", ".", "*.example.com", "example.com", "\x00", "a..example.com"} {
 		f.Add(s)
 	}
-	snap := &snapshot{exact: map[string]*site{}, wild: map[string]*site{}}
+	snap := newSnapshot(0)
 	for _, n := range []string{"api.example.com", "example.com"} {
-		snap.exact[n] = &site{domain: certgate.Domain{ID: n, Name: n}}
+		snap.tls.exact[n] = &site{domain: certgate.Domain{ID: n, Name: n}}
 	}
-	snap.wild["example.com"] = &site{domain: certgate.Domain{ID: "w", Name: "*.example.com"}}
+	snap.tls.wild["example.com"] = &site{domain: certgate.Domain{ID: "w", Name: "*.example.com"}}
 	f.Fuzz(func(t *testing.T, host string) {
 		name := hostOnly(host)
-		st := snap.lookup(name)
+		st := snap.tls.lookup(name)
 		if st != nil && !certgate.Covers([]string{st.domain.Name}, name) {
 			t.Fatalf("lookup(%q) found %s, which does not serve it", name, st.domain.Name)
 		}

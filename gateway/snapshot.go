@@ -28,6 +28,9 @@ type Opener interface {
 // site is one custom domain as the HTTPS listener serves it.
 type site struct {
 	domain certgate.Domain
+	// pool holds the trusted root CAs of the domain's certificates: what
+	// client certificates must chain to when it verifies clients.
+	pool *x509.CertPool
 	// config answers the handshakes of this domain: its certificates
 	// (ECC first, so that clients that support ECDSA get it), its minimum
 	// version, its client verification, and ticket keys of its own.
@@ -40,25 +43,48 @@ type site struct {
 
 // snapshot is everything the gateway serves at one revision. It is never
 // changed once built; a reload builds a new one and swaps it in whole.
+// Names are unique per listener, not across them (one tenant may hold a
+// name over HTTPS only and another the same name over HTTP only), so each
+// listener has its own index.
 type snapshot struct {
 	revision int64
-	exact    map[string]*site // by name
-	wild     map[string]*site // "*.example.com" by "example.com"
+	tls      index // the HTTPS listener's domains
+	plain    index // the HTTP listener's domains
 	domains  int
+}
+
+func newSnapshot(rev int64) *snapshot {
+	return &snapshot{revision: rev, tls: newIndex(), plain: newIndex()}
+}
+
+// index finds the domain a host name selects on one listener.
+type index struct {
+	exact map[string]*site // by name
+	wild  map[string]*site // "*.example.com" by "example.com"
+}
+
+func newIndex() index { return index{exact: map[string]*site{}, wild: map[string]*site{}} }
+
+func (ix index) add(st *site) {
+	if name := st.domain.Name; strings.HasPrefix(name, "*.") {
+		ix.wild[name[2:]] = st
+	} else {
+		ix.exact[name] = st
+	}
 }
 
 // lookup returns the site serving name: an exact name first, then a
 // wildcard one label above it. name is a host name as a client sends it.
-func (s *snapshot) lookup(name string) *site {
+func (ix index) lookup(name string) *site {
 	name = normalHost(name)
 	if name == "" {
 		return nil
 	}
-	if st := s.exact[name]; st != nil {
+	if st := ix.exact[name]; st != nil {
 		return st
 	}
 	if _, parent, ok := strings.Cut(name, "."); ok {
-		return s.wild[parent]
+		return ix.wild[parent]
 	}
 	return nil
 }

@@ -7,11 +7,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/apig/v2/model"
+
+	"github.com/certgate/certgate/internal/testtool"
 )
 
 // startGateway starts a server whose gateway listens on free ports.
@@ -49,6 +52,20 @@ func (s *testServer) waitServed(t *testing.T, sni string, want *x509.Certificate
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// lookCurl finds curl, skipping only this part of a test when it is
+// absent (and failing under CERTGATE_REQUIRE_TOOLS=1).
+func lookCurl(t *testing.T) (string, bool) {
+	p, err := exec.LookPath("curl")
+	if err != nil {
+		if testtool.Required() {
+			t.Fatal("curl is required (CERTGATE_REQUIRE_TOOLS=1) but not on PATH")
+		}
+		t.Log("curl not found: the HTTP/2 check with curl is skipped")
+		return "", false
+	}
+	return p, true
 }
 
 func pemLeaf(t *testing.T, chainPEM string) *x509.Certificate {
@@ -112,6 +129,18 @@ func TestGatewayServesBoundCertificates(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), `"error_code":"APIG.0101"`) || resp.Header.Get("X-Request-Id") == "" {
 		t.Errorf("GET /orders through the gateway: %d %s", resp.StatusCode, body)
+	}
+
+	// curl, with its default protocol (HTTP/2 by ALPN): found by review,
+	// the server dropped every h2 connection.
+	if curl, ok := lookCurl(t); ok {
+		_, port, _ := net.SplitHostPort(s.gw.https.Addr().String())
+		out, _ := exec.Command(curl, "-sk", "-w", " %{http_version} %{http_code}", "--resolve", "shop.example.com:"+port+":127.0.0.1",
+			"https://shop.example.com:"+port+"/orders").CombinedOutput()
+		t.Logf("curl through the gateway: %s", out)
+		if !strings.HasSuffix(strings.TrimSpace(string(out)), " 2 404") || !strings.Contains(string(out), "APIG.0101") {
+			t.Errorf("curl over HTTP/2: %s; want HTTP/2 and 404 APIG.0101", out)
+		}
 	}
 
 	// Replaced in place: the new certificate, within a reload.

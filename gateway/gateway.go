@@ -64,8 +64,10 @@ type Gateway struct {
 	cache   map[string]*parsed
 	tickets map[string][32]byte // per domain id, stable across snapshots
 	// lastErr is the last rebuild's failure, nil after a success.
-	lastErr  error
-	builtAt  time.Time
+	lastErr error
+	// checkedAt is when the snapshot was last known current: a reload
+	// that found the revision unchanged, or rebuilt.
+	checkedAt time.Time
 	noTicket bool // tests: no session tickets at all
 }
 
@@ -85,11 +87,12 @@ func New(cfg Config) *Gateway {
 func (g *Gateway) Revision() int64 { return g.snap.Load().revision }
 
 // Status says how current the served snapshot is: the revision, when it
-// was built, and the last rebuild's error (nil when the last one worked).
-func (g *Gateway) Status() (revision int64, builtAt time.Time, err error) {
+// was last known current, and the last reload's error (nil when the last
+// one worked).
+func (g *Gateway) Status() (revision int64, checkedAt time.Time, err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.snap.Load().revision, g.builtAt, g.lastErr
+	return g.snap.Load().revision, g.checkedAt, g.lastErr
 }
 
 // Reload rebuilds the snapshot if the revision moved. A failure leaves the
@@ -98,13 +101,13 @@ func (g *Gateway) Reload(ctx context.Context) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	rev, err := g.cfg.Source.Revision(ctx)
-	if err == nil && rev == g.snap.Load().revision {
-		return nil
-	}
-	if err == nil {
+	if err == nil && rev != g.snap.Load().revision {
 		err = g.rebuild(ctx, rev)
 	}
 	g.lastErr = err
+	if err == nil {
+		g.checkedAt = time.Now()
+	}
 	return err
 }
 
@@ -120,9 +123,9 @@ func (g *Gateway) Run(ctx context.Context, interval time.Duration, watch <-chan 
 		err := g.Reload(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil && !failing:
-			_, built, _ := g.Status()
+			_, checked, _ := g.Status()
 			g.log.Warn("gateway: cannot reload its configuration; serving the last snapshot",
-				"revision", g.Revision(), "built_at", built, "error", err)
+				"revision", g.Revision(), "current_at", checked, "error", err)
 			failing = true
 		case err == nil && failing:
 			g.log.Info("gateway: configuration reloads again", "revision", g.Revision())
@@ -196,7 +199,6 @@ func (g *Gateway) rebuild(ctx context.Context, rev int64) error {
 		}
 	}
 	g.snap.Store(next)
-	g.builtAt = time.Now()
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/certgate/certgate/api"
 	"github.com/certgate/certgate/gateway"
 	"github.com/certgate/certgate/store"
 )
@@ -53,7 +54,25 @@ func listenGateway(cfg *Config) (*gatewayServer, error) {
 		s.https.Close()
 		return nil, fmt.Errorf("listen on %s (--gateway-http-addr): %w", cfg.GatewayHTTPAddr, err)
 	}
+	// --max-conns-per-client holds on the gateway's listeners too.
+	s.https = api.LimitConnsPerClient(s.https, cfg.MaxConnsPerClient)
+	s.http = api.LimitConnsPerClient(s.http, cfg.MaxConnsPerClient)
 	return s, nil
+}
+
+// connState tells ln's connection limiter which connections are idle (it
+// makes room by closing those), seeing through TLS.
+func connState(ln net.Listener) func(net.Conn, http.ConnState) {
+	l, ok := ln.(*api.ConnLimiter)
+	if !ok {
+		return nil
+	}
+	return func(c net.Conn, st http.ConnState) {
+		if tc, ok := c.(*tls.Conn); ok {
+			c = tc.NetConn()
+		}
+		l.ConnState(c, st)
+	}
 }
 
 func (s *gatewayServer) ports() (httpPort, httpsPort int) {
@@ -70,9 +89,9 @@ func (s *gatewayServer) start(gw *gateway.Gateway, log *slog.Logger) {
 	_, httpsPort := s.ports()
 	errLog := slog.NewLogLogger(log.Handler(), slog.LevelDebug)
 	s.tlsSrv = &http.Server{Handler: gw.HTTPS(nil), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
-		MaxHeaderBytes: 64 << 10, ErrorLog: errLog, TLSConfig: gw.TLSConfig()}
+		MaxHeaderBytes: 64 << 10, ErrorLog: errLog, TLSConfig: gw.TLSConfig(), ConnState: connState(s.https)}
 	s.plainSrv = &http.Server{Handler: gw.HTTP(nil, httpsPort), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
-		MaxHeaderBytes: 64 << 10, ErrorLog: errLog}
+		MaxHeaderBytes: 64 << 10, ErrorLog: errLog, ConnState: connState(s.http)}
 }
 
 // Run loads the configuration, then serves both listeners until Shutdown.

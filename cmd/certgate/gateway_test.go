@@ -3,11 +3,13 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"io"
 	"net"
 	"net/http"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -114,6 +116,18 @@ func TestGatewayServesBoundCertificates(t *testing.T) {
 	}
 	took := s.waitServed(t, "shop.example.com", pemLeaf(t, chain))
 	t.Logf("bound certificate served after %v", took)
+	// /healthz says which revision the gateway serves, and how fresh.
+	hresp, err := http.Get(s.URL() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var health map[string]string
+	_ = json.NewDecoder(hresp.Body).Decode(&health)
+	hresp.Body.Close()
+	if rev, _ := s.Store.Revision(t.Context()); health["gateway_revision"] != strconv.FormatInt(rev, 10) ||
+		!strings.HasSuffix(health["gateway_current_as_of"], " ago") || health["gateway"] != "" {
+		t.Errorf("/healthz with the gateway on: %v (store revision %d)", health, rev)
+	}
 
 	// A request: no API is routed yet, so Huawei's answer for an
 	// unpublished API, in the gateway's response format.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -236,6 +237,18 @@ func (m *Main) health(w http.ResponseWriter, r *http.Request) {
 		status, body = http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"}
 	case m.keyHealth() != "":
 		status, body = http.StatusServiceUnavailable, map[string]string{"status": "master key missing", "missing_master_keys": m.keyHealth()}
+	}
+	if m.gw != nil && m.gw.gw != nil {
+		// The gateway serves its last snapshot while it cannot reload:
+		// say which, and since when.
+		rev, checked, err := m.gw.gw.Status()
+		body["gateway_revision"] = strconv.FormatInt(rev, 10)
+		if !checked.IsZero() {
+			body["gateway_current_as_of"] = time.Since(checked).Round(time.Millisecond).String() + " ago"
+		}
+		if err != nil {
+			body["gateway"] = "serving its last snapshot: it cannot reload"
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

@@ -68,7 +68,7 @@ type Gateway struct {
 	// checkedAt is when the snapshot was last known current: a reload
 	// that found the revision unchanged, or rebuilt.
 	checkedAt time.Time
-	noTicket bool // tests: no session tickets at all
+	noTicket  bool // tests: no session tickets at all
 }
 
 // New returns a gateway with an empty snapshot; call Reload (or Run) to

@@ -62,7 +62,10 @@ type Gateway struct {
 
 	mu      sync.Mutex // serializes rebuilds; guards the maps below
 	cache   map[string]*parsed
-	tickets map[string][32]byte // per domain id, stable across snapshots
+	tickets map[string]*ticketKeys // per domain id, kept across snapshots
+	// rotationCheck is when rebuild last looked for ticket keys due.
+	rotationCheck time.Time
+	now           func() time.Time
 	// lastErr is the last rebuild's failure, nil after a success.
 	lastErr error
 	// checkedAt is when the snapshot was last known current: a reload
@@ -74,7 +77,7 @@ type Gateway struct {
 // New returns a gateway with an empty snapshot; call Reload (or Run) to
 // load the configuration.
 func New(cfg Config) *Gateway {
-	g := &Gateway{cfg: cfg, log: cfg.Logger, cache: map[string]*parsed{}, tickets: map[string][32]byte{}}
+	g := &Gateway{cfg: cfg, log: cfg.Logger, cache: map[string]*parsed{}, tickets: map[string]*ticketKeys{}, now: time.Now}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
@@ -101,7 +104,9 @@ func (g *Gateway) Reload(ctx context.Context) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	rev, err := g.cfg.Source.Revision(ctx)
-	if err == nil && rev != g.snap.Load().revision {
+	// A rebuild at an unchanged revision once an hour rotates the ticket
+	// keys that are due.
+	if err == nil && (rev != g.snap.Load().revision || g.now().Sub(g.rotationCheck) >= time.Hour) {
 		err = g.rebuild(ctx, rev)
 	}
 	g.lastErr = err
@@ -199,6 +204,7 @@ func (g *Gateway) rebuild(ctx context.Context, rev int64) error {
 		}
 	}
 	g.snap.Store(next)
+	g.rotationCheck = g.now()
 	return nil
 }
 
@@ -216,19 +222,44 @@ func (g *Gateway) siteConfig(d *certgate.Domain, certs []tls.Certificate, pool *
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
 		cfg.ClientCAs = pool
 	}
-	if g.noTicket {
-		cfg.SessionTicketsDisabled = true
+	if keys := g.ticketKeys(d.ID); len(keys) > 0 && !g.noTicket {
+		cfg.SetSessionTicketKeys(keys)
 	} else {
-		key, ok := g.tickets[d.ID]
-		if !ok {
-			if _, err := rand.Read(key[:]); err != nil {
-				cfg.SessionTicketsDisabled = true // no ticket rather than a shared one
-			}
-			g.tickets[d.ID] = key
-		}
-		cfg.SetSessionTicketKeys([][32]byte{key})
+		cfg.SessionTicketsDisabled = true // no ticket rather than a shared one
 	}
 	return cfg
+}
+
+// ticketKeyLifetime is how long a domain's session ticket key issues new
+// tickets. The key before it is kept for as long again, to resume the
+// sessions it issued; older tickets get a full handshake. Rotating bounds
+// what one leaked key decrypts (TLS 1.2 resumption has no forward secrecy
+// beyond the key's life).
+const ticketKeyLifetime = 24 * time.Hour
+
+// ticketKeys are a domain's session ticket keys, newest first.
+type ticketKeys struct {
+	keys  [][32]byte
+	since time.Time // when keys[0] was made
+}
+
+// ticketKeys returns domain id's keys, rotating them when the newest is
+// due; none when no random key can be made.
+func (g *Gateway) ticketKeys(id string) [][32]byte {
+	tk := g.tickets[id]
+	if tk != nil && g.now().Sub(tk.since) < ticketKeyLifetime {
+		return tk.keys
+	}
+	var key [32]byte
+	if _, err := rand.Read(key[:]); err != nil {
+		return nil
+	}
+	next := &ticketKeys{keys: [][32]byte{key}, since: g.now()}
+	if tk != nil {
+		next.keys = append(next.keys, tk.keys[0])
+	}
+	g.tickets[id] = next
+	return next.keys
 }
 
 // noSite is the config of a handshake for no known domain: it holds no

@@ -1,11 +1,13 @@
 package gateway
 
 import (
+	"context"
 	"crypto/tls"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certgate/certgate/store"
 )
@@ -160,6 +162,50 @@ func TestUnknownNameTLS11(t *testing.T) {
 		_, err := f.dial(sni, &tls.Config{MinVersion: tls.VersionTLS11, MaxVersion: tls.VersionTLS11})
 		if err == nil || !strings.Contains(err.Error(), "unrecognized name") {
 			t.Errorf("TLS 1.1, SNI %q: %v; want unrecognized_name", sni, err)
+		}
+	}
+}
+
+// TestTicketKeysRotate: a session resumes across one rotation of its
+// domain's ticket key (the key before is kept) and not across two.
+func TestTicketKeysRotate(t *testing.T) {
+	f := newFixture(t, Config{})
+	clock := time.Now()
+	f.gw.mu.Lock()
+	f.gw.now = func() time.Time { return clock }
+	f.gw.mu.Unlock()
+	f.load(domain("d1", "a.example.com", false, f.cert("EC", nil, "a.example.com")))
+	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		cache := tls.NewLRUClientSessionCache(4)
+		cfg := &tls.Config{ClientSessionCache: cache, MinVersion: v, MaxVersion: v}
+		if _, err := f.dial("a.example.com", cfg); err != nil {
+			t.Fatal(err)
+		}
+		advance := func(d time.Duration) {
+			f.gw.mu.Lock()
+			clock = clock.Add(d)
+			f.gw.mu.Unlock()
+			if err := f.gw.Reload(context.Background()); err != nil { // same revision: the hourly rotation check
+				t.Fatal(err)
+			}
+		}
+		advance(25 * time.Hour)
+		cs, err := f.dial("a.example.com", cfg)
+		if err != nil || !cs.DidResume {
+			t.Errorf("version %x: a session did not resume after one rotation (%v)", v, err)
+		}
+		// The resumption above was issued a new ticket under the new key;
+		// a fresh cache holds only the old one.
+		old := tls.NewLRUClientSessionCache(4)
+		cfgOld := &tls.Config{ClientSessionCache: old, MinVersion: v, MaxVersion: v}
+		if _, err := f.dial("a.example.com", cfgOld); err != nil {
+			t.Fatal(err)
+		}
+		advance(25 * time.Hour)
+		advance(25 * time.Hour)
+		cs, err = f.dial("a.example.com", cfgOld)
+		if err != nil || cs.DidResume {
+			t.Errorf("version %x: a session resumed after two rotations (%v)", v, err)
 		}
 	}
 }

@@ -33,7 +33,6 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -71,7 +70,6 @@ type Gateway struct {
 	// checkedAt is when the snapshot was last known current: a reload
 	// that found the revision unchanged, or rebuilt.
 	checkedAt time.Time
-	noTicket  bool // tests: no session tickets at all
 }
 
 // New returns a gateway with an empty snapshot; call Reload (or Run) to
@@ -195,7 +193,6 @@ func (g *Gateway) rebuild(ctx context.Context, rev int64) error {
 		if st.http {
 			next.plain.add(st)
 		}
-		next.domains++
 	}
 	g.cache = keep
 	for id := range g.tickets {
@@ -222,7 +219,7 @@ func (g *Gateway) siteConfig(d *certgate.Domain, certs []tls.Certificate, pool *
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
 		cfg.ClientCAs = pool
 	}
-	if keys := g.ticketKeys(d.ID); len(keys) > 0 && !g.noTicket {
+	if keys := g.ticketKeys(d.ID); len(keys) > 0 {
 		cfg.SetSessionTicketKeys(keys)
 	} else {
 		cfg.SessionTicketsDisabled = true // no ticket rather than a shared one
@@ -295,13 +292,4 @@ func (g *Gateway) site(serverName string) *site {
 		serverName = g.cfg.DefaultDomain
 	}
 	return g.snap.Load().tls.lookup(serverName)
-}
-
-// Domains is the number of domains the current snapshot holds.
-func (g *Gateway) Domains() int { return g.snap.Load().domains }
-
-// String describes the served snapshot, for logs.
-func (g *Gateway) String() string {
-	s := g.snap.Load()
-	return fmt.Sprintf("gateway at revision %d, %d domains", s.revision, s.domains)
 }

@@ -50,7 +50,6 @@ type snapshot struct {
 	revision int64
 	tls      index // the HTTPS listener's domains
 	plain    index // the HTTP listener's domains
-	domains  int
 }
 
 func newSnapshot(rev int64) *snapshot {

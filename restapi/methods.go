@@ -348,10 +348,7 @@ func (s *Service) PutMethodResponse(ctx context.Context, scope certgate.Scope, a
 	}
 	c := *r
 	_, err := s.UpdateMethod(ctx, scope, apiID, resourceID, httpMethod, func(m *certgate.Method) error {
-		if m.Responses == nil {
-			m.Responses = map[string]*certgate.MethodResponse{}
-		}
-		m.Responses[c.StatusCode] = &c
+		setResponse(&m.Responses, c.StatusCode, &c)
 		return nil
 	})
 	if err != nil {
@@ -369,10 +366,7 @@ func (s *Service) GetMethodResponse(ctx context.Context, scope certgate.Scope, a
 	if err != nil {
 		return nil, err
 	}
-	if r := m.Responses[code]; r != nil {
-		return r, nil
-	}
-	return nil, responseNotFound()
+	return responseIn(m.Responses, code)
 }
 
 // DeleteMethodResponse removes a method's response for code.
@@ -381,11 +375,7 @@ func (s *Service) DeleteMethodResponse(ctx context.Context, scope certgate.Scope
 		return err
 	}
 	_, err := s.UpdateMethod(ctx, scope, apiID, resourceID, httpMethod, func(m *certgate.Method) error {
-		if m.Responses[code] == nil {
-			return responseNotFound()
-		}
-		delete(m.Responses, code)
-		return nil
+		return removeResponse(m.Responses, code)
 	})
 	return err
 }
@@ -397,10 +387,7 @@ func (s *Service) PutIntegrationResponse(ctx context.Context, scope certgate.Sco
 	}
 	c := *r
 	_, err := s.UpdateIntegration(ctx, scope, apiID, resourceID, httpMethod, func(in *certgate.Integration) error {
-		if in.Responses == nil {
-			in.Responses = map[string]*certgate.IntegrationResponse{}
-		}
-		in.Responses[c.StatusCode] = &c
+		setResponse(&in.Responses, c.StatusCode, &c)
 		return nil
 	})
 	if err != nil {
@@ -418,10 +405,7 @@ func (s *Service) GetIntegrationResponse(ctx context.Context, scope certgate.Sco
 	if err != nil {
 		return nil, err
 	}
-	if r := in.Responses[code]; r != nil {
-		return r, nil
-	}
-	return nil, responseNotFound()
+	return responseIn(in.Responses, code)
 }
 
 // DeleteIntegrationResponse removes an integration's response for code.
@@ -430,11 +414,7 @@ func (s *Service) DeleteIntegrationResponse(ctx context.Context, scope certgate.
 		return err
 	}
 	_, err := s.UpdateIntegration(ctx, scope, apiID, resourceID, httpMethod, func(in *certgate.Integration) error {
-		if in.Responses[code] == nil {
-			return responseNotFound()
-		}
-		delete(in.Responses, code)
-		return nil
+		return removeResponse(in.Responses, code)
 	})
 	return err
 }
@@ -446,9 +426,9 @@ func (s *Service) UpdateMethodResponse(ctx context.Context, scope certgate.Scope
 	}
 	var out *certgate.MethodResponse
 	_, err := s.UpdateMethod(ctx, scope, apiID, resourceID, httpMethod, func(m *certgate.Method) error {
-		r := m.Responses[code]
-		if r == nil {
-			return responseNotFound()
+		r, err := responseIn(m.Responses, code)
+		if err != nil {
+			return err
 		}
 		if err := edit(r); err != nil {
 			return err
@@ -467,9 +447,9 @@ func (s *Service) UpdateIntegrationResponse(ctx context.Context, scope certgate.
 	}
 	var out *certgate.IntegrationResponse
 	_, err := s.UpdateIntegration(ctx, scope, apiID, resourceID, httpMethod, func(in *certgate.Integration) error {
-		r := in.Responses[code]
-		if r == nil {
-			return responseNotFound()
+		r, err := responseIn(in.Responses, code)
+		if err != nil {
+			return err
 		}
 		if err := edit(r); err != nil {
 			return err
@@ -478,4 +458,33 @@ func (s *Service) UpdateIntegrationResponse(ctx context.Context, scope certgate.
 		return nil
 	})
 	return out, err
+}
+
+// The responses of a method and of its integration are maps by status
+// code; these are the operations both share.
+
+// setResponse stores v under code in *m, making the map when needed.
+func setResponse[T any](m *map[string]*T, code string, v *T) {
+	if *m == nil {
+		*m = map[string]*T{}
+	}
+	(*m)[code] = v
+}
+
+// responseIn returns m's response for code, or responseNotFound.
+func responseIn[T any](m map[string]*T, code string) (*T, error) {
+	if r := m[code]; r != nil {
+		return r, nil
+	}
+	return nil, responseNotFound()
+}
+
+// removeResponse deletes m's response for code, or returns
+// responseNotFound.
+func removeResponse[T any](m map[string]*T, code string) error {
+	if m[code] == nil {
+		return responseNotFound()
+	}
+	delete(m, code)
+	return nil
 }

@@ -141,6 +141,31 @@ func patchMap(m *map[string]string, o patchOp, key string) error {
 	return nil
 }
 
+// patchBoolMap sets or removes one key of a map of flags (a method's
+// request parameters, a method response's response parameters); an empty
+// value is false.
+func patchBoolMap(m *map[string]bool, o patchOp, key string) error {
+	switch o.Op {
+	case "add", "replace":
+		v := false
+		if o.Value != "" {
+			var err error
+			if v, err = patchBool(o); err != nil {
+				return err
+			}
+		}
+		if *m == nil {
+			*m = map[string]bool{}
+		}
+		(*m)[key] = v
+	case "remove":
+		delete(*m, key)
+	default:
+		return badOp(o)
+	}
+	return nil
+}
+
 // patchList adds or removes one value of a string list.
 func patchList(l *[]string, o patchOp, v string) error {
 	switch o.Op {
@@ -269,24 +294,7 @@ func applyMethodPatch(m *certgate.Method, ops []patchOp) error {
 		var err error
 		switch {
 		case len(s) >= 2 && s[0] == "requestParameters":
-			key := strings.Join(s[1:], "/")
-			switch o.Op {
-			case "add", "replace":
-				v := false
-				if o.Value != "" {
-					if v, err = patchBool(o); err != nil {
-						return err
-					}
-				}
-				if m.RequestParameters == nil {
-					m.RequestParameters = map[string]bool{}
-				}
-				m.RequestParameters[key] = v
-			case "remove":
-				delete(m.RequestParameters, key)
-			default:
-				return badOp(o)
-			}
+			err = patchBoolMap(&m.RequestParameters, o, strings.Join(s[1:], "/"))
 		case len(s) >= 2 && s[0] == "requestModels":
 			err = patchMap(&m.RequestModels, o, strings.Join(s[1:], "/"))
 		case o.Raw == "/authorizationScopes":
@@ -387,24 +395,7 @@ func applyMethodResponsePatch(r *certgate.MethodResponse, ops []patchOp) error {
 		var err error
 		switch {
 		case len(s) >= 2 && s[0] == "responseParameters":
-			key := strings.Join(s[1:], "/")
-			switch o.Op {
-			case "add", "replace":
-				v := false
-				if o.Value != "" {
-					if v, err = patchBool(o); err != nil {
-						return err
-					}
-				}
-				if r.ResponseParameters == nil {
-					r.ResponseParameters = map[string]bool{}
-				}
-				r.ResponseParameters[key] = v
-			case "remove":
-				delete(r.ResponseParameters, key)
-			default:
-				return badOp(o)
-			}
+			err = patchBoolMap(&r.ResponseParameters, o, strings.Join(s[1:], "/"))
 		case len(s) >= 2 && s[0] == "responseModels":
 			err = patchMap(&r.ResponseModels, o, strings.Join(s[1:], "/"))
 		default:

@@ -26,7 +26,7 @@ const bindingColumns = "domain_id, certificate_id, account_id, instance_id, grou
 // such scopes, which tests use, still run here).
 func (a *Accessor) ChangeBindings(ctx context.Context, accountID string, plan func(tx store.BindingTx) (*store.BindingEdit, error)) error {
 	if !store.IsText(accountID) {
-		return &certgate.Error{Code: certgate.ENotFound, Reason: store.ReasonNoDomain, Message: "domain not found"}
+		return noDomain()
 	}
 	var edit *store.BindingEdit
 	err := a.write(ctx, "change bindings", func(tx Tx) error {
@@ -85,7 +85,7 @@ func (a *Accessor) applyEdit(ctx context.Context, tx Tx, accountID string, e *st
 	}
 	for _, b := range e.Bind {
 		if b == nil || !store.IsText(b.DomainID, b.CertificateID, b.InstanceID, b.GroupID, b.Algorithm) {
-			return &certgate.Error{Code: certgate.ENotFound, Reason: store.ReasonNoDomain, Message: "domain not found"}
+			return noDomain()
 		}
 		// The plan read both rows through the transaction, but the insert
 		// checks them again: a binding never names a domain or a
@@ -94,7 +94,7 @@ func (a *Accessor) applyEdit(ctx context.Context, tx Tx, accountID string, e *st
 		err := tx.QueryRow(ctx, "SELECT 1 FROM domains WHERE "+domainKey+a.d.ForUpdate(),
 			b.DomainID, accountID, b.InstanceID, b.GroupID).Scan(&one)
 		if noRows(err) {
-			return &certgate.Error{Code: certgate.ENotFound, Reason: store.ReasonNoDomain, Message: "domain not found"}
+			return noDomain()
 		}
 		if err != nil {
 			return err

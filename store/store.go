@@ -95,6 +95,37 @@ type ServingView interface {
 	// sealed keys included: what the gateway terminates TLS with. It reads
 	// one consistent state and writes nothing.
 	ServingDomains(ctx context.Context) ([]*Served, error)
+
+	// ServingRoutes returns what the gateway routes requests by, across
+	// every account: the API groups, the custom environments, the current
+	// version of every API in every environment it is published in, the
+	// stages with their deployments and REST APIs, and the client
+	// certificates the gateway presents to backends (those stages name,
+	// and every instance's backend certificate), sealed keys included. It
+	// writes nothing. Its reads are ordered so that a record a later one
+	// names was read after it (a stage before the certificate it names),
+	// and a change committed in between is read whole at the next
+	// revision.
+	ServingRoutes(ctx context.Context) (*Routes, error)
+}
+
+// Routes is what ServingRoutes reads, each list in id order (stages by
+// REST API id and name).
+type Routes struct {
+	Groups       []*certgate.APIGroup
+	Environments []*certgate.Environment // RELEASE has no record
+	Versions     []*certgate.APIVersion  // current ones only
+	Stages       []*ServedStage
+	// Certificates are KindClient certificates named by stages and every
+	// KindBackend certificate.
+	Certificates []*certgate.Certificate
+}
+
+// ServedStage is a stage with what it serves.
+type ServedStage struct {
+	Stage      *certgate.Stage
+	Deployment *certgate.Deployment
+	API        *certgate.RestAPI
 }
 
 // Certificates holds certificate records, each scoped to an account,

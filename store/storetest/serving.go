@@ -151,3 +151,115 @@ func testServingDomains(t *testing.T, p *pair) {
 	}
 	r.expect(0, "ServingDomains")
 }
+
+// testServingRoutes: every tenant's groups, environments, current API
+// versions, served stages and presented client certificates; nothing
+// else (an old version, an unpublished API, a certificate no stage uses,
+// a server certificate).
+func testServingRoutes(t *testing.T, p *pair) {
+	ctx := testCtx(t)
+	g, in1, _, foreign := apiFixture(t, p)
+	fg := newGroup(foreign, "group_theirs", base)
+	if err := p.b.CreateGroup(ctx, fg); err != nil {
+		t.Fatal(err)
+	}
+	env := newEnv(in1, "DEV", base)
+	if err := p.a.CreateEnvironment(ctx, env, 0); err != nil {
+		t.Fatal(err)
+	}
+	mine, gone, theirs := newAPI(g, "api_mine", "/m", base), newAPI(g, "api_gone", "/g", base), newAPI(fg, "api_theirs", "/t", base)
+	for _, a := range []*certgate.API{mine, gone, theirs} {
+		if err := p.a.CreateAPI(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old, cur, dev := newVersion(mine, certgate.ReleaseEnvironmentID, base), newVersion(mine, certgate.ReleaseEnvironmentID, base.Add(time.Second)), newVersion(mine, env.ID, base)
+	for _, v := range []*certgate.APIVersion{old, cur, dev, newVersion(gone, env.ID, base), newVersion(theirs, certgate.ReleaseEnvironmentID, base)} {
+		if err := p.a.Publish(ctx, v, 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.b.Unpublish(ctx, gone.AccountID, gone.InstanceID, gone.ID, env.ID); err != nil {
+		t.Fatal(err)
+	}
+	vTheirs, err := p.a.ListAPIVersions(ctx, theirs.AccountID, theirs.InstanceID, theirs.ID)
+	if err != nil || len(vTheirs) != 1 {
+		t.Fatalf("ListAPIVersions: %v %v", vTheirs, err)
+	}
+
+	apiA, rootA := newRestAPI(scopeA, "served", base)
+	apiB, rootB := newRestAPI(scopeB, "theirs", base)
+	client := newCert(scopeA, certgate.KindClient)
+	unused := newCert(scopeA, certgate.KindClient)
+	backend := newCert(certgate.Scope{AccountID: in1.AccountID}, certgate.KindBackend)
+	backend.InstanceID = in1.ID
+	for _, c := range []*certgate.Certificate{client, unused, backend, newCert(scopeA, certgate.KindServer)} {
+		mustCreate(t, p.a, c, 0)
+	}
+	var stages []*certgate.Stage
+	var deps []*certgate.Deployment
+	for _, x := range []struct {
+		api  *certgate.RestAPI
+		root *certgate.Resource
+	}{{apiA, rootA}, {apiB, rootB}} {
+		if err := p.a.CreateRestAPI(ctx, x.api, x.root, 0); err != nil {
+			t.Fatal(err)
+		}
+		d := newDeployment(x.api, base)
+		st := newStage(x.api, "prod")
+		if err := p.b.CreateDeployment(ctx, d, st, 0); err != nil {
+			t.Fatal(err)
+		}
+		deps, stages = append(deps, d), append(stages, st)
+	}
+	stages[0].ClientCertificateID = client.ID
+	if err := p.a.UpdateStage(ctx, stages[0]); err != nil {
+		t.Fatal(err)
+	}
+
+	wantGroups := []*certgate.APIGroup{g, fg}
+	slices.SortFunc(wantGroups, func(x, y *certgate.APIGroup) int { return strings.Compare(x.ID, y.ID) })
+	wantVersions := []*certgate.APIVersion{cur, dev, vTheirs[0]}
+	slices.SortFunc(wantVersions, func(x, y *certgate.APIVersion) int { return strings.Compare(x.ID, y.ID) })
+	wantCerts := []*certgate.Certificate{client, backend}
+	slices.SortFunc(wantCerts, func(x, y *certgate.Certificate) int { return strings.Compare(x.ID, y.ID) })
+	wantStages := []int{0, 1}
+	if apiB.ID < apiA.ID {
+		wantStages = []int{1, 0}
+	}
+	r := newRevision(t, p)
+	for i, s := range p.both() {
+		got, err := s.(store.ServingView).ServingRoutes(ctx)
+		if err != nil {
+			t.Fatalf("handle %d: ServingRoutes: %v", i, err)
+		}
+		if len(got.Groups) != len(wantGroups) || len(got.Environments) != 1 || len(got.Versions) != len(wantVersions) ||
+			len(got.Stages) != 2 || len(got.Certificates) != len(wantCerts) {
+			t.Fatalf("handle %d: ServingRoutes: %d groups, %d environments, %d versions, %d stages, %d certificates; want %d, 1, %d, 2, %d",
+				i, len(got.Groups), len(got.Environments), len(got.Versions), len(got.Stages), len(got.Certificates),
+				len(wantGroups), len(wantVersions), len(wantCerts))
+		}
+		for j := range wantGroups {
+			checkFields(t, "ServingRoutes group", got.Groups[j], wantGroups[j])
+		}
+		checkFields(t, "ServingRoutes environment", got.Environments[0], env)
+		for j, v := range got.Versions {
+			if v.ID != wantVersions[j].ID || !v.Current || v.EnvID != wantVersions[j].EnvID {
+				t.Errorf("handle %d: version %d is %s (env %s, current %v), want %s (env %s)", i, j, v.ID, v.EnvID, v.Current, wantVersions[j].ID, wantVersions[j].EnvID)
+			}
+			checkFields(t, "ServingRoutes version's API", &v.API, &wantVersions[j].API)
+		}
+		for j, k := range wantStages {
+			st := got.Stages[j]
+			checkFields(t, "ServingRoutes stage", st.Stage, stages[k])
+			checkFields(t, "ServingRoutes deployment", st.Deployment, deps[k])
+			if st.API == nil || st.API.ID != st.Stage.APIID || st.API.Scope != st.Stage.Scope {
+				t.Errorf("handle %d: stage %s/%s has REST API %+v", i, st.Stage.APIID, st.Stage.Name, st.API)
+			}
+		}
+		for j := range wantCerts {
+			checkCert(t, got.Certificates[j], wantCerts[j]) // the sealed key included
+		}
+	}
+	r.expect(0, "ServingRoutes")
+}

@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"Nodes", testNodes},
 		{"ServingView", testServingView},
 		{"ServingDomains", testServingDomains},
+		{"ServingRoutes", testServingRoutes},
 		{"Revision", testRevision},
 		{"Instances", testInstances},
 		{"Groups", testGroups},

@@ -75,3 +75,94 @@ func (a *Accessor) ServingDomains(ctx context.Context) ([]*store.Served, error) 
 	}
 	return out, nil
 }
+
+// ServingRoutes reads what the gateway routes by. Stages are read before
+// the deployments, REST APIs and certificates they name, so that every
+// record a stage names existed when it was read (a stage moves only to a
+// deployment or certificate that exists, and neither can be deleted while
+// a stage holds it); a row missing for a change committed in between is
+// read whole at the next revision.
+func (a *Accessor) ServingRoutes(ctx context.Context) (*store.Routes, error) {
+	var out *store.Routes
+	err := a.read(ctx, "serving routes", func(q Querier) error {
+		r := &store.Routes{}
+		out = r
+		if err := each(ctx, q, func(s rowcodec.Scanner) error {
+			g, err := scanGroup(s)
+			if err == nil {
+				r.Groups = append(r.Groups, g)
+			}
+			return err
+		}, "SELECT "+groupColumns+" FROM api_groups ORDER BY id"); err != nil {
+			return err
+		}
+		if err := each(ctx, q, func(s rowcodec.Scanner) error {
+			e, err := scanEnv(s)
+			if err == nil {
+				r.Environments = append(r.Environments, e)
+			}
+			return err
+		}, "SELECT "+envColumns+" FROM environments ORDER BY id"); err != nil {
+			return err
+		}
+		if err := each(ctx, q, func(s rowcodec.Scanner) error {
+			v, err := scanVersion(s)
+			if err == nil {
+				r.Versions = append(r.Versions, v)
+			}
+			return err
+		}, "SELECT "+versionColumns+" FROM api_publications p JOIN api_versions v ON v.id = p.version_id ORDER BY v.id"); err != nil {
+			return err
+		}
+		var stages []*certgate.Stage
+		if err := each(ctx, q, func(s rowcodec.Scanner) error {
+			st, err := scanStage(s)
+			if err == nil {
+				stages = append(stages, st)
+			}
+			return err
+		}, "SELECT "+stageColumns+" FROM api_stages ORDER BY api_id, name"); err != nil {
+			return err
+		}
+		deps := map[string]*certgate.Deployment{}
+		if err := each(ctx, q, func(s rowcodec.Scanner) error {
+			d, err := scanDeployment(s)
+			if err == nil {
+				deps[d.ID] = d
+			}
+			return err
+		}, "SELECT "+deploymentColumns+" FROM api_deployments WHERE id IN (SELECT deployment_id FROM api_stages)"); err != nil {
+			return err
+		}
+		apis := map[string]*certgate.RestAPI{}
+		if err := each(ctx, q, func(s rowcodec.Scanner) error {
+			api, err := scanRestAPI(s)
+			if err == nil {
+				apis[api.ID] = api
+			}
+			return err
+		}, "SELECT "+restAPIColumns+" FROM rest_apis WHERE id IN (SELECT api_id FROM api_stages)"); err != nil {
+			return err
+		}
+		for _, st := range stages {
+			d, api := deps[st.DeploymentID], apis[st.APIID]
+			// Both in the stage's own scope, or the stage is not served.
+			if d != nil && api != nil && d.Scope == st.Scope && api.Scope == st.Scope && d.APIID == st.APIID {
+				r.Stages = append(r.Stages, &store.ServedStage{Stage: st, Deployment: d, API: api})
+			}
+		}
+		return each(ctx, q, func(s rowcodec.Scanner) error {
+			c, err := rowcodec.ScanCert(s)
+			if err == nil {
+				r.Certificates = append(r.Certificates, c)
+			}
+			return err
+		}, "SELECT "+certColumns+" FROM certificates WHERE kind = ? OR (kind = ? AND id IN "+
+			"(SELECT client_certificate_id FROM api_stages WHERE client_certificate_id <> '')) ORDER BY id",
+			string(certgate.KindBackend), string(certgate.KindClient))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

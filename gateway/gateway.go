@@ -50,6 +50,9 @@ type Config struct {
 	// DefaultDomain is the bound domain served to a ClientHello without
 	// SNI; empty refuses such handshakes with unrecognized_name.
 	DefaultDomain string
+	// DomainSuffix is the DNS suffix of the API groups' debugging domains,
+	// {group_id}.apic.{suffix} (gwconfig.DefaultDomainSuffix when empty).
+	DomainSuffix string
 }
 
 // Gateway serves the configuration's custom domains. Its methods are safe
@@ -59,9 +62,11 @@ type Gateway struct {
 	log  *slog.Logger
 	snap atomic.Pointer[snapshot]
 
-	mu      sync.Mutex // serializes rebuilds; guards the maps below
-	cache   map[string]*parsed
-	tickets map[string]*ticketKeys // per domain id, kept across snapshots
+	mu    sync.Mutex // serializes rebuilds; guards the maps below
+	cache map[string]*parsed
+	// compiled holds the routes compiled from immutable records.
+	compiled compiled
+	tickets  map[string]*ticketKeys // per domain id, kept across snapshots
 	// rotationCheck is when rebuild last looked for ticket keys due.
 	rotationCheck time.Time
 	now           func() time.Time
@@ -154,8 +159,30 @@ func (g *Gateway) rebuild(ctx context.Context, rev int64) error {
 	if err != nil {
 		return err
 	}
+	rt, err := g.cfg.Source.ServingRoutes(ctx)
+	if err != nil {
+		return err
+	}
 	next := newSnapshot(rev)
 	keep := map[string]*parsed{}
+	// certOf parses a certificate once per version, unsealing its key.
+	certOf := func(c *certgate.Certificate) *parsed {
+		if p := keep[c.ID]; p != nil && p.version == c.Version {
+			return p
+		}
+		p := g.cache[c.ID]
+		if p == nil || p.version != c.Version {
+			var err error
+			if p, err = parseCertificate(c, g.cfg.Opener); err != nil {
+				// One bad record must not take everything down: it is
+				// left out, and logged.
+				g.log.Error("gateway: a certificate cannot be served", "certificate", c.ID, "kind", c.Kind, "error", err)
+				return nil
+			}
+		}
+		keep[c.ID] = p
+		return p
+	}
 	ids := make(map[string]bool, len(served))
 	for _, sv := range served {
 		d := sv.Domain
@@ -164,16 +191,10 @@ func (g *Gateway) rebuild(ctx context.Context, rev int64) error {
 		var ecc, rsa []tls.Certificate
 		pool := x509.NewCertPool()
 		for _, c := range sv.Certificates {
-			p := g.cache[c.ID]
-			if p == nil || p.version != c.Version {
-				if p, err = parseCertificate(c, g.cfg.Opener); err != nil {
-					// One bad record must not take every domain down:
-					// the domain is served without it, and it is logged.
-					g.log.Error("gateway: a bound certificate cannot be served", "domain", d.Name, "certificate", c.ID, "error", err)
-					continue
-				}
+			p := certOf(c)
+			if p == nil {
+				continue
 			}
-			keep[c.ID] = p
 			if c.KeyAlgorithm == "ECC" {
 				ecc = append(ecc, p.cert)
 			} else {
@@ -194,6 +215,7 @@ func (g *Gateway) rebuild(ctx context.Context, rev int64) error {
 			next.plain.add(st)
 		}
 	}
+	next.routes = g.buildRoutes(rt, certOf)
 	g.cache = keep
 	for id := range g.tickets {
 		if !ids[id] { // the domain is gone: its ticket key goes with it
@@ -203,6 +225,14 @@ func (g *Gateway) rebuild(ctx context.Context, rev int64) error {
 	g.snap.Store(next)
 	g.rotationCheck = g.now()
 	return nil
+}
+
+// suffix is the debugging domains' DNS suffix.
+func (g *Gateway) suffix() string {
+	if g.cfg.DomainSuffix != "" {
+		return g.cfg.DomainSuffix
+	}
+	return gwconfig.DefaultDomainSuffix
 }
 
 // siteConfig is the tls.Config of one domain.

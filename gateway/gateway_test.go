@@ -35,8 +35,23 @@ type fakeSource struct {
 	mu     sync.Mutex
 	rev    int64
 	served []*store.Served
+	routes *store.Routes
 	err    error
 	reads  int
+}
+
+func (f *fakeSource) ServingRoutes(context.Context) (*store.Routes, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.routes, f.err
+}
+
+// setRoutes replaces the routes and moves the revision.
+func (f *fakeSource) setRoutes(rt *store.Routes) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.routes = rt
+	f.rev++
 }
 
 func (f *fakeSource) Revision(context.Context) (int64, error) {

@@ -32,7 +32,7 @@ import (
 // HTTP/1.1 connection is closed after it.
 func (g *Gateway) HTTPS(next http.Handler) http.Handler {
 	if next == nil {
-		next = http.HandlerFunc(noRoute)
+		next = http.HandlerFunc(g.route)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.TLS != nil {
@@ -97,7 +97,7 @@ func verifiedBy(cs *tls.ConnectionState, pool *x509.CertPool) bool {
 // HTTP port is -1 is not on this listener at all.
 func (g *Gateway) HTTP(next http.Handler, httpsPort int) http.Handler {
 	if next == nil {
-		next = http.HandlerFunc(noRoute)
+		next = http.HandlerFunc(g.route)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host := hostOnly(r.Host)

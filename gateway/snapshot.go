@@ -18,6 +18,7 @@ import (
 type Source interface {
 	Revision(ctx context.Context) (int64, error)
 	ServingDomains(ctx context.Context) ([]*store.Served, error)
+	ServingRoutes(ctx context.Context) (*store.Routes, error)
 }
 
 // Opener unseals a private key (a *seal.Sealer).
@@ -50,10 +51,11 @@ type snapshot struct {
 	revision int64
 	tls      index // the HTTPS listener's domains
 	plain    index // the HTTP listener's domains
+	routes   *routes
 }
 
 func newSnapshot(rev int64) *snapshot {
-	return &snapshot{revision: rev, tls: newIndex(), plain: newIndex()}
+	return &snapshot{revision: rev, tls: newIndex(), plain: newIndex(), routes: newRoutes()}
 }
 
 // index finds the domain a host name selects on one listener.

@@ -169,7 +169,7 @@ func (c *Config) settings(sc scope) []setting {
 		setting{"log-level", "CERTGATE_LOG_LEVEL", "debug, info, warn or error", (*stringValue)(&c.LogLevel)},
 		setting{"log-format", "CERTGATE_LOG_FORMAT", "text or json", (*stringValue)(&c.LogFormat)},
 		setting{"access-key-cache-ttl", "CERTGATE_ACCESS_KEY_CACHE_TTL", "how long a node caches a resolved access key; a key deleted on another node (or by the CLI) keeps working here for at most this long; 0 disables the cache", (*durationValue)(&c.AccessKeyCacheTTL)},
-		setting{"gateway-domain-suffix", "CERTGATE_GATEWAY_DOMAIN_SUFFIX", "DNS suffix of each Huawei API group's debugging domain, {group_id}.apic.SUFFIX, which the data plane will route", (*stringValue)(&c.GatewayDomainSuffix)},
+		setting{"gateway-domain-suffix", "CERTGATE_GATEWAY_DOMAIN_SUFFIX", "DNS suffix of each Huawei API group's debugging domain, {group_id}.apic.SUFFIX, which the data plane routes", (*stringValue)(&c.GatewayDomainSuffix)},
 		setting{"gateway", "CERTGATE_GATEWAY", "on: this node also runs the gateway (the data plane) on --gateway-https-addr and --gateway-http-addr; off: the API only. Off by default until the gateway routes requests; it serves TLS for bound domains today", (*stringValue)(&c.Gateway)},
 		setting{"gateway-default-domain", "CERTGATE_GATEWAY_DEFAULT_DOMAIN", "a bound domain served to TLS clients that send no SNI (default: none, such handshakes get unrecognized_name)", (*stringValue)(&c.GatewayDefaultDomain)},
 		setting{"gateway-http-addr", "CERTGATE_GATEWAY_HTTP_ADDR", "the data plane's HTTP listen address (with --gateway on); a custom domain's ingress_http_port must be its port", (*stringValue)(&c.GatewayHTTPAddr)},

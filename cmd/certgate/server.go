@@ -178,7 +178,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			return fmt.Errorf("the store %T has no serving view for the gateway", m.Store)
 		}
 		m.gw.start(gateway.New(gateway.Config{Source: gatewaySource{m.Store, view}, Opener: m.Sealer, Logger: log,
-			DefaultDomain: cfg.GatewayDefaultDomain}), log)
+			DefaultDomain: cfg.GatewayDefaultDomain, DomainSuffix: cfg.GatewayDomainSuffix}), log)
 		m.gw.interval = m.gatewayPoll
 		if w, ok := m.Store.(revisionWatcher); ok {
 			m.gw.watch = w.WatchRevision

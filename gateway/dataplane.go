@@ -1,0 +1,571 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/certgate/certgate"
+)
+
+// Routing, after the listener's checks (HTTPS and HTTP):
+//   - a path under /_aws/execute-api/{restapi_id}/{stage}/ (LocalStack's
+//     path-style convention), or a Host {restapi_id}.execute-api.{anything}
+//     with the stage as the first path segment, is an AWS invocation;
+//   - anything else is Huawei's: the Host selects the group (a custom
+//     domain bound to it on this listener, or its debugging domain), the
+//     X-Stage header the environment (RELEASE without one), and method and
+//     path the published API.
+
+// awsPathPrefix is LocalStack's path-style invocation prefix.
+const awsPathPrefix = "/_aws/execute-api/"
+
+// newRequestID is a request id as both dialects show it: 32 hex digits.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// route answers a request that passed the listener's checks.
+func (g *Gateway) route(w http.ResponseWriter, r *http.Request) {
+	s := g.snap.Load()
+	if rest, ok := strings.CutPrefix(r.URL.Path, awsPathPrefix); ok {
+		id, rest, _ := strings.Cut(rest, "/")
+		g.serveAWS(w, r, s, id, "/"+rest)
+		return
+	}
+	host := normalHost(hostOnly(r.Host))
+	if id, ok := executeAPIHost(host); ok {
+		g.serveAWS(w, r, s, id, r.URL.Path)
+		return
+	}
+	g.serveHuawei(w, r, s, host)
+}
+
+// executeAPIHost returns the REST API id of a host
+// {restapi_id}.execute-api.{anything}.
+func executeAPIHost(host string) (string, bool) {
+	id, rest, ok := strings.Cut(host, ".")
+	if !ok || id == "" || !strings.HasPrefix(rest, "execute-api.") || len(rest) == len("execute-api.") {
+		return "", false
+	}
+	return id, true
+}
+
+// clientIP is the address the connection came from.
+func clientIP(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return h
+	}
+	return r.RemoteAddr
+}
+
+// ---- Huawei ----
+
+func (g *Gateway) serveHuawei(w http.ResponseWriter, r *http.Request, s *snapshot, host string) {
+	reqID := newRequestID()
+	w.Header().Set("Server", "api-gateway")
+	hw := func(status int, code, msg string) { writeHuaweiError(w, reqID, status, code, msg) }
+	idx := s.plain
+	if r.TLS != nil {
+		idx = s.tls
+	}
+	var hg *hwGroup
+	if st := idx.lookup(host); st != nil {
+		hg = s.routes.groups[st.domain.GroupID]
+	} else if hg = s.routes.sl[host]; hg == nil && s.routes.slOff[host] {
+		// The debugging domain is switched off (what Huawei answers is
+		// UNCONFIRMED; the spec's closest documented answer is
+		// "not published").
+		hw(http.StatusNotFound, "APIG.0101", "The API does not exist or has not been published in the environment")
+		return
+	}
+	if hg == nil {
+		hw(http.StatusNotFound, "APIG.0101", "The API does not exist or has not been published in the environment")
+		return
+	}
+	env := r.Header.Get("X-Stage")
+	if env == "" {
+		env = certgate.ReleaseEnvironmentName
+	}
+	t := hg.envs[env]
+	if t == nil {
+		hw(http.StatusNotFound, "APIG.0101", "The API does not exist or has not been published in the environment")
+		return
+	}
+	m, pathOnly := t.match(r.Method, r.URL.Path)
+	if m.route == nil {
+		if pathOnly {
+			hw(http.StatusNotFound, "APIG.0101", "The API does not exist")
+			return
+		}
+		hw(http.StatusNotFound, "APIG.0101", "The API does not exist or has not been published in the environment")
+		return
+	}
+	spec := &m.route.api.Spec
+	switch proto := spec.Protocol; {
+	case proto == "HTTPS" && r.TLS == nil, proto == "HTTP" && r.TLS != nil:
+		hw(http.StatusBadRequest, "APIG.0607", "The following protocol is supported: "+proto)
+		return
+	}
+	if spec.AuthType != "NONE" {
+		// The data plane authenticates no caller yet: an API that asks
+		// for IAM authentication is refused rather than served openly.
+		hw(http.StatusUnauthorized, "APIG.0301", "Incorrect IAM authentication information: the gateway does not verify IAM credentials")
+		return
+	}
+	if spec.BackendType == "MOCK" {
+		body := ""
+		if spec.Mock != nil {
+			body = spec.Mock.ResultContent
+		}
+		w.Header().Set("X-Request-Id", reqID)
+		w.Header().Set("Content-Type", mockType(body))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(body))
+		return
+	}
+	c, err := g.huaweiCall(r, m, hg, env, reqID)
+	if err != nil {
+		hw(http.StatusBadRequest, "APIG.0201", "API request error: "+err.Error())
+		return
+	}
+	w.Header().Set("X-Request-Id", reqID)
+	g.forward(w, r, c, reqID, func(w http.ResponseWriter, f failure) {
+		switch f {
+		case failTimeout:
+			hw(http.StatusGatewayTimeout, "APIG.0203", "Backend timeout")
+		default:
+			hw(http.StatusBadGateway, "APIG.0202", "Backend unavailable")
+		}
+	})
+}
+
+// mockType is the Content-Type of a mock answer: JSON when it looks like
+// JSON.
+func mockType(body string) string {
+	if json.Valid([]byte(body)) && strings.ContainsAny(body[:min(1, len(body))], "{[") {
+		return "application/json"
+	}
+	return "text/plain; charset=utf-8"
+}
+
+// writeHuaweiError answers in the default gateway response template of
+// Huawei's gateway: {"error_code", "error_msg", "request_id"} with
+// X-Request-Id.
+func writeHuaweiError(w http.ResponseWriter, reqID string, status int, code, msg string) {
+	body, _ := json.Marshal(map[string]string{"error_code": code, "error_msg": msg, "request_id": reqID})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Request-Id", reqID)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// huaweiCall builds the backend request of a matched API:
+// req_protocol://url_domain + req_uri, with the backend parameters mapped
+// from the request (REQUEST), fixed (CONSTANT) or the gateway's context
+// (SYSTEM). A declared request parameter that is mapped moves to its
+// backend name and location; everything undeclared passes through.
+func (g *Gateway) huaweiCall(r *http.Request, m hwMatch, hg *hwGroup, env, reqID string) (*call, error) {
+	spec := &m.route.api.Spec
+	be := spec.Backend
+	query := r.URL.Query()
+	c := &call{method: be.Method, setHeader: http.Header{}, timeout: time.Duration(be.Timeout) * time.Millisecond}
+	if c.method == "ANY" {
+		c.method = r.Method
+	}
+	byID := map[string]*certgate.APIParam{}
+	for i := range spec.ReqParams {
+		p := &spec.ReqParams[i]
+		byID[p.ID] = p
+	}
+	reqValue := func(p *certgate.APIParam) (string, bool) {
+		switch p.Location {
+		case "PATH":
+			v, ok := m.vars[p.Name]
+			return v, ok
+		case "QUERY":
+			if vs, ok := query[p.Name]; ok && len(vs) > 0 {
+				return vs[0], true
+			}
+		case "HEADER":
+			if v := r.Header.Get(p.Name); v != "" {
+				return v, true
+			}
+		}
+		if p.DefaultValue != "" {
+			return p.DefaultValue, true
+		}
+		return "", false
+	}
+	for i := range spec.ReqParams {
+		p := &spec.ReqParams[i]
+		if _, ok := reqValue(p); !ok && p.Required == 1 {
+			return nil, errorf("the required %s parameter %s is missing", strings.ToLower(p.Location), p.Name)
+		}
+	}
+	pathVals := map[string]string{}
+	for _, bp := range spec.BackendParams {
+		var v string
+		switch bp.Origin {
+		case "REQUEST":
+			p := byID[bp.ReqParamID]
+			if p == nil {
+				continue
+			}
+			var ok bool
+			if v, ok = reqValue(p); !ok {
+				continue
+			}
+			switch p.Location { // it moves
+			case "QUERY":
+				query.Del(p.Name)
+			case "HEADER":
+				c.delHeader = append(c.delHeader, p.Name)
+			}
+		case "CONSTANT":
+			v = bp.Value
+		case "SYSTEM":
+			v = systemValue(r, bp.Value, m, env, reqID)
+		}
+		switch bp.Location {
+		case "PATH":
+			pathVals[bp.Name] = v
+		case "QUERY":
+			query.Set(bp.Name, v)
+		case "HEADER":
+			c.setHeader.Set(bp.Name, v)
+		}
+	}
+	path := expandTemplate(m.route.backend.Segments, m.route.backend.TrailingSlash, pathVals)
+	if len(m.rest) > 0 {
+		path = strings.TrimSuffix(path, "/") + "/" + escapeSegments(m.rest)
+	}
+	scheme := strings.ToLower(be.Protocol)
+	c.url = &url.URL{Scheme: scheme, Host: be.Address, RawPath: path, RawQuery: query.Encode()}
+	c.url.Path, _ = url.PathUnescape(path)
+	if be.ClientTLS && scheme == "https" {
+		if hg.backendCert == nil {
+			return nil, errorf("the API presents the instance's backend client certificate, and none is set")
+		}
+		c.cert = hg.backendCert
+	}
+	return c, nil
+}
+
+// systemValue is a SYSTEM backend parameter's value.
+func systemValue(r *http.Request, name string, m hwMatch, env, reqID string) string {
+	switch name {
+	case "$context.sourceIp":
+		return clientIP(r)
+	case "$context.stage":
+		return env
+	case "$context.apiId":
+		return m.route.api.ID
+	case "$context.requestId":
+		return reqID
+	case "$context.serverName":
+		return hostOnly(r.Host)
+	case "$context.serverAddr":
+		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+			h, _, _ := net.SplitHostPort(a.String())
+			return h
+		}
+	case "$context.handleTime":
+		return time.Now().UTC().Format("02/Jan/2006:15:04:05 -0700")
+	}
+	return "" // $context.appId: no app authentication
+}
+
+// ---- AWS ----
+
+func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, s *snapshot, apiID, path string) {
+	reqID := newRequestID()
+	h := w.Header()
+	h.Set("x-amzn-RequestId", reqID)
+	aws := func(status int, typ, msg string) { writeAWSError(w, status, typ, msg) }
+	stageName, rest, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	st := s.routes.stages[strings.ToLower(apiID)][stageName]
+	if st == nil {
+		// LocalStack's answer for an unknown API or stage.
+		aws(http.StatusNotFound, "NotFoundException", "The API id '"+apiID+"' does not correspond to a deployed API Gateway API")
+		return
+	}
+	if st.api.DisableExecuteAPIEndpoint {
+		aws(http.StatusForbidden, "ForbiddenException", "Forbidden")
+		return
+	}
+	rest = strings.TrimSuffix(rest, "/")
+	node, vars := st.root.match(splitPath("/"+rest), nil)
+	var meth *certgate.Method
+	if node != nil {
+		meth = node.method(r.Method)
+	}
+	if meth == nil {
+		// AWS answers a missing resource and a missing method alike.
+		aws(http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
+		return
+	}
+	if meth.AuthorizationType != "NONE" || meth.APIKeyRequired {
+		// The data plane verifies no caller credentials yet: a method
+		// that asks for them is refused, never served openly.
+		aws(http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
+		return
+	}
+	in := meth.Integration
+	if in == nil {
+		aws(http.StatusInternalServerError, "InternalServerErrorException", "Internal server error")
+		return
+	}
+	if in.Type == "MOCK" {
+		serveMock(w, in)
+		return
+	}
+	c, err := awsCall(r, st, in, vars, reqID)
+	if err != nil {
+		g.log.Warn("gateway: cannot build the integration request", "request_id", reqID, "rest_api", st.stage.APIID,
+			"stage", st.stage.Name, "error", err)
+		aws(http.StatusInternalServerError, "InternalServerErrorException", "Internal server error")
+		return
+	}
+	if in.Type == "HTTP" {
+		c.modify = func(resp *http.Response) { mapIntegrationResponse(resp, in) }
+	}
+	g.forward(w, r, c, reqID, func(w http.ResponseWriter, f failure) {
+		switch f {
+		case failTimeout:
+			writeAWSError(w, http.StatusGatewayTimeout, "InternalServerErrorException", "Endpoint request timed out")
+		default:
+			writeAWSError(w, http.StatusBadGateway, "InternalServerErrorException", "Internal server error")
+		}
+	})
+}
+
+// writeAWSError answers as API Gateway's data plane does: {"message"} with
+// x-amzn-ErrorType.
+func writeAWSError(w http.ResponseWriter, status int, typ, msg string) {
+	body, _ := json.Marshal(map[string]string{"message": msg})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("x-amzn-ErrorType", typ)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// defaultIntegrationTimeout is API Gateway's default (and maximum for
+// REST APIs) integration timeout.
+const defaultIntegrationTimeout = 29 * time.Second
+
+// awsCall builds an HTTP or HTTP_PROXY integration's request: the URI with
+// its {name} path variables filled from integration.request.path.*
+// mappings (a variable without a mapping takes the method's path variable
+// of the same name, as the console maps {proxy} for {proxy+}), the
+// request's query string and headers, plus the mapped ones.
+func awsCall(r *http.Request, st *awsStage, in *certgate.Integration, vars map[string]string, reqID string) (*call, error) {
+	query := r.URL.Query()
+	c := &call{method: in.HTTPMethod, setHeader: http.Header{}, cert: st.cert}
+	if c.method == "" || c.method == "ANY" {
+		c.method = r.Method
+	}
+	c.timeout = time.Duration(in.TimeoutInMillis) * time.Millisecond
+	if c.timeout <= 0 {
+		c.timeout = defaultIntegrationTimeout
+	}
+	c.insecure = in.TLSConfig != nil && in.TLSConfig.InsecureSkipVerification
+	source := func(expr string) (string, bool) {
+		switch {
+		case len(expr) >= 2 && expr[0] == '\'' && expr[len(expr)-1] == '\'':
+			return expr[1 : len(expr)-1], true
+		case strings.HasPrefix(expr, "method.request.path."):
+			v, ok := vars[strings.TrimPrefix(expr, "method.request.path.")]
+			return v, ok
+		case strings.HasPrefix(expr, "method.request.querystring."):
+			vs, ok := r.URL.Query()[strings.TrimPrefix(expr, "method.request.querystring.")]
+			if ok && len(vs) > 0 {
+				return vs[0], true
+			}
+		case strings.HasPrefix(expr, "method.request.header."):
+			if v := r.Header.Get(strings.TrimPrefix(expr, "method.request.header.")); v != "" {
+				return v, true
+			}
+		case strings.HasPrefix(expr, "stageVariables."):
+			v, ok := st.stage.Variables[strings.TrimPrefix(expr, "stageVariables.")]
+			return v, ok
+		case expr == "context.requestId":
+			return reqID, true
+		case expr == "context.identity.sourceIp":
+			return clientIP(r), true
+		case expr == "context.stage":
+			return st.stage.Name, true
+		}
+		return "", false
+	}
+	pathVals := map[string]string{}
+	for target, expr := range in.RequestParameters {
+		v, ok := source(expr)
+		if !ok {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(target, "integration.request.path."):
+			pathVals[strings.TrimPrefix(target, "integration.request.path.")] = v
+		case strings.HasPrefix(target, "integration.request.querystring."):
+			query.Set(strings.TrimPrefix(target, "integration.request.querystring."), v)
+		case strings.HasPrefix(target, "integration.request.header."):
+			c.setHeader.Set(strings.TrimPrefix(target, "integration.request.header."), v)
+		}
+	}
+	uri := stageVarRe.ReplaceAllStringFunc(in.URI, func(m string) string {
+		return st.stage.Variables[m[len("${stageVariables."):len(m)-1]]
+	})
+	u, err := url.Parse(uri)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errorf("the integration URI is not an absolute http(s) URL")
+	}
+	raw := pathVarRe.ReplaceAllStringFunc(u.EscapedPath(), func(m string) string {
+		name := strings.TrimSuffix(m[1:len(m)-1], "+")
+		v, ok := pathVals[name]
+		if !ok {
+			v = vars[name]
+		}
+		return escapeSegments(strings.Split(v, "/"))
+	})
+	// {name} in an escaped path is %7Bname%7D.
+	raw = escapedVarRe.ReplaceAllStringFunc(raw, func(m string) string {
+		name := strings.TrimSuffix(m[3:len(m)-3], "+")
+		v, ok := pathVals[name]
+		if !ok {
+			v = vars[name]
+		}
+		return escapeSegments(strings.Split(v, "/"))
+	})
+	c.url = &url.URL{Scheme: u.Scheme, Host: u.Host, RawPath: raw}
+	c.url.Path, _ = url.PathUnescape(raw)
+	for k, vs := range u.Query() { // the URI's own query string
+		for _, v := range vs {
+			query.Add(k, v)
+		}
+	}
+	c.url.RawQuery = query.Encode()
+	return c, nil
+}
+
+var (
+	pathVarRe    = regexp.MustCompile(`\{[A-Za-z0-9._-]+\+?\}`)
+	escapedVarRe = regexp.MustCompile(`%7[Bb][A-Za-z0-9._-]+\+?%7[Dd]`)
+	stageVarRe   = regexp.MustCompile(`\$\{stageVariables\.[A-Za-z0-9_-]+\}`)
+	mockStatusRe = regexp.MustCompile(`"statusCode"\s*:\s*"?(\d{3})`)
+)
+
+// serveMock answers a MOCK integration: the status its request template
+// names (200 without one), then the integration response of that status
+// (or the default one) with its static template body and 'quoted'
+// header values. Templates are sent as written: certgate evaluates no
+// Velocity.
+func serveMock(w http.ResponseWriter, in *certgate.Integration) {
+	status := 200
+	if m := mockStatusRe.FindStringSubmatch(in.RequestTemplates["application/json"]); m != nil {
+		status, _ = strconv.Atoi(m[1])
+	}
+	ir := selectResponse(in, strconv.Itoa(status))
+	body := ""
+	if ir != nil {
+		status, _ = strconv.Atoi(ir.StatusCode)
+		body = ir.ResponseTemplates["application/json"]
+		setStaticHeaders(w.Header(), ir)
+	}
+	if status < 100 || status > 599 {
+		status = 200
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
+}
+
+// selectResponse is the integration response whose selectionPattern
+// matches the status (AWS's regular expression, whole-string), else the
+// default one (no pattern).
+func selectResponse(in *certgate.Integration, status string) *certgate.IntegrationResponse {
+	var def *certgate.IntegrationResponse
+	for _, ir := range in.Responses {
+		if ir.SelectionPattern == "" {
+			if def == nil || ir.StatusCode < def.StatusCode {
+				def = ir
+			}
+			continue
+		}
+		if re, err := regexp.Compile("^(?:" + ir.SelectionPattern + ")$"); err == nil && re.MatchString(status) {
+			return ir
+		}
+	}
+	return def
+}
+
+// setStaticHeaders sets an integration response's method.response.header.*
+// parameters that are 'quoted' values.
+func setStaticHeaders(h http.Header, ir *certgate.IntegrationResponse) {
+	for k, v := range ir.ResponseParameters {
+		name, ok := strings.CutPrefix(k, "method.response.header.")
+		if ok && len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
+			h.Set(name, v[1:len(v)-1])
+		}
+	}
+}
+
+// mapIntegrationResponse maps a non-proxy HTTP integration's answer: the
+// selected integration response sets the status and the static headers;
+// the body passes as it came (no Velocity templates).
+func mapIntegrationResponse(resp *http.Response, in *certgate.Integration) {
+	ir := selectResponse(in, strconv.Itoa(resp.StatusCode))
+	if ir == nil {
+		return
+	}
+	if n, err := strconv.Atoi(ir.StatusCode); err == nil && n >= 100 && n <= 599 {
+		resp.StatusCode = n
+		resp.Status = strconv.Itoa(n) + " " + http.StatusText(n)
+	}
+	setStaticHeaders(resp.Header, ir)
+}
+
+// expandTemplate writes a backend path template with its variables
+// filled (escaped as path segments).
+func expandTemplate(segs []gwSegment, trailing bool, vals map[string]string) string {
+	var b strings.Builder
+	for _, s := range segs {
+		b.WriteByte('/')
+		switch {
+		case s.Var != "":
+			b.WriteString(escapeSegments(strings.Split(vals[s.Var], "/")))
+		case len(s.Parts) > 0:
+			for _, p := range s.Parts {
+				if p.Var != "" {
+					b.WriteString(url.PathEscape(vals[p.Var]))
+				} else {
+					b.WriteString(p.Literal)
+				}
+			}
+		default:
+			b.WriteString(s.Literal)
+		}
+	}
+	if trailing || len(segs) == 0 {
+		b.WriteByte('/')
+	}
+	return b.String()
+}
+
+// escapeSegments joins path segments, each escaped.
+func escapeSegments(segs []string) string {
+	out := make([]string, len(segs))
+	for i, s := range segs {
+		out[i] = url.PathEscape(s)
+	}
+	return strings.Join(out, "/")
+}

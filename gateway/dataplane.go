@@ -34,21 +34,87 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// route answers a request that passed the listener's checks.
+// route answers a request that passed the listener's checks, and writes
+// its access log line.
 func (g *Gateway) route(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	s := g.snap.Load()
+	rec := &statusWriter{ResponseWriter: w}
+	e := &accessEntry{}
+	host := normalHost(hostOnly(r.Host))
 	if rest, ok := strings.CutPrefix(r.URL.Path, awsPathPrefix); ok {
 		id, rest, _ := strings.Cut(rest, "/")
-		g.serveAWS(w, r, s, id, "/"+rest)
-		return
+		g.serveAWS(rec, r, s, e, id, "/"+rest)
+	} else if id, ok := executeAPIHost(host); ok {
+		g.serveAWS(rec, r, s, e, id, r.URL.Path)
+	} else {
+		g.serveHuawei(rec, r, s, e, host)
 	}
-	host := normalHost(hostOnly(r.Host))
-	if id, ok := executeAPIHost(host); ok {
-		g.serveAWS(w, r, s, id, r.URL.Path)
-		return
-	}
-	g.serveHuawei(w, r, s, host)
+	g.logAccess(r, rec, e, time.Since(start))
 }
+
+// accessEntry is what routing tells the access log.
+type accessEntry struct {
+	requestID string
+	dialect   string // huawei or aws
+	route     string // group/env/API or REST API/stage/resource method
+	// upstream is the backend's status (0: none answered) and how long it
+	// took; failure names why a call failed.
+	upstream    int
+	upstreamDur time.Duration
+	failure     string
+}
+
+// statusWriter records the status sent.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (flushes,
+// deadlines, WebSocket hijacking).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) Flush() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// logAccess writes one line per request: the route, the statuses, the
+// durations, and the verified client certificate's subject. Query strings
+// are left out (they may carry credentials).
+func (g *Gateway) logAccess(r *http.Request, w *statusWriter, e *accessEntry, d time.Duration) {
+	attrs := []any{"request_id", e.requestID, "dialect", e.dialect, "client", clientIP(r), "host", r.Host,
+		"method", r.Method, "path", r.URL.Path, "route", e.route, "status", w.status, "duration_ms", ms(d)}
+	if e.upstream != 0 || e.failure != "" {
+		attrs = append(attrs, "upstream_status", e.upstream, "upstream_ms", ms(e.upstreamDur))
+	}
+	if e.failure != "" {
+		attrs = append(attrs, "failure", e.failure)
+	}
+	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
+		attrs = append(attrs, "client_cert", r.TLS.PeerCertificates[0].Subject.String())
+	}
+	g.access.Info("access", attrs...)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // executeAPIHost returns the REST API id of a host
 // {restapi_id}.execute-api.{anything}.
@@ -70,8 +136,9 @@ func clientIP(r *http.Request) string {
 
 // ---- Huawei ----
 
-func (g *Gateway) serveHuawei(w http.ResponseWriter, r *http.Request, s *snapshot, host string) {
+func (g *Gateway) serveHuawei(w http.ResponseWriter, r *http.Request, s *snapshot, e *accessEntry, host string) {
 	reqID := newRequestID()
+	e.requestID, e.dialect = reqID, "huawei"
 	w.Header().Set("Server", "api-gateway")
 	hw := func(status int, code, msg string) { writeHuaweiError(w, reqID, status, code, msg) }
 	idx := s.plain
@@ -102,6 +169,9 @@ func (g *Gateway) serveHuawei(w http.ResponseWriter, r *http.Request, s *snapsho
 		return
 	}
 	m, pathOnly := t.match(r.Method, r.URL.Path)
+	if m.route != nil {
+		e.route = hg.group.ID + "/" + env + "/" + m.route.api.ID
+	}
 	if m.route == nil {
 		if pathOnly {
 			hw(http.StatusNotFound, "APIG.0101", "The API does not exist")
@@ -139,7 +209,7 @@ func (g *Gateway) serveHuawei(w http.ResponseWriter, r *http.Request, s *snapsho
 		return
 	}
 	w.Header().Set("X-Request-Id", reqID)
-	g.forward(w, r, c, reqID, func(w http.ResponseWriter, f failure) {
+	g.forward(w, r, c, e, func(w http.ResponseWriter, f failure) {
 		switch f {
 		case failTimeout:
 			hw(http.StatusGatewayTimeout, "APIG.0203", "Backend timeout")
@@ -287,8 +357,9 @@ func systemValue(r *http.Request, name string, m hwMatch, env, reqID string) str
 
 // ---- AWS ----
 
-func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, s *snapshot, apiID, path string) {
+func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, s *snapshot, e *accessEntry, apiID, path string) {
 	reqID := newRequestID()
+	e.requestID, e.dialect = reqID, "aws"
 	h := w.Header()
 	h.Set("x-amzn-RequestId", reqID)
 	aws := func(status int, typ, msg string) { writeAWSError(w, status, typ, msg) }
@@ -308,6 +379,7 @@ func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, s *snapshot, 
 	var meth *certgate.Method
 	if node != nil {
 		meth = node.method(r.Method)
+		e.route = st.stage.APIID + "/" + st.stage.Name + node.path
 	}
 	if meth == nil {
 		// AWS answers a missing resource and a missing method alike.
@@ -339,7 +411,7 @@ func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, s *snapshot, 
 	if in.Type == "HTTP" {
 		c.modify = func(resp *http.Response) { mapIntegrationResponse(resp, in) }
 	}
-	g.forward(w, r, c, reqID, func(w http.ResponseWriter, f failure) {
+	g.forward(w, r, c, e, func(w http.ResponseWriter, f failure) {
 		switch f {
 		case failTimeout:
 			writeAWSError(w, http.StatusGatewayTimeout, "InternalServerErrorException", "Endpoint request timed out")

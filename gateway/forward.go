@@ -40,7 +40,8 @@ const (
 )
 
 // forward proxies r to c. (A first version: one transport per call.)
-func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, c *call, reqID string, fail func(http.ResponseWriter, failure)) {
+func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, c *call, e *accessEntry, fail func(http.ResponseWriter, failure)) {
+	reqID := e.requestID
 	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: c.insecure}}
 	if c.cert != nil {
 		tr.TLSClientConfig.Certificates = []tls.Certificate{c.cert.cert}
@@ -48,6 +49,7 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, c *call, reqID
 	defer tr.CloseIdleConnections()
 	ctx, cancel := context.WithTimeout(r.Context(), c.timeout)
 	defer cancel()
+	start := time.Now()
 	rp := &httputil.ReverseProxy{
 		Transport: tr,
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -63,6 +65,7 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, c *call, reqID
 			pr.SetXForwarded()
 		},
 		ModifyResponse: func(resp *http.Response) error {
+			e.upstream, e.upstreamDur = resp.StatusCode, time.Since(start)
 			if c.modify != nil {
 				c.modify(resp)
 			}
@@ -70,10 +73,13 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, c *call, reqID
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			g.log.Warn("gateway: backend call failed", "request_id", reqID, "error", err)
+			e.upstreamDur = time.Since(start)
 			if errors.Is(err, context.DeadlineExceeded) {
+				e.failure = "timeout"
 				fail(w, failTimeout)
 				return
 			}
+			e.failure = "unreachable"
 			fail(w, failUnreachable)
 		},
 	}

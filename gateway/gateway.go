@@ -50,6 +50,8 @@ type Config struct {
 	// DefaultDomain is the bound domain served to a ClientHello without
 	// SNI; empty refuses such handshakes with unrecognized_name.
 	DefaultDomain string
+	// AccessLog receives one line per routed request (Logger when nil).
+	AccessLog *slog.Logger
 	// DomainSuffix is the DNS suffix of the API groups' debugging domains,
 	// {group_id}.apic.{suffix} (gwconfig.DefaultDomainSuffix when empty).
 	DomainSuffix string
@@ -58,9 +60,10 @@ type Config struct {
 // Gateway serves the configuration's custom domains. Its methods are safe
 // for concurrent use.
 type Gateway struct {
-	cfg  Config
-	log  *slog.Logger
-	snap atomic.Pointer[snapshot]
+	cfg    Config
+	log    *slog.Logger
+	access *slog.Logger
+	snap   atomic.Pointer[snapshot]
 
 	mu    sync.Mutex // serializes rebuilds; guards the maps below
 	cache map[string]*parsed
@@ -83,6 +86,9 @@ func New(cfg Config) *Gateway {
 	g := &Gateway{cfg: cfg, log: cfg.Logger, cache: map[string]*parsed{}, tickets: map[string]*ticketKeys{}, now: time.Now}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
+	}
+	if g.access = cfg.AccessLog; g.access == nil {
+		g.access = g.log
 	}
 	g.snap.Store(newSnapshot(-1))
 	return g

@@ -1,14 +1,18 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,16 +51,17 @@ func echoBackend(t *testing.T) *httptest.Server {
 // routeFixture is a gateway over a fake source, its plain-HTTP listener on
 // loopback.
 type routeFixture struct {
-	t    *testing.T
-	src  *fakeSource
-	gw   *Gateway
-	addr string
+	access syncBuffer
+	t      *testing.T
+	src    *fakeSource
+	gw     *Gateway
+	addr   string
 }
 
 func newRouteFixture(t *testing.T) *routeFixture {
 	t.Helper()
 	f := &routeFixture{t: t, src: &fakeSource{}}
-	f.gw = New(Config{Source: f.src})
+	f.gw = New(Config{Source: f.src, AccessLog: slog.New(slog.NewJSONHandler(&f.access, nil))})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -66,6 +71,34 @@ func newRouteFixture(t *testing.T) *routeFixture {
 	t.Cleanup(func() { srv.Close() })
 	f.addr = ln.Addr().String()
 	return f
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// lines returns the access log's lines as JSON objects, and empties it.
+func (s *syncBuffer) lines(t *testing.T) []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(s.b.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("access log line %q: %v", l, err)
+		}
+		out = append(out, m)
+	}
+	s.b.Reset()
+	return out
 }
 
 func (f *routeFixture) load(rt *store.Routes) {
@@ -371,6 +404,26 @@ func TestAWSRouting(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the access log", func(t *testing.T) {
+		f.access.lines(t)
+		a := f.do("GET", "abc123.execute-api.x", "/prod/pets/9?secret=s3cr3t")
+		f.do("GET", "abc123.execute-api.x", "/prod/down")
+		ls := f.access.lines(t)
+		if len(ls) != 2 {
+			t.Fatalf("%d access lines, want 2", len(ls))
+		}
+		l := ls[0]
+		if l["route"] != "abc123/prod/pets/{id}" || l["status"] != 200.0 || l["upstream_status"] != 200.0 ||
+			l["request_id"] != a.header.Get("x-amzn-RequestId") || l["dialect"] != "aws" || l["path"] != "/prod/pets/9" {
+			t.Errorf("access line %v", l)
+		}
+		if l := ls[1]; l["status"] != 502.0 || l["failure"] != "unreachable" || l["upstream_status"] != 0.0 {
+			t.Errorf("access line of a failed call %v", l)
+		}
+		if strings.Contains(fmt.Sprint(ls), "s3cr3t") {
+			t.Error("the query string reached the access log")
+		}
+	})
 	t.Run("query, headers and mappings pass", func(t *testing.T) {
 		a := f.do("GET", "abc123.execute-api.x", "/prod/pets?q=1")
 		if a.echo.Query["q"][0] != "1" || a.echo.Query["from"][0] != "uri" || a.echo.Header.Get("X-Stage-Var") != "v" {

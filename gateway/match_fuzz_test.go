@@ -41,7 +41,7 @@ func FuzzHuaweiMatch(f *testing.F) {
 				t2.Fatalf("%q: variable %s = %q", path, k, v)
 			}
 		}
-		if !m.route.swa && len(m.route.tmpl.Vars()) == 0 && path != m.route.api.Path {
+		if !m.route.swa && len(m.route.tmpl.Vars()) == 0 && "/"+strings.TrimPrefix(path, "/") != m.route.api.Path {
 			t2.Fatalf("%q matched the literal route %q", path, m.route.api.Path)
 		}
 		if m.route.swa && len(m.rest) > 0 && !strings.HasSuffix(path, strings.Join(m.rest, "/")) {

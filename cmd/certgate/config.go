@@ -61,8 +61,11 @@ type Config struct {
 	// Gateway is "on" to run the data plane's listeners on this node.
 	Gateway              string
 	GatewayDefaultDomain string
-	GatewayHTTPAddr      string
-	GatewayHTTPSAddr     string
+	// GatewayHTTPAddr and GatewayHTTPSAddr are listen addresses, or "off"
+	// / "off:PORT" (process.go).
+	GatewayHTTPAddr       string
+	GatewayHTTPSAddr      string
+	GatewayUpstreamCAFile string
 }
 
 // DefaultConfig returns the defaults: loopback only, embedded SQLite under
@@ -96,7 +99,7 @@ func DefaultConfig() Config {
 		AccessKeyCacheTTL:      accounts.DefaultCacheTTL,
 		HeartbeatInterval:      5 * time.Second,
 		GatewayDomainSuffix:    gwconfig.DefaultDomainSuffix,
-		Gateway:                "off",
+		Gateway:                "on",
 		GatewayHTTPAddr:        "127.0.0.1:8081",
 		GatewayHTTPSAddr:       "127.0.0.1:8443",
 	}
@@ -144,7 +147,7 @@ func (c *Config) settings(sc scope) []setting {
 		return store
 	}
 	return append(append([]setting{
-		{"addr", "CERTGATE_ADDR", "listen address", (*stringValue)(&c.Addr)},
+		{"addr", "CERTGATE_ADDR", "listen address of the API (both dialects and /healthz); off: a gateway-only node, which opens the database and the master key and runs the gateway but answers no API call and has no /healthz (probe its gateway listeners instead)", (*stringValue)(&c.Addr)},
 	}, store...),
 		setting{"bootstrap-credentials-file", "CERTGATE_BOOTSTRAP_CREDENTIALS_FILE", "where the first start writes the bootstrap account's credentials (AWS credentials-file format); \"none\" disables (default: credentials beside the SQLite database)", (*stringValue)(&c.BootstrapCredentialsFile)},
 		setting{"client-certificate-quota", "CERTGATE_CLIENT_CERTIFICATE_QUOTA", "client certificates per account and region; 0 means unlimited", (*intValue)(&c.ClientCertificateQuota)},
@@ -170,10 +173,11 @@ func (c *Config) settings(sc scope) []setting {
 		setting{"log-format", "CERTGATE_LOG_FORMAT", "text or json", (*stringValue)(&c.LogFormat)},
 		setting{"access-key-cache-ttl", "CERTGATE_ACCESS_KEY_CACHE_TTL", "how long a node caches a resolved access key; a key deleted on another node (or by the CLI) keeps working here for at most this long; 0 disables the cache", (*durationValue)(&c.AccessKeyCacheTTL)},
 		setting{"gateway-domain-suffix", "CERTGATE_GATEWAY_DOMAIN_SUFFIX", "DNS suffix of each Huawei API group's debugging domain, {group_id}.apic.SUFFIX, which the data plane routes", (*stringValue)(&c.GatewayDomainSuffix)},
-		setting{"gateway", "CERTGATE_GATEWAY", "on: this node also runs the gateway (the data plane) on --gateway-https-addr and --gateway-http-addr; off: the API only. Off by default until the gateway routes requests; it serves TLS for bound domains today", (*stringValue)(&c.Gateway)},
+		setting{"gateway", "CERTGATE_GATEWAY", "on: this node runs the gateway (the data plane) on --gateway-https-addr and --gateway-http-addr beside the API; off: no data plane on this node, the API only (the two addresses then only give the ports custom domains are checked against, where other nodes' gateways listen)", (*stringValue)(&c.Gateway)},
 		setting{"gateway-default-domain", "CERTGATE_GATEWAY_DEFAULT_DOMAIN", "a bound domain served to TLS clients that send no SNI (default: none, such handshakes get unrecognized_name)", (*stringValue)(&c.GatewayDefaultDomain)},
-		setting{"gateway-http-addr", "CERTGATE_GATEWAY_HTTP_ADDR", "the data plane's HTTP listen address (with --gateway on); a custom domain's ingress_http_port must be its port", (*stringValue)(&c.GatewayHTTPAddr)},
-		setting{"gateway-https-addr", "CERTGATE_GATEWAY_HTTPS_ADDR", "the data plane's HTTPS listen address (with --gateway on); a custom domain's ingress_https_port must be its port", (*stringValue)(&c.GatewayHTTPSAddr)},
+		setting{"gateway-http-addr", "CERTGATE_GATEWAY_HTTP_ADDR", "the data plane's HTTP listen address (with --gateway on); a custom domain's ingress_http_port must be its port. off: no HTTP listener on this node; off:PORT also names the port the cluster's HTTP listeners use, which domains are checked against (plain off means 8081)", (*stringValue)(&c.GatewayHTTPAddr)},
+		setting{"gateway-https-addr", "CERTGATE_GATEWAY_HTTPS_ADDR", "the data plane's HTTPS listen address (with --gateway on); a custom domain's ingress_https_port must be its port. off: no HTTPS listener on this node; off:PORT also names the port the cluster's HTTPS listeners use, which domains are checked against and HTTP-to-HTTPS redirects point to (plain off means 8443)", (*stringValue)(&c.GatewayHTTPSAddr)},
+		setting{"gateway-upstream-ca-file", "CERTGATE_GATEWAY_UPSTREAM_CA_FILE", "a PEM bundle of CA certificates trusted, beside the system roots, to verify the backends the gateway calls over HTTPS (default: the system roots only)", (*stringValue)(&c.GatewayUpstreamCAFile)},
 	)
 }
 
@@ -263,16 +267,7 @@ func (c *Config) Validate() error {
 	if err := gwconfig.CheckDomainSuffix(c.GatewayDomainSuffix); err != nil {
 		bad("--gateway-domain-suffix: %v", err)
 	}
-	if c.Gateway != "on" && c.Gateway != "off" {
-		bad("--gateway must be on or off, got %q", c.Gateway)
-	}
-	for flag, addr := range map[string]string{"--gateway-http-addr": c.GatewayHTTPAddr, "--gateway-https-addr": c.GatewayHTTPSAddr} {
-		if _, err := addrPort(addr); err != nil && !(c.Gateway == "on" && strings.HasSuffix(addr, ":0")) {
-			// Port 0 (any free port) only where this node listens: the
-			// port it gets is then the one domains are checked against.
-			bad("%s: %v", flag, err)
-		}
-	}
+	c.validateProcess(bad)
 	if c.ClientCertificateQuota < 0 {
 		bad("--client-certificate-quota must be >= 0")
 	}

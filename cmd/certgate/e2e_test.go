@@ -108,6 +108,9 @@ func cgEnv(extra ...string) []string {
 			env = append(env, kv)
 		}
 	}
+	// The gateway runs by default: on free ports, so that servers never
+	// collide on 8443 and 8081 (extra, and flags, may say otherwise).
+	env = append(env, "CERTGATE_GATEWAY_HTTPS_ADDR=127.0.0.1:0", "CERTGATE_GATEWAY_HTTP_ADDR=127.0.0.1:0")
 	return append(env, extra...)
 }
 

@@ -50,10 +50,13 @@ func (s *syncBuffer) String() string {
 }
 
 // testConfig is the configuration tests start from: no rate limit, a small
-// key pool, ECDSA keys for speed unless a test asks for RSA.
+// key pool, ECDSA keys for speed unless a test asks for RSA; and the
+// gateway's listeners off, so that tests never collide on its default
+// ports (startGateway turns them on, on free ports).
 func testConfig(dir string) Config {
 	cfg := DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
+	cfg.GatewayHTTPSAddr, cfg.GatewayHTTPAddr = "off", "off"
 	cfg.Database = "sqlite:" + filepath.Join(dir, "certgate.db")
 	cfg.RateLimit = 0
 	cfg.KeyPoolSize = 4

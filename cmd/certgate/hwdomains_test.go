@@ -13,8 +13,9 @@ import (
 func i32(v int32) *int32 { return &v }
 
 func TestHuaweiCustomDomains(t *testing.T) {
+	// An API-only node: the addresses give the ingress ports only.
 	s := startServer(t, func(c *Config) {
-		c.GatewayHTTPAddr, c.GatewayHTTPSAddr = "127.0.0.1:8081", "0.0.0.0:9443"
+		c.Gateway, c.GatewayHTTPAddr, c.GatewayHTTPSAddr = "off", "127.0.0.1:8081", "0.0.0.0:9443"
 	})
 	owner := s.Bootstrap
 	c := s.hwClient(owner, "")
@@ -190,7 +191,7 @@ func TestGatewayAddrsValidate(t *testing.T) {
 	for _, bad := range []string{"", "8443", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:https", "[::1]:-1"} {
 		for _, field := range []string{"--gateway-http-addr", "--gateway-https-addr"} {
 			cfg := testConfig(t.TempDir())
-			cfg.MasterKeyFile = "x"
+			cfg.MasterKeyFile, cfg.Gateway = "x", "off" // :0 is refused where nothing listens
 			if field == "--gateway-http-addr" {
 				cfg.GatewayHTTPAddr = bad
 			} else {

@@ -30,7 +30,10 @@ func runServe(t *testing.T, env map[string]string, args ...string) (code int, st
 		}()
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		code = run(ctx, append([]string{"serve"}, args...), &out, &errb, func(k string) string { return env[k] })
+		// The gateway on free ports (args may say otherwise): never the
+		// default ones, which other servers may hold.
+		args = append([]string{"serve", "--gateway-https-addr", "127.0.0.1:0", "--gateway-http-addr", "127.0.0.1:0"}, args...)
+		code = run(ctx, args, &out, &errb, func(k string) string { return env[k] })
 	}()
 	return code, errb.String()
 }

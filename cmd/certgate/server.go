@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -53,8 +54,11 @@ type Main struct {
 	// Components are what Serve runs: Open puts the API server first;
 	// more may be added before Serve.
 	Components []Component
-	api        *apiServer
-	gw         *gatewayServer // nil unless --gateway on
+	api        *apiServer     // nil with --addr off
+	gw         *gatewayServer // nil with --gateway off, or both its listeners off
+	// upstreamRoots verify the gateway's HTTPS backends: the system roots
+	// plus --gateway-upstream-ca-file (nil without the setting).
+	upstreamRoots *x509.CertPool
 	// gatewayPoll overrides the gateway's revision poll (tests).
 	gatewayPoll time.Duration
 	cancel      context.CancelFunc
@@ -81,17 +85,20 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}()
 
+	if m.upstreamRoots, err = loadUpstreamRoots(cfg.GatewayUpstreamCAFile); err != nil {
+		return err
+	}
 	// Bind first: a busy port must fail before anything (a database, a
 	// master key, bootstrap credentials) is created on disk.
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
-	m.api = &apiServer{ln: api.LimitConnsPerClient(ln, cfg.MaxConnsPerClient), timeout: cfg.ShutdownTimeout}
-	if cfg.Gateway == "on" {
-		if m.gw, err = listenGateway(cfg); err != nil {
-			return err
+	if !cfg.apiOff() {
+		ln, err := net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 		}
+		m.api = &apiServer{ln: api.LimitConnsPerClient(ln, cfg.MaxConnsPerClient), timeout: cfg.ShutdownTimeout}
+	}
+	if m.gw, err = listenGateway(cfg); err != nil {
+		return err
 	}
 	if err := checkFirstStart(cfg); err != nil {
 		return err
@@ -108,7 +115,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	kt, _ := pki.ParseKeyType(cfg.ClientKeyType)
 	subject, _ := pki.ParseSubject(cfg.ClientCertSubject)
-	m.Pool = pki.NewKeyPool(pki.PoolOptions{KeyType: kt, Size: cfg.KeyPoolSize, Workers: cfg.KeyPoolWorkers, Logger: log})
+	poolSize := cfg.KeyPoolSize
+	if m.api == nil {
+		poolSize = 0 // a gateway-only node generates no certificate
+	}
+	m.Pool = pki.NewKeyPool(pki.PoolOptions{KeyType: kt, Size: poolSize, Workers: cfg.KeyPoolWorkers, Logger: log})
 	poolCtx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
 	m.Pool.Start(poolCtx)
@@ -119,16 +130,25 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		ClientTemplate: pki.ClientCertTemplate{Subject: subject, Validity: cfg.ClientCertValidity},
 	}, certs.WithLogger(log))
 	m.Accounts = accounts.New(m.Store, m.Sealer, accounts.WithCacheTTL(cfg.AccessKeyCacheTTL))
-	httpPort, _ := addrPort(cfg.GatewayHTTPAddr) // checked by Validate
-	httpsPort, _ := addrPort(cfg.GatewayHTTPSAddr)
-	if m.gw != nil { // the ports this node got (an address may ask for :0)
-		httpPort, httpsPort = m.gw.ports()
+	// The ingress ports: where this node listens, the ports it got (an
+	// address may ask for :0); otherwise the ones the addresses name.
+	httpPort := ingressPort(cfg.GatewayHTTPAddr, defaultGatewayHTTPPort) // checked by Validate
+	httpsPort := ingressPort(cfg.GatewayHTTPSAddr, defaultGatewayHTTPSPort)
+	if m.gw != nil {
+		if p, _ := m.gw.ports(); p != 0 {
+			httpPort = p
+		}
+		if _, p := m.gw.ports(); p != 0 {
+			httpsPort = p
+		}
 	}
 	m.Gateway = gwconfig.New(m.Store, gwconfig.WithDomainSuffix(cfg.GatewayDomainSuffix),
 		gwconfig.WithListeners(httpPort, httpsPort))
 
-	if err := m.bootstrap(ctx); err != nil {
-		return err
+	if m.api != nil { // the bootstrap account is for the API's users
+		if err := m.bootstrap(ctx); err != nil {
+			return err
+		}
 	}
 
 	limiter := api.NewRateLimiter(cfg.RateLimit, cfg.RateBurst, nil)
@@ -157,7 +177,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	})
 
-	m.api.srv = &http.Server{
+	apiSrv := &http.Server{
 		Handler:           api.Middleware(log, root),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -170,21 +190,29 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		// dialects answer it like any other unauthenticated request.
 		DisableGeneralOptionsHandler: true,
 	}
-	m.api.fresh = map[net.Conn]struct{}{}
-	m.Components = append([]Component{m.api}, m.Components...)
+	if m.api != nil {
+		m.api.srv = apiSrv
+		m.api.fresh = map[net.Conn]struct{}{}
+		m.Components = append([]Component{m.api}, m.Components...)
+	}
 	if m.gw != nil {
 		view, ok := m.Store.(store.ServingView)
 		if !ok {
 			return fmt.Errorf("the store %T has no serving view for the gateway", m.Store)
 		}
+		// TODO(lead): hand m.upstreamRoots to gateway.New (backend verification).
 		m.gw.start(gateway.New(gateway.Config{Source: gatewaySource{m.Store, view}, Opener: m.Sealer, Logger: log,
-			DefaultDomain: cfg.GatewayDefaultDomain, DomainSuffix: cfg.GatewayDomainSuffix}), log)
+			DefaultDomain: cfg.GatewayDefaultDomain, DomainSuffix: cfg.GatewayDomainSuffix}), log, httpsPort)
 		m.gw.interval = m.gatewayPoll
 		if w, ok := m.Store.(revisionWatcher); ok {
 			m.gw.watch = w.WatchRevision
 		}
 		m.Components = append(m.Components, m.gw)
-		log.Info("gateway listening", slog.String("https", m.gw.https.Addr().String()), slog.String("http", m.gw.http.Addr().String()))
+		httpAddr, httpsAddr := m.gw.addrs()
+		log.Info("gateway listening", slog.String("https", httpsAddr), slog.String("http", httpAddr))
+	} else {
+		log.Info("gateway off on this node: no data plane here", slog.String("gateway", cfg.Gateway),
+			slog.String("https", cfg.GatewayHTTPSAddr), slog.String("http", cfg.GatewayHTTPAddr))
 	}
 	log.Info("certgate listening", slog.String("addr", m.Addr()),
 		slog.String("database", redactURL(cfg.Database)), slog.String("master_key_id", m.Sealer.CurrentKeyID()),
@@ -192,8 +220,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	return nil
 }
 
-// Addr is the address the server listens on.
-func (m *Main) Addr() string { return m.api.ln.Addr().String() }
+// Addr is the address the API listens on; "off" on a gateway-only node.
+func (m *Main) Addr() string {
+	if m.api == nil {
+		return "off"
+	}
+	return m.api.ln.Addr().String()
+}
 
 // URL is the server's base URL.
 func (m *Main) URL() string { return "http://" + m.Addr() }

@@ -182,7 +182,7 @@ func (s *gatewayServer) Run(ctx context.Context) error {
 
 // Shutdown stops both listeners at once, so that neither accepts while the
 // other drains; lets in-flight requests (proxied ones included) finish
-// within ctx, answering them with Connection: close; and closes idle
+// within ctx, answered with Connection: close; and closes idle
 // keep-alive connections at once, and those that never sent a request.
 // Requests still running at the deadline are cut off. The reload loop stops
 // last: a request in flight is served from the snapshot it started with.
@@ -191,7 +191,8 @@ func (s *gatewayServer) Shutdown(ctx context.Context) error {
 	errs := make([]error, len(srvs))
 	var wg sync.WaitGroup
 	for i, srv := range srvs {
-		srv.SetKeepAlivesEnabled(false)
+		// Shutdown closes the listener first, then idle connections; a
+		// response written meanwhile says Connection: close.
 		wg.Go(func() { errs[i] = srv.Shutdown(ctx) })
 	}
 	s.fresh.closeAll()

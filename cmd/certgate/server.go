@@ -216,7 +216,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	log.Info("certgate listening", slog.String("addr", m.Addr()),
 		slog.String("database", redactURL(cfg.Database)), slog.String("master_key_id", m.Sealer.CurrentKeyID()),
-		slog.Int("key_pool_size", cfg.KeyPoolSize), slog.String("client_key_type", string(kt)))
+		slog.Int("key_pool_size", poolSize), slog.String("client_key_type", string(kt)))
 	return nil
 }
 

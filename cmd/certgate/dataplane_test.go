@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/apig/v2/model"
+
+	"github.com/certgate/certgate"
+)
+
+// backendSaw is what the test backend reports it received.
+type backendSaw struct {
+	Method, Path, Query, Host string
+	Header                    http.Header
+}
+
+// recordingBackend answers 200 with what it received, as JSON.
+func recordingBackend(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(backendSaw{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Host: r.Host, Header: r.Header})
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// waitFor polls fn until it returns "", failing with its last answer after
+// 10 s.
+func waitFor(t *testing.T, what string, fn func() string) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		why := fn()
+		if why == "" {
+			return time.Since(start)
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("%s: after 10 s: %s", what, why)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestHuaweiWholeChain drives the Huawei path as a user would: the Huawei
+// Go SDK creates a group, binds a domain and an uploaded certificate,
+// creates an API with a path variable mapped to the backend, and publishes
+// it; then HTTPS requests to the domain (verified against the uploaded
+// chain's root, by Go and by curl) reach the backend, and the group's
+// debugging domain serves the same API over HTTP.
+func TestHuaweiWholeChain(t *testing.T) {
+	be := recordingBackend(t)
+	s := startGateway(t)
+	owner := s.Bootstrap
+	c := s.hwClient(owner, "")
+	inst := owner.Instance.ID
+
+	group, err := c.CreateApiGroupV2(&model.CreateApiGroupV2Request{InstanceId: inst, Body: &model.ApiGroupCreate{Name: "shop"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.AssociateDomainV2(&model.AssociateDomainV2Request{InstanceId: inst, GroupId: group.Id, Body: &model.UrlDomainCreate{UrlDomain: strPtr("shop.example.com")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, key, root := leafFor(t, "p256", "shop.example.com")
+	cert, err := c.CreateCertificateV2(&model.CreateCertificateV2Request{Body: form("shop_cert", chain, key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.BatchAssociateCertsV2(&model.BatchAssociateCertsV2Request{InstanceId: inst, GroupId: group.Id, DomainId: *d.Id,
+		Body: &model.AttachOrDetachCertsReqBody{CertificateIds: []string{*cert.Id}}}); err != nil {
+		t.Fatal(err)
+	}
+	normal := model.GetApiCreateMatchModeEnum().NORMAL
+	proto := model.GetBackendApiCreateReqProtocolEnum().HTTP
+	get := model.GetBackendApiCreateReqMethodEnum().GET
+	api, err := c.CreateApiV2(&model.CreateApiV2Request{InstanceId: inst, Body: &model.ApiCreate{
+		Name: "get_order", Type: model.GetApiCreateTypeEnum().E_1, ReqProtocol: model.GetApiCreateReqProtocolEnum().BOTH,
+		ReqMethod: model.GetApiCreateReqMethodEnum().GET, ReqUri: "/orders/{id}", AuthType: model.GetApiCreateAuthTypeEnum().NONE,
+		MatchMode: &normal, BackendType: model.GetApiCreateBackendTypeEnum().HTTP, GroupId: group.Id,
+		ReqParams: &[]model.ReqParamBase{{Name: "id", Type: model.GetReqParamBaseTypeEnum().STRING, Location: model.GetReqParamBaseLocationEnum().PATH}},
+		BackendParams: &[]model.BackendParamBase{
+			{Origin: model.GetBackendParamBaseOriginEnum().REQUEST, Name: "order", Location: model.GetBackendParamBaseLocationEnum().PATH, Value: "id"},
+			{Origin: model.GetBackendParamBaseOriginEnum().SYSTEM, Name: "X-Client-Ip", Location: model.GetBackendParamBaseLocationEnum().HEADER, Value: "$context.sourceIp"},
+		},
+		BackendApi: &model.BackendApiCreate{UrlDomain: sp(strings.TrimPrefix(be.URL, "http://")), ReqProtocol: &proto, ReqMethod: &get,
+			ReqUri: sp("/v1/orders/{order}"), Timeout: 5000},
+	}})
+	if err != nil {
+		t.Fatalf("CreateApiV2: %v", err)
+	}
+	if _, err := c.CreateOrDeletePublishRecordForApiV2(&model.CreateOrDeletePublishRecordForApiV2Request{InstanceId: inst,
+		Body: &model.ApiActionInfo{Action: model.GetApiActionInfoActionEnum().ONLINE, EnvId: certgate.ReleaseEnvironmentID, ApiId: *api.Id}}); err != nil {
+		t.Fatal(err)
+	}
+
+	roots := x509.NewCertPool()
+	roots.AddCert(root.cert)
+	addr := s.gw.https.Addr().String()
+	_, port, _ := net.SplitHostPort(addr)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: roots},
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		}}}
+	defer client.CloseIdleConnections()
+	var saw backendSaw
+	took := waitFor(t, "GET https://shop.example.com/orders/42", func() string {
+		resp, err := client.Get("https://shop.example.com:" + port + "/orders/42?x=1")
+		if err != nil {
+			return err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			return resp.Status + " " + string(b)
+		}
+		if err := json.Unmarshal(b, &saw); err != nil {
+			return err.Error()
+		}
+		return ""
+	})
+	t.Logf("published API served over HTTPS %v after the publish", took)
+	if saw.Path != "/v1/orders/42" || saw.Query != "x=1" || saw.Header.Get("X-Client-Ip") != "127.0.0.1" ||
+		saw.Header.Get("X-Forwarded-Proto") != "https" || saw.Header.Get("X-Forwarded-Host") != "shop.example.com:"+port {
+		t.Errorf("the backend saw %+v", saw)
+	}
+
+	// curl, verifying the chain against the root.
+	if curl, ok := lookCurl(t); ok {
+		ca := t.TempDir() + "/root.pem"
+		if err := os.WriteFile(ca, []byte(root.certPEM()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(curl, "-sS", "--cacert", ca, "--resolve", "shop.example.com:"+port+":127.0.0.1",
+			"-w", "\n%{http_code}", "https://shop.example.com:"+port+"/orders/7").CombinedOutput()
+		t.Logf("curl https://shop.example.com:%s/orders/7 → %s", port, out)
+		if err != nil || !strings.HasSuffix(string(out), "\n200") || !strings.Contains(string(out), `"Path":"/v1/orders/7"`) {
+			t.Errorf("curl through the gateway: %v %s", err, out)
+		}
+	}
+
+	// The debugging domain, over plain HTTP.
+	req, _ := http.NewRequest("GET", "http://"+s.gw.http.Addr().String()+"/orders/9", nil)
+	req.Host = group.SlDomain
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"Path":"/v1/orders/9"`) || resp.Header.Get("Server") != "api-gateway" {
+		t.Errorf("GET http://%s/orders/9: %d %s", group.SlDomain, resp.StatusCode, b)
+	}
+
+	// Taken offline: Huawei's answer for an unpublished API, soon.
+	if _, err := c.CreateOrDeletePublishRecordForApiV2(&model.CreateOrDeletePublishRecordForApiV2Request{InstanceId: inst,
+		Body: &model.ApiActionInfo{Action: model.GetApiActionInfoActionEnum().OFFLINE, EnvId: certgate.ReleaseEnvironmentID, ApiId: *api.Id}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the API taken offline", func() string {
+		resp, err := client.Get("https://shop.example.com:" + port + "/orders/42")
+		if err != nil {
+			return err.Error()
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 404 || !strings.Contains(string(b), `"error_code":"APIG.0101"`) {
+			return resp.Status + " " + string(b)
+		}
+		return ""
+	})
+}

@@ -5,7 +5,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/apig/v2/model"
 
 	"github.com/certgate/certgate"
@@ -183,4 +188,85 @@ func TestHuaweiWholeChain(t *testing.T) {
 		}
 		return ""
 	})
+}
+
+// mtlsBackend is an HTTPS backend that requires a client certificate
+// chaining to caPEM, and reports the subject it verified.
+func mtlsBackend(t *testing.T, caPEM string) *httptest.Server {
+	t.Helper()
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM([]byte(caPEM)) {
+		t.Fatal("no certificate in the client CA PEM")
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Client-Subject", r.TLS.PeerCertificates[0].Subject.String())
+		_ = json.NewEncoder(w).Encode(backendSaw{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Host: r.Host, Header: r.Header})
+	}))
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are the test's
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestAWSWholeChain drives the AWS path through aws-sdk-go-v2: a client
+// certificate, a REST API with /{proxy+} proxied to an HTTPS backend that
+// trusts only that certificate, a deployment and a stage carrying it; an
+// invocation through the gateway reaches the backend, which verified the
+// certificate. Without the stage's certificate the backend refuses the
+// handshake, and the gateway answers 502 in AWS's format.
+func TestAWSWholeChain(t *testing.T) {
+	s := startGateway(t)
+	ctx := context.Background()
+	c := s.client(s.Bootstrap, "us-east-1")
+	cert, err := c.GenerateClientCertificate(ctx, &apigateway.GenerateClientCertificateInput{Description: aws.String("to the backend")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	be := mtlsBackend(t, aws.ToString(cert.PemEncodedCertificate))
+	id, rid := proxiedAPI(t, c)
+	if _, err := c.PutIntegration(ctx, &apigateway.PutIntegrationInput{RestApiId: &id, ResourceId: &rid, HttpMethod: aws.String("ANY"),
+		Type: types.IntegrationTypeHttpProxy, IntegrationHttpMethod: aws.String("ANY"), Uri: aws.String(be.URL + "/app/{proxy}"),
+		RequestParameters: map[string]string{"integration.request.path.proxy": "method.request.path.proxy"},
+		TlsConfig:         &types.TlsConfig{InsecureSkipVerification: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: &id, StageName: aws.String("prod")}); err != nil {
+		t.Fatal(err)
+	}
+	invoke := "http://" + s.gw.http.Addr().String() + "/_aws/execute-api/" + id + "/prod/hello/world?q=1"
+	get := func() (int, http.Header, string) {
+		resp, err := http.Get(invoke)
+		if err != nil {
+			return 0, nil, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, string(b)
+	}
+	// No certificate on the stage yet: the backend refuses the handshake.
+	waitFor(t, "the stage without a certificate", func() string {
+		if code, h, body := get(); code != 502 || body != `{"message":"Internal server error"}` || h.Get("x-amzn-ErrorType") == "" {
+			return fmt.Sprint(code, " ", body)
+		}
+		return ""
+	})
+	if _, err := c.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: &id, StageName: aws.String("prod"),
+		PatchOperations: []types.PatchOperation{replace("/clientCertificateId", aws.ToString(cert.ClientCertificateId))}}); err != nil {
+		t.Fatal(err)
+	}
+	var saw backendSaw
+	var subject string
+	took := waitFor(t, "the stage with its certificate", func() string {
+		code, h, body := get()
+		if code != 200 {
+			return fmt.Sprint(code, " ", body)
+		}
+		subject = h.Get("X-Client-Subject")
+		return fmt.Sprint(json.Unmarshal([]byte(body), &saw))[:0]
+	})
+	t.Logf("the stage's client certificate presented %v after UpdateStage; the backend verified %q", took, subject)
+	if subject != "CN=ApiGateway,L=Seattle,C=US" || saw.Path != "/app/hello/world" || saw.Query != "q=1" {
+		t.Errorf("the backend saw %q %+v", subject, saw)
+	}
 }

@@ -14,6 +14,8 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -200,6 +202,7 @@ func mtlsBackend(t *testing.T, caPEM string) *httptest.Server {
 	}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Client-Subject", r.TLS.PeerCertificates[0].Subject.String())
+		w.Header().Set("X-Client-Serial", r.TLS.PeerCertificates[0].SerialNumber.String())
 		_ = json.NewEncoder(w).Encode(backendSaw{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Host: r.Host, Header: r.Header})
 	}))
 	srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}
@@ -268,5 +271,166 @@ func TestAWSWholeChain(t *testing.T) {
 	t.Logf("the stage's client certificate presented %v after UpdateStage; the backend verified %q", took, subject)
 	if subject != "CN=ApiGateway,L=Seattle,C=US" || saw.Path != "/app/hello/world" || saw.Query != "q=1" {
 		t.Errorf("the backend saw %q %+v", subject, saw)
+	}
+}
+
+// TestZeroFailedRequestsDuringSwaps keeps requests running over HTTPS, on
+// new connections and on keep-alive ones, while the bound certificate is
+// replaced 20 times (UpdateCertificateV2) and the stage's client
+// certificate 20 times (UpdateStage, the backend trusting every one, as
+// AWS's rotation procedure has it). Every request must succeed, and every
+// handshake must show one of the uploaded certificates.
+func TestZeroFailedRequestsDuringSwaps(t *testing.T) {
+	s := startGateway(t)
+	ctx := context.Background()
+	owner := s.Bootstrap
+	hc := s.hwClient(owner, "")
+	inst := owner.Instance.ID
+	ac := s.client(owner, "us-east-1")
+
+	// 21 client certificates, all trusted by the backend.
+	var clientIDs []string
+	var trusted strings.Builder
+	for range 21 {
+		cc, err := ac.GenerateClientCertificate(ctx, &apigateway.GenerateClientCertificateInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clientIDs = append(clientIDs, aws.ToString(cc.ClientCertificateId))
+		trusted.WriteString(aws.ToString(cc.PemEncodedCertificate))
+	}
+	be := mtlsBackend(t, trusted.String())
+	id, rid := proxiedAPI(t, ac)
+	if _, err := ac.PutIntegration(ctx, &apigateway.PutIntegrationInput{RestApiId: &id, ResourceId: &rid, HttpMethod: aws.String("ANY"),
+		Type: types.IntegrationTypeHttpProxy, IntegrationHttpMethod: aws.String("ANY"), Uri: aws.String(be.URL + "/{proxy}"),
+		TlsConfig: &types.TlsConfig{InsecureSkipVerification: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ac.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: &id, StageName: aws.String("prod")}); err != nil {
+		t.Fatal(err)
+	}
+	replaceStageCert := func(cc string) {
+		t.Helper()
+		if _, err := ac.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: &id, StageName: aws.String("prod"),
+			PatchOperations: []types.PatchOperation{replace("/clientCertificateId", cc)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replaceStageCert(clientIDs[0])
+
+	group, err := hc.CreateApiGroupV2(&model.CreateApiGroupV2Request{InstanceId: inst, Body: &model.ApiGroupCreate{Name: "swap"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := hc.AssociateDomainV2(&model.AssociateDomainV2Request{InstanceId: inst, GroupId: group.Id, Body: &model.UrlDomainCreate{UrlDomain: strPtr("swap.example.com")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := map[string]bool{}    // serial numbers of the uploaded leaves
+	seen := map[string]bool{}      // … and of those handshakes showed
+	presented := map[string]bool{} // serials of the client certificates the backend saw
+	var mu sync.Mutex
+	upload := func() (string, string) {
+		chain, key, _ := leafFor(t, "p256", "swap.example.com")
+		mu.Lock()
+		served[pemLeaf(t, chain).SerialNumber.String()] = true
+		mu.Unlock()
+		return chain, key
+	}
+	chain, key := upload()
+	cert, err := hc.CreateCertificateV2(&model.CreateCertificateV2Request{Body: form("swap_cert", chain, key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hc.BatchAssociateCertsV2(&model.BatchAssociateCertsV2Request{InstanceId: inst, GroupId: group.Id, DomainId: *d.Id,
+		Body: &model.AttachOrDetachCertsReqBody{CertificateIds: []string{*cert.Id}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	addr := s.gw.https.Addr().String()
+	url := "https://swap.example.com/_aws/execute-api/" + id + "/prod/ping"
+	newClient := func(keepAlive bool) *http.Client {
+		return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: !keepAlive,
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: true, VerifyConnection: func(cs tls.ConnectionState) error {
+				mu.Lock()
+				defer mu.Unlock()
+				seen[cs.PeerCertificates[0].SerialNumber.String()] = true
+				if !served[cs.PeerCertificates[0].SerialNumber.String()] {
+					return fmt.Errorf("the handshake showed a certificate never uploaded: %s", cs.PeerCertificates[0].Subject)
+				}
+				return nil
+			}},
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return (&net.Dialer{}).DialContext(ctx, network, addr)
+			}}}
+	}
+	waitFor(t, "the stage served on the bound domain", func() string {
+		resp, err := newClient(false).Get(url)
+		if err != nil {
+			return err.Error()
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return resp.Status
+		}
+		return ""
+	})
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var total, failed atomic.Int64
+	var firstErr atomic.Value
+	for _, keepAlive := range []bool{false, false, true, true} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cl := newClient(keepAlive)
+			defer cl.CloseIdleConnections()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				total.Add(1)
+				resp, err := cl.Get(url)
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					mu.Lock()
+					presented[resp.Header.Get("X-Client-Serial")] = true
+					mu.Unlock()
+					if resp.StatusCode != 200 {
+						err = fmt.Errorf("status %s", resp.Status)
+					}
+				}
+				if err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+				}
+			}
+		}()
+	}
+	for i := 1; i <= 20; i++ {
+		chain, key := upload()
+		if _, err := hc.UpdateCertificateV2(&model.UpdateCertificateV2Request{CertificateId: *cert.Id,
+			Body: &model.CertificateForm{Name: "swap_cert", CertContent: chain, PrivateKey: key}}); err != nil {
+			t.Fatal(err)
+		}
+		replaceStageCert(clientIDs[i])
+		time.Sleep(150 * time.Millisecond) // let each pair be served under load
+	}
+	close(stop)
+	wg.Wait()
+	t.Logf("%d requests during 20 certificate and 20 stage certificate replacements: %d failed", total.Load(), failed.Load())
+	if failed.Load() != 0 {
+		t.Errorf("%d of %d requests failed during the swaps; the first: %v", failed.Load(), total.Load(), firstErr.Load())
+	}
+	t.Logf("handshakes showed %d of the 21 server certificates; the backend saw %d of the 21 client certificates", len(seen), len(presented))
+	if len(seen) < 3 || len(presented) < 3 { // swaps closer than the reload poll coalesce
+		t.Errorf("the swaps were not served under load: %d server and %d client certificates seen", len(seen), len(presented))
+	}
+	if total.Load() < 40 {
+		t.Errorf("only %d requests ran: the loop did not overlap the swaps", total.Load())
 	}
 }

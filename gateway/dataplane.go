@@ -203,6 +203,14 @@ func (g *Gateway) serveHuawei(w http.ResponseWriter, r *http.Request, s *snapsho
 		_, _ = w.Write([]byte(body))
 		return
 	}
+	if len(r.RequestURI) > huaweiURILimit {
+		hw(http.StatusRequestURITooLong, "APIG.0201", "Request URI too large")
+		return
+	}
+	if !limitBody(w, r, huaweiBodyLimit) {
+		hw(http.StatusRequestEntityTooLarge, "APIG.0201", "Request entity too large")
+		return
+	}
 	c, err := g.huaweiCall(r, m, hg, env, reqID)
 	if err != nil {
 		hw(http.StatusBadRequest, "APIG.0201", "API request error: "+err.Error())
@@ -211,6 +219,8 @@ func (g *Gateway) serveHuawei(w http.ResponseWriter, r *http.Request, s *snapsho
 	w.Header().Set("X-Request-Id", reqID)
 	g.forward(w, r, c, e, func(w http.ResponseWriter, f failure) {
 		switch f {
+		case failTooLarge:
+			hw(http.StatusRequestEntityTooLarge, "APIG.0201", "Request entity too large")
 		case failTimeout:
 			hw(http.StatusGatewayTimeout, "APIG.0203", "Backend timeout")
 		default:
@@ -401,6 +411,10 @@ func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, s *snapshot, 
 		serveMock(w, in)
 		return
 	}
+	if !limitBody(w, r, awsBodyLimit) {
+		aws(http.StatusRequestEntityTooLarge, "RequestTooLargeException", "Request Too Large")
+		return
+	}
 	c, err := awsCall(r, st, in, vars, reqID)
 	if err != nil {
 		g.log.Warn("gateway: cannot build the integration request", "request_id", reqID, "rest_api", st.stage.APIID,
@@ -413,12 +427,37 @@ func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, s *snapshot, 
 	}
 	g.forward(w, r, c, e, func(w http.ResponseWriter, f failure) {
 		switch f {
+		case failTooLarge:
+			writeAWSError(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException", "Request Too Large")
 		case failTimeout:
 			writeAWSError(w, http.StatusGatewayTimeout, "InternalServerErrorException", "Endpoint request timed out")
 		default:
 			writeAWSError(w, http.StatusBadGateway, "InternalServerErrorException", "Internal server error")
 		}
 	})
+}
+
+// Request limits. Huawei's are its documented defaults (12 MB of body,
+// 32 KB of URI); AWS's REST APIs take 10 MB of payload. The text AWS sends
+// with its 413 is UNCONFIRMED (a third-party page quotes "Request Too
+// Large").
+const (
+	huaweiBodyLimit = 12 << 20
+	huaweiURILimit  = 32 << 10
+	awsBodyLimit    = 10 << 20
+)
+
+// limitBody refuses a body declared larger than max, and caps one that
+// does not declare its length (the proxy reports failTooLarge when the cap
+// is hit mid-stream).
+func limitBody(w http.ResponseWriter, r *http.Request, max int64) bool {
+	if r.ContentLength > max {
+		return false
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = http.MaxBytesReader(w, r.Body, max)
+	}
+	return true
 }
 
 // writeAWSError answers as API Gateway's data plane does: {"message"} with

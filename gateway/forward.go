@@ -37,6 +37,7 @@ const (
 	failUnreachable failure = iota
 	failTLS
 	failTimeout
+	failTooLarge // the request body passed the dialect's limit
 )
 
 // forward proxies r to c. (A first version: one transport per call.)
@@ -74,6 +75,12 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, c *call, e *ac
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			g.log.Warn("gateway: backend call failed", "request_id", reqID, "error", err)
 			e.upstreamDur = time.Since(start)
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				e.failure = "too_large"
+				fail(w, failTooLarge)
+				return
+			}
 			if errors.Is(err, context.DeadlineExceeded) {
 				e.failure = "timeout"
 				fail(w, failTimeout)

@@ -318,7 +318,27 @@ func (g *Gateway) configForClient(hello *tls.ClientHelloInfo) (*tls.Config, erro
 	if st == nil || st.config == nil {
 		return noSite, nil
 	}
+	if st.config.MinVersion < tls.VersionTLS12 && !offersTLS12(hello.SupportedVersions) {
+		// HTTP/2 requires TLS 1.2 (RFC 9113, 9.2): http.Server drops an
+		// h2 connection below it, so a TLS 1.1 client that offers h2
+		// (curl does by default) must be answered over HTTP/1.1. The
+		// clone keeps the domain's ticket keys; such handshakes are rare.
+		cfg := st.config.Clone()
+		cfg.NextProtos = []string{"http/1.1"}
+		return cfg, nil
+	}
 	return st.config, nil
+}
+
+// offersTLS12 reports whether a client supports TLS 1.2 or later, so that
+// the handshake will negotiate one of them.
+func offersTLS12(versions []uint16) bool {
+	for _, v := range versions {
+		if v >= tls.VersionTLS12 {
+			return true
+		}
+	}
+	return false
 }
 
 // site returns the site a handshake's server name selects: the default

@@ -16,16 +16,12 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/certgate/certgate"
-	"github.com/certgate/certgate/internal/testtool"
 	"github.com/certgate/certgate/seal"
 	"github.com/certgate/certgate/store"
 )
@@ -512,79 +508,5 @@ func (r *recorder) Write(b []byte) (int, error) {
 	}
 	return len(b), nil
 }
+
 func (r *recorder) WriteHeader(s int) { r.status = s }
-
-// TestRealClients checks what openssl s_client and curl see: the alert
-// for an unknown name, a wildcard served, and a verifying domain refusing
-// a client without a certificate and accepting one with it.
-func TestRealClients(t *testing.T) {
-	openssl := testtool.LookPath(t, "openssl")
-	curl := testtool.LookPath(t, "curl")
-	f := newFixture(t, Config{})
-	clients := newCA(t, "Client CA")
-	f.load(domain("d1", "*.example.com", false, f.cert("EC", nil, "*.example.com")),
-		domain("d2", "mtls.example.com", true, f.cert("RSA", clients, "mtls.example.com")))
-	dir := t.TempDir()
-	write := func(name, text string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	roots := write("roots.pem", f.server.pem())
-	leaf, key := clients.issue(t, "EC", true)
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	clientCert := write("client.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw})))
-	clientKey := write("client.key", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))
-	run := func(name string, args ...string) string {
-		out, _ := exec.Command(name, args...).CombinedOutput()
-		return string(out)
-	}
-	sclient := func(sni string) string {
-		cmd := exec.Command(openssl, "s_client", "-connect", f.addr, "-servername", sni, "-CAfile", roots, "-verify_return_error",
-			"-verify_hostname", sni)
-		cmd.Stdin = strings.NewReader("")
-		out, _ := cmd.CombinedOutput()
-		return string(out)
-	}
-	if out := sclient("unknown.test"); !strings.Contains(out, "unrecognized name") {
-		t.Errorf("openssl s_client to an unknown name: want the unrecognized name alert, got:\n%s", out)
-	}
-	if out := sclient("www.example.com"); !strings.Contains(out, "Verify return code: 0 (ok)") {
-		t.Errorf("openssl s_client to a wildcard name: want a verified *.example.com certificate, got:\n%s", out)
-	}
-	_, port, _ := net.SplitHostPort(f.addr)
-	resolve := "mtls.example.com:" + port + ":127.0.0.1"
-	url := "https://mtls.example.com:" + port + "/"
-	out := run(curl, "-sS", "--cacert", roots, "--resolve", resolve, url)
-	t.Logf("curl without a client certificate: %s", strings.TrimSpace(out))
-	if strings.Contains(out, "routed") {
-		t.Errorf("curl without a client certificate was served: %s", out)
-	}
-	out = run(curl, "-sS", "--cacert", roots, "--resolve", resolve, "--cert", clientCert, "--key", clientKey, url)
-	if !strings.Contains(out, "routed mtls.example.com") {
-		t.Errorf("curl with a trusted client certificate: %s", out)
-	}
-}
-
-// FuzzLookup checks the host and SNI matching: never a panic, and a site
-// found for a name is one whose domain serves it (exact, or a wildcard one
-// label above).
-func FuzzLookup(f *testing.F) {
-	for _, s := range []string{"api.example.com", "API.example.com.", "x.example.com:8443", "[::1]:443", "a.b.example.com", "", ".", "*.example.com", "example.com", "\x00", "a..example.com"} {
-		f.Add(s)
-	}
-	snap := newSnapshot(0)
-	for _, n := range []string{"api.example.com", "example.com"} {
-		snap.tls.exact[n] = &site{domain: certgate.Domain{ID: n, Name: n}}
-	}
-	snap.tls.wild["example.com"] = &site{domain: certgate.Domain{ID: "w", Name: "*.example.com"}}
-	f.Fuzz(func(t *testing.T, host string) {
-		name := hostOnly(host)
-		st := snap.tls.lookup(name)
-		if st != nil && !certgate.Covers([]string{st.domain.Name}, name) {
-			t.Fatalf("lookup(%q) found %s, which does not serve it", name, st.domain.Name)
-		}
-	})
-}

@@ -33,6 +33,9 @@ type echoed struct {
 func echoBackend(t *testing.T) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			return
+		}
 		if r.URL.Path == "/slow" {
 			time.Sleep(2 * time.Second)
 		}
@@ -208,6 +211,7 @@ func TestHuaweiRouting(t *testing.T) {
 		version(certgate.ReleaseEnvironmentID, "GET", "/mock", "NORMAL", mock),
 		version(certgate.ReleaseEnvironmentID, "GET", "/down", "NORMAL", down),
 		version("envdev", "GET", "/test/AA", "NORMAL", httpSpec(be, "GET", "/dev")),
+		version(certgate.ReleaseEnvironmentID, "POST", "/upload", "NORMAL", httpSpec(be, "POST", "/read")),
 	}}
 	f.load(rt)
 
@@ -267,6 +271,32 @@ func TestHuaweiRouting(t *testing.T) {
 			t.Errorf("X-Forwarded-For %q: a client's own must not pass", xff)
 		}
 	})
+	t.Run("limits", func(t *testing.T) {
+		post := func(body io.Reader, n int64) (int, string) {
+			req, _ := http.NewRequest("POST", "http://"+f.addr+"/upload", body)
+			req.Host, req.ContentLength = slHost, n
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		if code, body := post(strings.NewReader("small"), 5); code != 200 {
+			t.Errorf("a small body: %d %s", code, body)
+		}
+		big := int64(huaweiBodyLimit + 1)
+		if code, body := post(io.LimitReader(zeros{}, big), big); code != 413 || !strings.Contains(body, `"error_code":"APIG.0201"`) {
+			t.Errorf("a declared 12 MiB + 1 body: %d %s", code, body)
+		}
+		if code, body := post(io.LimitReader(zeros{}, big), -1); code != 413 || !strings.Contains(body, "Request entity too large") {
+			t.Errorf("a chunked 12 MiB + 1 body: %d %s", code, body)
+		}
+		if a := f.do("GET", slHost, "/test/AA?"+strings.Repeat("x", huaweiURILimit)); a.status != 414 || a.err.Code != "APIG.0201" {
+			t.Errorf("a 32 KiB URI: %d %s", a.status, a.body)
+		}
+	})
 	t.Run("mock", func(t *testing.T) {
 		a := f.do("GET", slHost, "/mock")
 		if a.status != 200 || a.body != `{"mock":true}` || a.header.Get("Content-Type") != "application/json" {
@@ -299,6 +329,14 @@ func TestHuaweiRouting(t *testing.T) {
 			t.Fatalf("bound domain: %d %s", a.status, a.body)
 		}
 	})
+}
+
+// zeros reads as endless zero bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }

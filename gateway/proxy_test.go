@@ -256,7 +256,7 @@ func TestProxyStreamsBothWays(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	req = req.WithContext(ctx)
-	type answer struct {
+	type answer = struct {
 		resp *http.Response
 		err  error
 	}
@@ -265,12 +265,32 @@ func TestProxyStreamsBothWays(t *testing.T) {
 		resp, err := http.DefaultClient.Do(req)
 		got <- answer{resp, err}
 	}()
+	done := make(chan error, 1)
+	go func() { done <- pingPong(pw, got) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		pw.CloseWithError(errors.New("deadlock"))
+		cancel()
+		t.Fatal("the exchange stalled: a direction is buffered")
+	}
+}
+
+// pingPong writes a line, reads its pong, three times, then ends the
+// request body and expects the response to end.
+func pingPong(pw *io.PipeWriter, got <-chan struct {
+	resp *http.Response
+	err  error
+}) error {
 	if _, err := io.WriteString(pw, "one\n"); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	a := <-got // headers arrived while the request body is still open
 	if a.err != nil {
-		t.Fatal(a.err)
+		return a.err
 	}
 	defer a.resp.Body.Close()
 	br := bufio.NewReader(a.resp.Body)
@@ -280,13 +300,14 @@ func TestProxyStreamsBothWays(t *testing.T) {
 		}
 		line, err := br.ReadString('\n')
 		if err != nil || line != "pong "+word+"\n" {
-			t.Fatalf("read %q, %v; want pong %s", line, err, word)
+			return fmt.Errorf("read %q, %v; want pong %s", line, err, word)
 		}
 	}
 	pw.Close()
 	if rest, _ := io.ReadAll(br); len(rest) != 0 {
-		t.Errorf("trailing %q", rest)
+		return fmt.Errorf("trailing %q", rest)
 	}
+	return nil
 }
 
 // TestProxyWebSocket: an Upgrade request reaches the backend, its 101

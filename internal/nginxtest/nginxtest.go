@@ -60,9 +60,9 @@ type Server struct {
 	t   testing.TB
 	bin string
 
-	mu  sync.Mutex
-	cfg Config
-	gen int
+	mu       sync.Mutex
+	cfg      Config
+	gen      int
 	cmd      *exec.Cmd
 	waitDone chan error
 }

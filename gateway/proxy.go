@@ -119,7 +119,10 @@ func NewProxy(logger *slog.Logger) *Proxy {
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:        rewrite,
 		Transport:      callTransport{},
-		FlushInterval:  -1, // stream: a backend's write reaches the client at once
+		// FlushInterval 0: ReverseProxy flushes each write of a body of
+		// unknown length (a stream) or of text/event-stream at once, and
+		// buffers only bodies whose length is known.
+		FlushInterval:  0,
 		ErrorHandler:   p.failed,
 		ModifyResponse: responded,
 		ErrorLog:       log.New(slogWriter{logger}, "", 0),

@@ -117,8 +117,8 @@ func NewProxy(logger *slog.Logger) *Proxy {
 	}
 	p := &Proxy{log: logger}
 	p.rp = &httputil.ReverseProxy{
-		Rewrite:        rewrite,
-		Transport:      callTransport{},
+		Rewrite:   rewrite,
+		Transport: callTransport{},
 		// FlushInterval 0: ReverseProxy flushes each write of a body of
 		// unknown length (a stream) or of text/event-stream at once, and
 		// buffers only bodies whose length is known.

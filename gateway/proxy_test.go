@@ -585,3 +585,46 @@ func TestProxyNoUpstream(t *testing.T) {
 		t.Errorf("result %+v", res)
 	}
 }
+
+// TestProxyBackendDiesMidBody: a backend that sends headers and then
+// drops the connection mid-body makes the response abort (the client sees
+// a truncated body, not a complete one), is logged, and does not call
+// fail, which could no longer change the status.
+func TestProxyBackendDiesMidBody(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100")
+		w.WriteHeader(200)
+		io.WriteString(w, "partial")
+		w.(http.Flusher).Flush()
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	defer backend.Close()
+	ups := NewUpstreams(nil)
+	fr := newFront(t, false, func(r *http.Request) *Upstream {
+		return &Upstream{URL: mustURL(t, backend.URL), Transport: ups.Transport(nil, false), RequestID: "rid-abort"}
+	})
+	fr.srv.Config.ErrorLog = nil
+	// The headers may not have left the proxy's buffer yet: the client
+	// then sees the connection close instead of a short body.
+	if resp, err := fr.srv.Client().Get(fr.srv.URL); err == nil {
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil {
+			t.Errorf("the truncated response read as complete: %d %q", resp.StatusCode, b)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(fr.logs.String(), "response aborted"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line for the aborted response:\n%s", fr.logs.String())
+		}
+	}
+	if l := fr.logs.String(); !strings.Contains(l, "request_id=rid-abort") {
+		t.Errorf("log:\n%s", l)
+	}
+	if f := fr.failures(); len(f) != 0 {
+		t.Errorf("fail was called after the headers: %v", f)
+	}
+}

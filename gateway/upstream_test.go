@@ -131,3 +131,26 @@ func TestUpstreamsPoolPerVersion(t *testing.T) {
 		}
 	}
 }
+
+// FuzzUpstreamRoots: any file content gives a pool or an error, never a
+// panic, and the error never quotes the content.
+func FuzzUpstreamRoots(f *testing.F) {
+	f.Add([]byte(newCA(f, "Seed CA").pem()))
+	f.Add([]byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
+	f.Add([]byte("not pem at all"))
+	f.Add([]byte{})
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(dir, "bundle.pem")
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		pool, err := UpstreamRoots(p)
+		if (pool == nil) == (err == nil) {
+			t.Fatalf("pool %v, err %v", pool, err)
+		}
+		if err != nil && len(data) >= 8 && strings.Contains(err.Error(), string(data)) {
+			t.Fatalf("the error quotes the file: %v", err)
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -39,8 +40,11 @@ func newRequestID() string {
 func (g *Gateway) route(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	s := g.snap.Load()
-	rec := &statusWriter{ResponseWriter: w}
+	rec := &accessWriter{ResponseWriter: w}
 	e := &accessEntry{}
+	// Deferred, so that a response aborted mid-body (the proxy re-panics
+	// http.ErrAbortHandler) is logged too.
+	defer func() { g.logAccess(r, rec, e, time.Since(start)) }()
 	host := normalHost(hostOnly(r.Host))
 	if rest, ok := strings.CutPrefix(r.URL.Path, awsPathPrefix); ok {
 		id, rest, _ := strings.Cut(rest, "/")
@@ -50,7 +54,6 @@ func (g *Gateway) route(w http.ResponseWriter, r *http.Request) {
 	} else {
 		g.serveHuawei(rec, r, s, e, host)
 	}
-	g.logAccess(r, rec, e, time.Since(start))
 }
 
 // accessEntry is what routing tells the access log.
@@ -65,20 +68,20 @@ type accessEntry struct {
 	failure     string
 }
 
-// statusWriter records the status sent.
-type statusWriter struct {
+// accessWriter records the status sent.
+type accessWriter struct {
 	http.ResponseWriter
 	status int
 }
 
-func (w *statusWriter) WriteHeader(code int) {
+func (w *accessWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *statusWriter) Write(b []byte) (int, error) {
+func (w *accessWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
@@ -87,9 +90,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the connection (flushes,
 // deadlines, WebSocket hijacking).
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *accessWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func (w *statusWriter) Flush() {
+func (w *accessWriter) Flush() {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
@@ -99,7 +102,7 @@ func (w *statusWriter) Flush() {
 // logAccess writes one line per request: the route, the statuses, the
 // durations, and the verified client certificate's subject. Query strings
 // are left out (they may carry credentials).
-func (g *Gateway) logAccess(r *http.Request, w *statusWriter, e *accessEntry, d time.Duration) {
+func (g *Gateway) logAccess(r *http.Request, w *accessWriter, e *accessEntry, d time.Duration) {
 	attrs := []any{"request_id", e.requestID, "dialect", e.dialect, "client", clientIP(r), "host", r.Host,
 		"method", r.Method, "path", r.URL.Path, "route", e.route, "status", w.status, "duration_ms", ms(d)}
 	if e.upstream != 0 || e.failure != "" {
@@ -217,11 +220,11 @@ func (g *Gateway) serveHuawei(w http.ResponseWriter, r *http.Request, s *snapsho
 		return
 	}
 	w.Header().Set("X-Request-Id", reqID)
-	g.forward(w, r, c, e, func(w http.ResponseWriter, f failure) {
+	g.forward(w, r, c, e, func(w http.ResponseWriter, f Failure) {
 		switch f {
-		case failTooLarge:
+		case FailTooLarge:
 			hw(http.StatusRequestEntityTooLarge, "APIG.0201", "Request entity too large")
-		case failTimeout:
+		case FailTimeout:
 			hw(http.StatusGatewayTimeout, "APIG.0203", "Backend timeout")
 		default:
 			hw(http.StatusBadGateway, "APIG.0202", "Backend unavailable")
@@ -254,11 +257,11 @@ func writeHuaweiError(w http.ResponseWriter, reqID string, status int, code, msg
 // from the request (REQUEST), fixed (CONSTANT) or the gateway's context
 // (SYSTEM). A declared request parameter that is mapped moves to its
 // backend name and location; everything undeclared passes through.
-func (g *Gateway) huaweiCall(r *http.Request, m hwMatch, hg *hwGroup, env, reqID string) (*call, error) {
+func (g *Gateway) huaweiCall(r *http.Request, m hwMatch, hg *hwGroup, env, reqID string) (*backendCall, error) {
 	spec := &m.route.api.Spec
 	be := spec.Backend
 	query := r.URL.Query()
-	c := &call{method: be.Method, setHeader: http.Header{}, timeout: time.Duration(be.Timeout) * time.Millisecond}
+	c := &backendCall{method: be.Method, setHeader: http.Header{}, timeout: time.Duration(be.Timeout) * time.Millisecond}
 	if c.method == "ANY" {
 		c.method = r.Method
 	}
@@ -289,7 +292,7 @@ func (g *Gateway) huaweiCall(r *http.Request, m hwMatch, hg *hwGroup, env, reqID
 	for i := range spec.ReqParams {
 		p := &spec.ReqParams[i]
 		if _, ok := reqValue(p); !ok && p.Required == 1 {
-			return nil, errorf("the required %s parameter %s is missing", strings.ToLower(p.Location), p.Name)
+			return nil, fmt.Errorf("the required %s parameter %s is missing", strings.ToLower(p.Location), p.Name)
 		}
 	}
 	pathVals := map[string]string{}
@@ -334,7 +337,7 @@ func (g *Gateway) huaweiCall(r *http.Request, m hwMatch, hg *hwGroup, env, reqID
 	c.url.Path, _ = url.PathUnescape(path)
 	if be.ClientTLS && scheme == "https" {
 		if hg.backendCert == nil {
-			return nil, errorf("the API presents the instance's backend client certificate, and none is set")
+			return nil, fmt.Errorf("the API presents the instance's backend client certificate, and none is set")
 		}
 		c.cert = hg.backendCert
 	}
@@ -425,11 +428,11 @@ func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, s *snapshot, 
 	if in.Type == "HTTP" {
 		c.modify = func(resp *http.Response) { mapIntegrationResponse(resp, in) }
 	}
-	g.forward(w, r, c, e, func(w http.ResponseWriter, f failure) {
+	g.forward(w, r, c, e, func(w http.ResponseWriter, f Failure) {
 		switch f {
-		case failTooLarge:
+		case FailTooLarge:
 			writeAWSError(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException", "Request Too Large")
-		case failTimeout:
+		case FailTimeout:
 			writeAWSError(w, http.StatusGatewayTimeout, "InternalServerErrorException", "Endpoint request timed out")
 		default:
 			writeAWSError(w, http.StatusBadGateway, "InternalServerErrorException", "Internal server error")
@@ -479,9 +482,9 @@ const defaultIntegrationTimeout = 29 * time.Second
 // mappings (a variable without a mapping takes the method's path variable
 // of the same name, as the console maps {proxy} for {proxy+}), the
 // request's query string and headers, plus the mapped ones.
-func awsCall(r *http.Request, st *awsStage, in *certgate.Integration, vars map[string]string, reqID string) (*call, error) {
+func awsCall(r *http.Request, st *awsStage, in *certgate.Integration, vars map[string]string, reqID string) (*backendCall, error) {
 	query := r.URL.Query()
-	c := &call{method: in.HTTPMethod, setHeader: http.Header{}, cert: st.cert}
+	c := &backendCall{method: in.HTTPMethod, setHeader: http.Header{}, cert: st.cert}
 	if c.method == "" || c.method == "ANY" {
 		c.method = r.Method
 	}
@@ -538,7 +541,7 @@ func awsCall(r *http.Request, st *awsStage, in *certgate.Integration, vars map[s
 	})
 	u, err := url.Parse(uri)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, errorf("the integration URI is not an absolute http(s) URL")
+		return nil, fmt.Errorf("the integration URI is not an absolute http(s) URL")
 	}
 	raw := pathVarRe.ReplaceAllStringFunc(u.EscapedPath(), func(m string) string {
 		name := strings.TrimSuffix(m[1:len(m)-1], "+")

@@ -1,12 +1,7 @@
 package gateway
 
 import (
-	"context"
-	"crypto/tls"
-	"errors"
-	"fmt"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"time"
 
@@ -15,80 +10,37 @@ import (
 
 type gwSegment = gwconfig.Segment
 
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
-
-// call is one backend request, as routing built it.
-type call struct {
+// backendCall is one backend request, as routing built it.
+type backendCall struct {
 	url       *url.URL
 	method    string
 	setHeader http.Header
-	delHeader []string
+	delHeader []string // request headers that moved elsewhere (Huawei's mapped parameters)
 	timeout   time.Duration
-	cert      *parsed
+	cert      *parsed // the client certificate to present, or nil
 	insecure  bool
 	// modify maps the backend's response (AWS HTTP integrations).
 	modify func(*http.Response)
 }
 
-// failure is why a backend call failed.
-type failure int
-
-const (
-	failUnreachable failure = iota
-	failTLS
-	failTimeout
-	failTooLarge // the request body passed the dialect's limit
-)
-
-// forward proxies r to c. (A first version: one transport per call.)
-func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, c *call, e *accessEntry, fail func(http.ResponseWriter, failure)) {
-	reqID := e.requestID
-	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: c.insecure}}
+// forward proxies r to c through the pooled transport of c's client
+// certificate version and trust setting, and fills the access entry. A
+// failure is answered by fail, in the dialect's format.
+func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, c *backendCall, e *accessEntry, fail func(http.ResponseWriter, Failure)) {
+	for _, k := range c.delHeader {
+		r.Header.Del(k)
+	}
+	var id *Identity
 	if c.cert != nil {
-		tr.TLSClientConfig.Certificates = []tls.Certificate{c.cert.cert}
+		id = c.cert.identity
 	}
-	defer tr.CloseIdleConnections()
-	ctx, cancel := context.WithTimeout(r.Context(), c.timeout)
-	defer cancel()
-	start := time.Now()
-	rp := &httputil.ReverseProxy{
-		Transport: tr,
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.Out.URL = c.url
-			pr.Out.Method = c.method
-			pr.Out.Host = ""
-			for _, k := range c.delHeader {
-				pr.Out.Header.Del(k)
-			}
-			for k, v := range c.setHeader {
-				pr.Out.Header[k] = v
-			}
-			pr.SetXForwarded()
-		},
-		ModifyResponse: func(resp *http.Response) error {
-			e.upstream, e.upstreamDur = resp.StatusCode, time.Since(start)
-			if c.modify != nil {
-				c.modify(resp)
-			}
-			return nil
-		},
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			g.log.Warn("gateway: backend call failed", "request_id", reqID, "error", err)
-			e.upstreamDur = time.Since(start)
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				e.failure = "too_large"
-				fail(w, failTooLarge)
-				return
-			}
-			if errors.Is(err, context.DeadlineExceeded) {
-				e.failure = "timeout"
-				fail(w, failTimeout)
-				return
-			}
-			e.failure = "unreachable"
-			fail(w, failUnreachable)
-		},
+	up := &Upstream{URL: c.url, Method: c.method, Header: c.setHeader, Timeout: c.timeout, Modify: c.modify,
+		Transport: g.upstreams.Transport(id, c.insecure), RequestID: e.requestID}
+	res := g.proxy.Serve(w, r, up, func(w http.ResponseWriter, _ *http.Request, f Failure) { fail(w, f) })
+	e.upstream, e.upstreamDur = res.UpstreamStatus, res.Upstream
+	if res.Failure != FailNone {
+		e.failure = res.Failure.String()
+	} else if res.Status == StatusClientClosed {
+		e.failure = "client_gone"
 	}
-	rp.ServeHTTP(w, r.WithContext(ctx))
 }

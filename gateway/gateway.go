@@ -50,6 +50,9 @@ type Config struct {
 	// DefaultDomain is the bound domain served to a ClientHello without
 	// SNI; empty refuses such handshakes with unrecognized_name.
 	DefaultDomain string
+	// UpstreamRoots verifies backends' certificates (nil: the system
+	// roots); see UpstreamRoots.
+	UpstreamRoots *x509.CertPool
 	// AccessLog receives one line per routed request (Logger when nil).
 	AccessLog *slog.Logger
 	// DomainSuffix is the DNS suffix of the API groups' debugging domains,
@@ -64,6 +67,9 @@ type Gateway struct {
 	log    *slog.Logger
 	access *slog.Logger
 	snap   atomic.Pointer[snapshot]
+	// proxy calls backends, through the transports pooled in upstreams.
+	proxy     *Proxy
+	upstreams *Upstreams
 
 	mu    sync.Mutex // serializes rebuilds; guards the maps below
 	cache map[string]*parsed
@@ -90,6 +96,11 @@ func New(cfg Config) *Gateway {
 	if g.access = cfg.AccessLog; g.access == nil {
 		g.access = g.log
 	}
+	roots := cfg.UpstreamRoots
+	if roots == nil {
+		roots, _ = x509.SystemCertPool() // nil on failure: crypto/tls then uses the system's own
+	}
+	g.proxy, g.upstreams = NewProxy(g.log), NewUpstreams(roots)
 	g.snap.Store(newSnapshot(-1))
 	return g
 }
@@ -230,6 +241,17 @@ func (g *Gateway) rebuild(ctx context.Context, rev int64) error {
 	}
 	g.snap.Store(next)
 	g.rotationCheck = g.now()
+	// The transports of client certificate versions no longer presented
+	// close their idle connections; requests in flight on them finish.
+	type version struct {
+		id string
+		v  int64
+	}
+	live := map[version]bool{}
+	for _, p := range keep {
+		live[version{p.identity.ID, p.version}] = true
+	}
+	g.upstreams.Retire(func(id string, v int64, _ bool) bool { return live[version{id, v}] })
 	return nil
 }
 

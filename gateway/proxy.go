@@ -43,6 +43,9 @@ type Upstream struct {
 	Transport http.RoundTripper
 	// RequestID is logged with a failure's cause.
 	RequestID string
+	// Modify, when set, changes the backend's response before it is
+	// relayed (AWS's non-proxy HTTP integrations map its status).
+	Modify func(*http.Response)
 }
 
 // Failure says why a backend call failed, for the dialect's error.
@@ -53,6 +56,7 @@ const (
 	FailUnreachable         // dial, DNS, refused, reset, or a malformed response
 	FailTLS                 // the handshake failed, or the backend's certificate did not verify
 	FailTimeout             // no response headers within the timeout (or a connect timeout)
+	FailTooLarge            // the request body passed the dialect's limit (http.MaxBytesReader)
 )
 
 func (f Failure) String() string {
@@ -65,6 +69,8 @@ func (f Failure) String() string {
 		return "tls"
 	case FailTimeout:
 		return "timeout"
+	case FailTooLarge:
+		return "too_large"
 	}
 	return "unknown"
 }
@@ -218,7 +224,10 @@ func (callTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 func responded(resp *http.Response) error {
 	c := resp.Request.Context().Value(callKey{}).(*call)
-	c.res.UpstreamStatus = resp.StatusCode
+	c.res.UpstreamStatus = resp.StatusCode // the backend's own
+	if c.up.Modify != nil {
+		c.up.Modify(resp)
+	}
 	c.res.Status = resp.StatusCode
 	return nil
 }
@@ -253,6 +262,10 @@ func (p *Proxy) failed(w http.ResponseWriter, r *http.Request, err error) {
 func classify(ctx context.Context, err error) Failure {
 	if errors.Is(err, errHeaderTimeout) || context.Cause(ctx) == errHeaderTimeout {
 		return FailTimeout
+	}
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return FailTooLarge
 	}
 	var (
 		unknown  x509.UnknownAuthorityError

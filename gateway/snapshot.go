@@ -99,6 +99,9 @@ func normalHost(h string) string { return strings.TrimSuffix(strings.ToLower(h),
 type parsed struct {
 	version int64
 	cert    tls.Certificate
+	// identity is the certificate as a client certificate presented to
+	// backends (its transports are pooled by id and version).
+	identity *Identity
 }
 
 // parseCertificate turns a stored certificate into a tls.Certificate,
@@ -132,5 +135,6 @@ func parseCertificate(c *certgate.Certificate, opener Opener) (*parsed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("certificate %s: %w", c.ID, err)
 	}
-	return &parsed{version: c.Version, cert: tls.Certificate{Certificate: chain, PrivateKey: key, Leaf: leaf}}, nil
+	cert := tls.Certificate{Certificate: chain, PrivateKey: key, Leaf: leaf}
+	return &parsed{version: c.Version, cert: cert, identity: &Identity{ID: c.ID, Version: c.Version, Cert: cert}}, nil
 }

@@ -28,9 +28,10 @@ const (
 
 // UpstreamRoots returns the pool that backend certificates are verified
 // against: the system roots plus every certificate in the PEM bundle
-// caFile ("" means the system roots only). An unreadable file, a block
-// that does not parse, or a file without a certificate is an error that
-// names the file, never its content.
+// caFile ("" means the system roots only). The bundle must hold CA
+// certificates only, at least one. Errors name the file once and never
+// quote its content (nor a block's type: "PRIVATE KEY" in a log line sets
+// off the scanners that look for leaked keys).
 func UpstreamRoots(caFile string) (*x509.CertPool, error) {
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
@@ -39,28 +40,31 @@ func UpstreamRoots(caFile string) (*x509.CertPool, error) {
 	if caFile == "" {
 		return pool, nil
 	}
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("%s: %s", caFile, fmt.Sprintf(format, args...))
+	}
 	data, err := os.ReadFile(caFile)
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
-			err = pe.Err // the path is named once, below
+			err = pe.Err // the path is named once, in fail
 		}
-		return nil, fmt.Errorf("upstream CA file %s: %w", caFile, err)
+		return nil, fail("cannot read it: %v", err)
 	}
 	n := 0
 	for block, rest := pem.Decode(data); block != nil; block, rest = pem.Decode(rest) {
+		n++
 		if block.Type != "CERTIFICATE" {
-			continue // a bundle may carry other blocks; only certificates count
+			return nil, fail("PEM block %d is not a CERTIFICATE; the file must hold CA certificates only", n)
 		}
 		c, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("upstream CA file %s: certificate %d does not parse", caFile, n+1)
+			return nil, fail("certificate %d does not parse: %v", n, err)
 		}
 		pool.AddCert(c)
-		n++
 	}
 	if n == 0 {
-		return nil, fmt.Errorf("upstream CA file %s: no PEM certificate in it", caFile)
+		return nil, fail("it holds no PEM certificate")
 	}
 	return pool, nil
 }

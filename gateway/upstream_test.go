@@ -42,7 +42,7 @@ func TestUpstreamRoots(t *testing.T) {
 	os.WriteFile(broken, []byte("-----BEGIN CERTIFICATE-----\n"+secret+"\n-----END CERTIFICATE-----\n"), 0o600)
 	for _, tc := range []struct{ file, want string }{
 		{filepath.Join(dir, "missing.pem"), "no such file"},
-		{keyOnly, "no PEM certificate"},
+		{keyOnly, "PEM block 1 is not a CERTIFICATE"},
 		{broken, "certificate 1 does not parse"},
 	} {
 		_, err := UpstreamRoots(tc.file)

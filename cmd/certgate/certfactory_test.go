@@ -56,6 +56,7 @@ type certOpts struct {
 	dns       []string
 	org       []string
 	ca        bool
+	client    bool // also usable as a TLS client certificate
 	notBefore time.Time
 	notAfter  time.Time
 }
@@ -86,6 +87,9 @@ func issue(t *testing.T, alg string, o certOpts, parent *issued) issued {
 		tmpl.KeyUsage |= x509.KeyUsageCertSign
 	} else {
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		if o.client {
+			tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageClientAuth)
+		}
 	}
 	parentCert, parentKey := tmpl, key
 	if parent != nil {

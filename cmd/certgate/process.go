@@ -2,12 +2,11 @@ package main
 
 import (
 	"crypto/x509"
-	"encoding/pem"
-	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
+
+	"github.com/certgate/certgate/gateway"
 )
 
 // The process model: one node runs the API (--addr), the gateway's HTTPS
@@ -95,42 +94,9 @@ func loadUpstreamRoots(path string) (*x509.CertPool, error) {
 	if path == "" {
 		return nil, nil
 	}
-	fail := func(format string, args ...any) error {
-		return fmt.Errorf("--gateway-upstream-ca-file %s: %s", path, fmt.Sprintf(format, args...))
-	}
-	data, err := os.ReadFile(path)
+	pool, err := gateway.UpstreamRoots(path)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err // the path is named once, in fail
-		}
-		return nil, fail("cannot read it: %v", err)
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	n := 0
-	for rest := data; ; {
-		var blk *pem.Block
-		blk, rest = pem.Decode(rest)
-		if blk == nil {
-			break
-		}
-		n++
-		if blk.Type != "CERTIFICATE" {
-			// Not even its type: "PRIVATE KEY" in a log line sets off
-			// the scanners that look for leaked keys.
-			return nil, fail("PEM block %d is not a CERTIFICATE; the file must hold CA certificates only", n)
-		}
-		cert, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, fail("certificate %d does not parse: %v", n, err)
-		}
-		pool.AddCert(cert)
-	}
-	if n == 0 {
-		return nil, fail("it holds no PEM certificate")
+		return nil, fmt.Errorf("--gateway-upstream-ca-file %w", err)
 	}
 	return pool, nil
 }

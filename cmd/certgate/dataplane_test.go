@@ -274,29 +274,20 @@ func TestAWSWholeChain(t *testing.T) {
 	}
 }
 
-// TestZeroFailedRequestsDuringSwaps keeps requests running over HTTPS, on
-// new connections and on keep-alive ones, while the bound certificate is
-// replaced 20 times (UpdateCertificateV2) and the stage's client
-// certificate 20 times (UpdateStage, the backend trusting every one, as
-// AWS's rotation procedure has it). Every request must succeed, and every
-// handshake must show one of the uploaded certificates.
-func TestZeroFailedRequestsDuringSwaps(t *testing.T) {
-	s := startGateway(t)
+// mtlsStage makes n client certificates, an HTTPS backend that trusts
+// every one, and a REST API whose /{proxy+} is proxied to it (its test
+// certificate not verified), deployed as stage prod without a
+// certificate. It returns the API's id and the certificates' ids.
+func mtlsStage(t *testing.T, ac *apigateway.Client, n int) (apiID string, certIDs []string) {
+	t.Helper()
 	ctx := context.Background()
-	owner := s.Bootstrap
-	hc := s.hwClient(owner, "")
-	inst := owner.Instance.ID
-	ac := s.client(owner, "us-east-1")
-
-	// 21 client certificates, all trusted by the backend.
-	var clientIDs []string
 	var trusted strings.Builder
-	for range 21 {
+	for range n {
 		cc, err := ac.GenerateClientCertificate(ctx, &apigateway.GenerateClientCertificateInput{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		clientIDs = append(clientIDs, aws.ToString(cc.ClientCertificateId))
+		certIDs = append(certIDs, aws.ToString(cc.ClientCertificateId))
 		trusted.WriteString(aws.ToString(cc.PemEncodedCertificate))
 	}
 	be := mtlsBackend(t, trusted.String())
@@ -309,13 +300,34 @@ func TestZeroFailedRequestsDuringSwaps(t *testing.T) {
 	if _, err := ac.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: &id, StageName: aws.String("prod")}); err != nil {
 		t.Fatal(err)
 	}
-	replaceStageCert := func(cc string) {
-		t.Helper()
-		if _, err := ac.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: &id, StageName: aws.String("prod"),
-			PatchOperations: []types.PatchOperation{replace("/clientCertificateId", cc)}}); err != nil {
-			t.Fatal(err)
-		}
+	return id, certIDs
+}
+
+// setStageCert attaches certificate cc to stage prod of apiID.
+func setStageCert(t *testing.T, ac *apigateway.Client, apiID, cc string) {
+	t.Helper()
+	if _, err := ac.UpdateStage(context.Background(), &apigateway.UpdateStageInput{RestApiId: &apiID, StageName: aws.String("prod"),
+		PatchOperations: []types.PatchOperation{replace("/clientCertificateId", cc)}}); err != nil {
+		t.Fatal(err)
 	}
+}
+
+// TestZeroFailedRequestsDuringSwaps keeps requests running over HTTPS, on
+// new connections and on keep-alive ones, while the bound certificate is
+// replaced 20 times (UpdateCertificateV2) and the stage's client
+// certificate 20 times (UpdateStage, the backend trusting every one, as
+// AWS's rotation procedure has it). Every request must succeed, and every
+// handshake must show one of the uploaded certificates.
+func TestZeroFailedRequestsDuringSwaps(t *testing.T) {
+	s := startGateway(t)
+	owner := s.Bootstrap
+	hc := s.hwClient(owner, "")
+	inst := owner.Instance.ID
+	ac := s.client(owner, "us-east-1")
+
+	// 21 client certificates, all trusted by the backend.
+	id, clientIDs := mtlsStage(t, ac, 21)
+	replaceStageCert := func(cc string) { t.Helper(); setStageCert(t, ac, id, cc) }
 	replaceStageCert(clientIDs[0])
 
 	group, err := hc.CreateApiGroupV2(&model.CreateApiGroupV2Request{InstanceId: inst, Body: &model.ApiGroupCreate{Name: "swap"}})

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
-	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/apig/v2/model"
 
 	"github.com/certgate/certgate/accounts"
@@ -144,26 +142,7 @@ func TestGatewayTwoNodes(t *testing.T) {
 			// node 1's gateway to the backend.
 			ctx := context.Background()
 			ac := api.client(owner, "us-east-1")
-			var ids []string
-			var trusted strings.Builder
-			for range 2 {
-				cc, err := ac.GenerateClientCertificate(ctx, &apigateway.GenerateClientCertificateInput{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				ids = append(ids, aws.ToString(cc.ClientCertificateId))
-				trusted.WriteString(aws.ToString(cc.PemEncodedCertificate))
-			}
-			be := mtlsBackend(t, trusted.String())
-			apiID, rid := proxiedAPI(t, ac)
-			if _, err := ac.PutIntegration(ctx, &apigateway.PutIntegrationInput{RestApiId: &apiID, ResourceId: &rid, HttpMethod: aws.String("ANY"),
-				Type: types.IntegrationTypeHttpProxy, IntegrationHttpMethod: aws.String("ANY"), Uri: aws.String(be.URL + "/{proxy}"),
-				TlsConfig: &types.TlsConfig{InsecureSkipVerification: true}}); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := ac.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: &apiID, StageName: aws.String("prod")}); err != nil {
-				t.Fatal(err)
-			}
+			apiID, ids := mtlsStage(t, ac, 2)
 			invoke := "http://" + gw.gw.http.Addr().String() + "/_aws/execute-api/" + apiID + "/prod/x"
 			presents := func(serial string) func() string {
 				return func() string {
@@ -179,10 +158,7 @@ func TestGatewayTwoNodes(t *testing.T) {
 				}
 			}
 			for _, cc := range ids {
-				if _, err := ac.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: &apiID, StageName: aws.String("prod"),
-					PatchOperations: []types.PatchOperation{replace("/clientCertificateId", cc)}}); err != nil {
-					t.Fatal(err)
-				}
+				setStageCert(t, ac, apiID, cc)
 				got, err := ac.GetClientCertificate(ctx, &apigateway.GetClientCertificateInput{ClientCertificateId: aws.String(cc)})
 				if err != nil {
 					t.Fatal(err)

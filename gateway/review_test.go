@@ -1,0 +1,123 @@
+package gateway
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/store"
+)
+
+// rawGet sends a request line as written (a client library would clean or
+// re-encode the path), and reads the answer.
+func (f *routeFixture) rawGet(host, target string, hdr ...string) answer {
+	f.t.Helper()
+	c, err := net.Dial("tcp", f.addr)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	req := "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n"
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req += hdr[i] + ": " + hdr[i+1] + "\r\n"
+	}
+	if _, err := io.WriteString(c, req+"\r\n"); err != nil {
+		f.t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	a := answer{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	if resp.Header.Get("X-Backend") == "echo" {
+		_ = json.Unmarshal(b, &a.echo)
+	} else {
+		_ = json.Unmarshal(b, &a.err)
+	}
+	return a
+}
+
+func loadReviewRoutes(f *routeFixture, backendURL, backendAddr string) {
+	st := restStage("abc123", "prod", map[string]map[string]*certgate.Method{
+		"/{proxy+}": {"ANY": proxyMethod(backendURL+"/base/{proxy}", map[string]string{"integration.request.path.proxy": "method.request.path.proxy",
+			"integration.request.header.X-H": "method.request.querystring.h"})},
+		"/hdr":   {"GET": proxyMethod(backendURL+"/base/{p}", map[string]string{"integration.request.path.p": "method.request.header.X-P"})},
+		"/fixed": {"GET": proxyMethod(backendURL+"/fixed?role=user", nil)},
+	})
+	group := &certgate.APIGroup{ID: groupID, AccountID: "acct", InstanceID: instID, SLDomainAccess: true}
+	spec := func(path string) certgate.APISpec {
+		return certgate.APISpec{Protocol: "BOTH", AuthType: "NONE", BackendType: "HTTP",
+			Backend: &certgate.HTTPBackend{Address: backendAddr, Protocol: "HTTP", Method: "GET", Path: path, Timeout: 1000}}
+	}
+	byPath := spec("/hbase/{x}")
+	byPath.ReqParams = []certgate.APIParam{{ID: "p1", Name: "x", Location: "PATH", Required: 1}, {ID: "p2", Name: "q", Location: "QUERY"}}
+	byPath.BackendParams = []certgate.BackendParam{{Origin: "REQUEST", Name: "x", Location: "PATH", ReqParamID: "p1"},
+		{Origin: "REQUEST", Name: "X-Q", Location: "HEADER", ReqParamID: "p2"}}
+	byHeader := spec("/hbase/{y}")
+	byHeader.ReqParams = []certgate.APIParam{{ID: "p3", Name: "X-Y", Location: "HEADER", Required: 1}}
+	byHeader.BackendParams = []certgate.BackendParam{{Origin: "REQUEST", Name: "y", Location: "PATH", ReqParamID: "p3"}}
+	f.load(&store.Routes{Stages: []*store.ServedStage{st}, Groups: []*certgate.APIGroup{group}, Versions: []*certgate.APIVersion{
+		version(certgate.ReleaseEnvironmentID, "GET", "/swa/", "SWA", spec("/sbase/")),
+		version(certgate.ReleaseEnvironmentID, "GET", "/n/{x}", "NORMAL", byPath),
+		version(certgate.ReleaseEnvironmentID, "GET", "/h", "NORMAL", byHeader),
+	}})
+}
+
+// A caller must not climb out of the backend's base path with dot
+// segments, whether sent plainly, percent-encoded, behind an encoded
+// slash, or through a mapped header: a backend (nginx, most frameworks)
+// resolves them, so /base/a/../../secret reaches /secret.
+func TestDotSegmentsNeverReachTheBackend(t *testing.T) {
+	be := echoBackend(t)
+	f := newRouteFixture(t)
+	loadReviewRoutes(f, be.URL, strings.TrimPrefix(be.URL, "http://"))
+	const awsHost = "abc123.execute-api.x"
+	for _, c := range []struct{ name, host, target, hdrName, hdrValue, want string }{
+		{"AWS {proxy+} ..", awsHost, "/prod/a/../../secret", "", "", "400 BadRequestException"},
+		{"AWS {proxy+} %2e%2e", awsHost, "/prod/a/%2e%2e/%2E%2E/secret", "", "", "400 BadRequestException"},
+		{"AWS {proxy+} behind %2F", awsHost, "/prod/a%2F..%2F..%2Fsecret", "", "", "400 BadRequestException"},
+		{"AWS {proxy+} is ..", awsHost, "/prod/..", "", "", "400 BadRequestException"},
+		{"AWS {proxy+} is .", awsHost, "/prod/.", "", "", "400 BadRequestException"},
+		{"AWS path-style", "anything", "/_aws/execute-api/abc123/prod/x/%2e%2e/%2e%2e/y", "", "", "400 BadRequestException"},
+		{"AWS a header mapped to the path", awsHost, "/prod/hdr", "X-P", "../../secret", "400 BadRequestException"},
+		{"Huawei SWA rest", slHost, "/swa/../../secret", "", "", "400 APIG.0201"},
+		{"Huawei SWA rest %2e%2e", slHost, "/swa/%2e%2e/secret", "", "", "400 APIG.0201"},
+		{"Huawei path variable", slHost, "/n/%2e%2e", "", "", "400 APIG.0201"},
+		{"Huawei a header mapped to the path", slHost, "/h", "X-Y", "../../secret", "400 APIG.0201"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var hdr []string
+			if c.hdrName != "" {
+				hdr = []string{c.hdrName, c.hdrValue}
+			}
+			a := f.rawGet(c.host, c.target, hdr...)
+			if a.header.Get("X-Backend") == "echo" {
+				t.Fatalf("GET %s reached the backend as %q", c.target, a.echo.Raw)
+			}
+			got := itoa(a.status) + " " + a.header.Get("x-amzn-ErrorType") + a.err.Code
+			if got != c.want {
+				t.Fatalf("GET %s: %s (%s); want %s", c.target, got, a.body, c.want)
+			}
+		})
+	}
+	// What stays allowed: dots inside a segment, and double encoding
+	// (passed on still encoded once, so the backend sees %2e%2e, not ..).
+	for _, c := range []struct{ host, target, want string }{
+		{awsHost, "/prod/a/..b/c.d", "/base/a/..b/c.d"},
+		{awsHost, "/prod/a/%252e%252e/x", "/base/a/%252e%252e/x"},
+		{slHost, "/swa/v1.0/...", "/sbase/v1.0/..."},
+	} {
+		if a := f.rawGet(c.host, c.target); a.status != 200 || a.echo.Raw != c.want {
+			t.Errorf("GET %s: %d, backend saw %q (%s); want %q", c.target, a.status, a.echo.Raw, a.body, c.want)
+		}
+	}
+}

@@ -343,6 +343,9 @@ func (g *Gateway) huaweiCall(r *http.Request, m hwMatch, hg *hwGroup, env, reqID
 	scheme := strings.ToLower(be.Protocol)
 	c.url = &url.URL{Scheme: scheme, Host: be.Address, RawPath: path, RawQuery: query.Encode()}
 	c.url.Path, _ = url.PathUnescape(path)
+	if badHeaderValue(c.setHeader) {
+		return nil, errBadHeaderValue
+	}
 	if be.ClientTLS && scheme == "https" {
 		if hg.backendCert == nil {
 			return nil, fmt.Errorf("the API presents the instance's backend client certificate, and none is set")
@@ -431,8 +434,12 @@ func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, s *snapshot, 
 		return
 	}
 	c, err := awsCall(r, st, in, vars, reqID)
-	if errors.Is(err, errDotSegment) {
+	switch {
+	case errors.Is(err, errDotSegment):
 		aws(http.StatusBadRequest, "BadRequestException", dotPathAWS)
+		return
+	case errors.Is(err, errBadHeaderValue):
+		aws(http.StatusBadRequest, "BadRequestException", "Invalid request: "+errBadHeaderValue.Error())
 		return
 	}
 	if err != nil {
@@ -537,7 +544,7 @@ func awsCall(r *http.Request, st *awsStage, in *certgate.Integration, vars map[s
 		}
 		return "", false
 	}
-	pathVals := map[string]string{}
+	pathVals, mappedQuery := map[string]string{}, url.Values{}
 	for target, expr := range in.RequestParameters {
 		v, ok := source(expr)
 		if !ok {
@@ -547,7 +554,7 @@ func awsCall(r *http.Request, st *awsStage, in *certgate.Integration, vars map[s
 		case strings.HasPrefix(target, "integration.request.path."):
 			pathVals[strings.TrimPrefix(target, "integration.request.path.")] = v
 		case strings.HasPrefix(target, "integration.request.querystring."):
-			query.Set(strings.TrimPrefix(target, "integration.request.querystring."), v)
+			mappedQuery.Set(strings.TrimPrefix(target, "integration.request.querystring."), v)
 		case strings.HasPrefix(target, "integration.request.header."):
 			c.setHeader.Set(strings.TrimPrefix(target, "integration.request.header."), v)
 		}
@@ -580,12 +587,19 @@ func awsCall(r *http.Request, st *awsStage, in *certgate.Integration, vars map[s
 	}
 	c.url = &url.URL{Scheme: u.Scheme, Host: u.Host, RawPath: raw}
 	c.url.Path, _ = url.PathUnescape(raw)
-	for k, vs := range u.Query() { // the URI's own query string
-		for _, v := range vs {
-			query.Add(k, v)
-		}
+	// The URI's own query string, then the mapped parameters, replace the
+	// caller's parameters of the same names: they are the owner's, and a
+	// backend reading the first value would otherwise take the caller's.
+	for k, vs := range u.Query() {
+		query[k] = vs
+	}
+	for k, vs := range mappedQuery {
+		query[k] = vs
 	}
 	c.url.RawQuery = query.Encode()
+	if badHeaderValue(c.setHeader) {
+		return nil, errBadHeaderValue
+	}
 	return c, nil
 }
 

@@ -35,3 +35,23 @@ func hasDotSegment(p string) bool {
 	}
 	return false
 }
+
+// errBadHeaderValue is a value mapped into a backend header that no
+// header may carry (CR, LF, NUL and the other controls but tab): Go's
+// transport would refuse to send it, which looked like a backend failure.
+var errBadHeaderValue = errors.New("a mapped header value has a control character")
+
+// badHeaderValue reports whether any value in h has a byte RFC 9110 does
+// not allow in a field value.
+func badHeaderValue(h map[string][]string) bool {
+	for _, vs := range h {
+		for _, v := range vs {
+			for i := 0; i < len(v); i++ {
+				if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

@@ -121,3 +121,53 @@ func TestDotSegmentsNeverReachTheBackend(t *testing.T) {
 		}
 	}
 }
+
+// The integration URI's own query parameters are the owner's: a caller
+// sending the same name must not add a value in front of them (a backend
+// that reads the first value would take the caller's role=admin).
+func TestIntegrationURIQueryIsNotOverridden(t *testing.T) {
+	be := echoBackend(t)
+	f := newRouteFixture(t)
+	loadReviewRoutes(f, be.URL, strings.TrimPrefix(be.URL, "http://"))
+	a := f.rawGet("abc123.execute-api.x", "/prod/fixed?role=admin&other=1&Role=x")
+	if a.status != 200 {
+		t.Fatalf("%d %s", a.status, a.body)
+	}
+	if got := a.echo.Query["role"]; len(got) != 1 || got[0] != "user" {
+		t.Errorf("the backend saw role=%q; want only the URI's user", got)
+	}
+	if a.echo.Query["other"][0] != "1" || a.echo.Query["Role"][0] != "x" {
+		t.Errorf("the caller's other parameters must pass: %v", a.echo.Query)
+	}
+}
+
+// A mapped header value with a control character (CR LF from a
+// percent-encoded query or path parameter) is the caller's bad request,
+// not a backend failure: it never reaches the wire (Go's transport
+// refuses it), and the answer is the dialect's 400, not 502.
+func TestMappedHeaderWithControlCharacters(t *testing.T) {
+	be := echoBackend(t)
+	f := newRouteFixture(t)
+	loadReviewRoutes(f, be.URL, strings.TrimPrefix(be.URL, "http://"))
+	for _, c := range []struct{ host, target, want string }{
+		{"abc123.execute-api.x", "/prod/a?h=x%0d%0aX-Evil:%201", "400 BadRequestException"},
+		{"abc123.execute-api.x", "/prod/a?h=x%00y", "400 BadRequestException"},
+		{slHost, "/n/a?q=x%0d%0aX-Evil:1", "400 APIG.0201"},
+	} {
+		a := f.rawGet(c.host, c.target)
+		got := itoa(a.status) + " " + a.header.Get("x-amzn-ErrorType") + a.err.Code
+		if got != c.want {
+			t.Errorf("GET %s: %s (%s); want %s", c.target, got, a.body, c.want)
+		}
+	}
+	ls := f.access.lines(t)
+	for _, l := range ls {
+		if l["failure"] != nil {
+			t.Errorf("logged as a backend failure: %v", l)
+		}
+	}
+	// A tab is a legal header character and passes.
+	if a := f.rawGet("abc123.execute-api.x", "/prod/a?h=x%09y"); a.status != 200 || a.echo.Header.Get("X-H") != "x\ty" {
+		t.Errorf("a tab: %d %q %s", a.status, a.echo.Header.Get("X-H"), a.body)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -169,5 +170,76 @@ func TestMappedHeaderWithControlCharacters(t *testing.T) {
 	// A tab is a legal header character and passes.
 	if a := f.rawGet("abc123.execute-api.x", "/prod/a?h=x%09y"); a.status != 200 || a.echo.Header.Get("X-H") != "x\ty" {
 		t.Errorf("a tab: %d %q %s", a.status, a.echo.Header.Get("X-H"), a.body)
+	}
+}
+
+// h2cBackend switches to "h2c" when asked, as x/net's h2c.NewHandler,
+// Envoy or Apache do, and then reads raw bytes: whatever comes after the
+// switch reaches it unrouted. It records the Upgrade headers it saw.
+func h2cBackend(t *testing.T) (*httptest.Server, *syncBuffer) {
+	t.Helper()
+	seen := &syncBuffer{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		up := r.Header.Get("Upgrade")
+		seen.Write([]byte(up + "\n"))
+		if !strings.EqualFold(up, "h2c") {
+			w.Header().Set("X-Backend", "echo")
+			_ = json.NewEncoder(w).Encode(echoed{Path: r.URL.Path, Header: r.Header})
+			return
+		}
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
+		_ = brw.Flush()
+		line, _ := brw.ReadString('\n')
+		_, _ = brw.WriteString("tunneled:" + line)
+		_ = brw.Flush()
+	}))
+	t.Cleanup(srv.Close)
+	return srv, seen
+}
+
+// An "Upgrade: h2c" request is never passed to a backend: a backend that
+// switches would give the client a raw tunnel, in which it sends HTTP/2
+// requests to any path of that backend, past the route's path, method
+// and mapped headers (h2c smuggling). WebSocket upgrades still pass.
+func TestH2CUpgradeIsNotTunneled(t *testing.T) {
+	be, seen := h2cBackend(t)
+	f := newRouteFixture(t)
+	loadReviewRoutes(f, be.URL, strings.TrimPrefix(be.URL, "http://"))
+	for _, c := range []struct{ host, target string }{
+		{"abc123.execute-api.x", "/prod/public"},
+		{slHost, "/swa/public"},
+	} {
+		conn, err := net.Dial("tcp", f.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+		_, _ = io.WriteString(conn, "GET "+c.target+" HTTP/1.1\r\nHost: "+c.host+"\r\nConnection: Upgrade, HTTP2-Settings\r\n"+
+			"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n")
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode == http.StatusSwitchingProtocols {
+			_, _ = io.WriteString(conn, "GET /admin/not-routed HTTP/1.1\n")
+			line, _ := br.ReadString('\n')
+			t.Errorf("%s %s: the gateway tunneled h2c to the backend, which read %q", c.host, c.target, line)
+		} else if resp.StatusCode != 200 {
+			b, _ := io.ReadAll(resp.Body)
+			t.Errorf("%s %s: %d %s; want the plain answer", c.host, c.target, resp.StatusCode, b)
+		}
+		conn.Close()
+	}
+	seen.mu.Lock()
+	got := seen.b.String()
+	seen.mu.Unlock()
+	if strings.Contains(strings.ToLower(got), "h2c") {
+		t.Errorf("the backend saw Upgrade headers %q", got)
 	}
 }

@@ -44,9 +44,9 @@ type site struct {
 
 // snapshot is everything the gateway serves at one revision. It is never
 // changed once built; a reload builds a new one and swaps it in whole.
-// Names are unique per listener, not across them (one tenant may hold a
-// name over HTTPS only and another the same name over HTTP only), so each
-// listener has its own index.
+// Names are unique per listener, not across them (one account may hold a
+// name over HTTPS in one group and over HTTP in another; another account
+// never holds it), so each listener has its own index.
 type snapshot struct {
 	revision int64
 	tls      index // the HTTPS listener's domains

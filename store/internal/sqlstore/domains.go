@@ -54,13 +54,29 @@ func (a *Accessor) CreateDomain(ctx context.Context, d *certgate.Domain, max int
 					Message: fmt.Sprintf("the API group already has %d domains", n)}
 			}
 		}
+		// The revision's row lock first: every domain writer queues on
+		// it, so the check below sees every name committed before this
+		// insert (PostgreSQL's READ COMMITTED reads afresh per statement).
+		if err := bumpRevision(ctx, tx); err != nil {
+			return err
+		}
+		// A name another account holds, on any listener, is refused:
+		// every listener answers the same DNS name, so holding it on
+		// another one would take that account's traffic there.
+		err = tx.QueryRow(ctx, "SELECT 1 FROM domains WHERE name = ? AND account_id <> ? LIMIT 1", d.Name, d.AccountID).Scan(&one)
+		if err == nil {
+			return &certgate.Error{Code: certgate.EConflict, Reason: "duplicate_name", Message: "this domain name is already bound"}
+		}
+		if !noRows(err) {
+			return err
+		}
 		_, err = tx.Exec(ctx, "INSERT INTO domains ("+domainColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			d.ID, d.AccountID, d.InstanceID, d.GroupID, d.Name, d.MinTLSVersion, b2i(d.RedirectHTTP), b2i(d.VerifyClients),
 			int64(d.HTTPPort), int64(d.HTTPSPort), rowcodec.Micros(d.CreatedAt), rowcodec.Micros(d.UpdatedAt), int64(1))
 		if err != nil {
 			return a.domainConflict(err)
 		}
-		return bumpRevision(ctx, tx)
+		return nil
 	})
 	if err != nil {
 		return err

@@ -22,7 +22,7 @@ func testBindingTx(t *testing.T, p *pair) {
 	wild := newDomain(g, "*.tx.example.com", base.Add(time.Second))
 	// Another tenant's name (a name one account holds is never another's,
 	// on any listener).
-	fd := newDomain(foreign, "fd.tx.example.com", base)
+	fd := newDomain(foreign, "fd.other.test", base)
 	fd.HTTPPort = -1
 	for _, x := range []*certgate.Domain{d, wild, fd} {
 		if err := p.a.CreateDomain(ctx, x, 0); err != nil {

@@ -82,6 +82,35 @@ func testDomains(t *testing.T, p *pair) {
 	onlyHTTP := newDomain(foreign, "*.example.com", base)
 	onlyHTTP.HTTPPort, onlyHTTP.HTTPSPort = 0, -1
 	checkErr(t, p.b.CreateDomain(ctx, onlyHTTP, 3), certgate.EConflict, "duplicate_name", "another tenant taking over HTTP a name held over HTTPS only")
+	// Nor a name under another tenant's wildcard (the exact name would
+	// win over it), nor a wildcard over another tenant's name; names
+	// deeper than one label, and % or _, do not clash.
+	checkErr(t, p.b.CreateDomain(ctx, newDomain(foreign, "victim.example.com", base), 3), certgate.EConflict, "duplicate_name",
+		"another tenant's name under a tenant's wildcard")
+	checkErr(t, p.b.CreateDomain(ctx, newDomain(foreign, "*.example.com", base), 3), certgate.EConflict, "duplicate_name",
+		"another tenant's wildcard over a tenant's name")
+	deep := newDomain(foreign, "a.b.example.com", base)
+	deep.HTTPPort, deep.HTTPSPort = -1, -1
+	if err := p.b.CreateDomain(ctx, deep, 3); err != nil {
+		t.Errorf("a name two labels under another tenant's wildcard: %v", err)
+	}
+	moves++
+	for _, n := range []string{"*.b.example.com", "*.%xample.com", "*._xample.com"} {
+		x := newDomain(foreign, n, base)
+		x.HTTPPort, x.HTTPSPort = -1, -1
+		if err := p.b.CreateDomain(ctx, x, 3); err != nil {
+			t.Errorf("%s clashed: %v", n, err)
+		}
+		moves++
+		if err := p.b.DeleteDomain(ctx, foreign.AccountID, foreign.InstanceID, foreign.ID, x.ID); err != nil {
+			t.Fatal(err)
+		}
+		moves++
+	}
+	if err := p.b.DeleteDomain(ctx, foreign.AccountID, foreign.InstanceID, foreign.ID, deep.ID); err != nil {
+		t.Fatal(err)
+	}
+	moves++
 	// The holder itself may spread a name over listeners.
 	ownPort := newDomain(g, "api.example.com", base)
 	ownPort.HTTPPort, ownPort.HTTPSPort = -1, 9443

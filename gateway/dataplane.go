@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -144,6 +145,10 @@ func (g *Gateway) serveHuawei(w http.ResponseWriter, r *http.Request, s *snapsho
 	e.requestID, e.dialect = reqID, "huawei"
 	w.Header().Set("Server", "api-gateway")
 	hw := func(status int, code, msg string) { writeHuaweiError(w, reqID, status, code, msg) }
+	if hasDotSegment(r.URL.Path) {
+		hw(http.StatusBadRequest, "APIG.0201", dotPathHuawei)
+		return
+	}
 	idx := s.plain
 	if r.TLS != nil {
 		idx = s.tls
@@ -328,13 +333,19 @@ func (g *Gateway) huaweiCall(r *http.Request, m hwMatch, hg *hwGroup, env, reqID
 			c.setHeader.Set(bp.Name, v)
 		}
 	}
-	path := expandTemplate(m.route.backend.Segments, m.route.backend.TrailingSlash, pathVals)
+	path, ok := expandTemplate(m.route.backend.Segments, m.route.backend.TrailingSlash, pathVals)
+	if !ok {
+		return nil, errDotSegment
+	}
 	if len(m.rest) > 0 {
 		path = strings.TrimSuffix(path, "/") + "/" + escapeSegments(m.rest)
 	}
 	scheme := strings.ToLower(be.Protocol)
 	c.url = &url.URL{Scheme: scheme, Host: be.Address, RawPath: path, RawQuery: query.Encode()}
 	c.url.Path, _ = url.PathUnescape(path)
+	if badHeaderValue(c.setHeader) {
+		return nil, errBadHeaderValue
+	}
 	if be.ClientTLS && scheme == "https" {
 		if hg.backendCert == nil {
 			return nil, fmt.Errorf("the API presents the instance's backend client certificate, and none is set")
@@ -376,6 +387,10 @@ func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, s *snapshot, 
 	h := w.Header()
 	h.Set("x-amzn-RequestId", reqID)
 	aws := func(status int, typ, msg string) { writeAWSError(w, status, typ, msg) }
+	if hasDotSegment(r.URL.Path) {
+		aws(http.StatusBadRequest, "BadRequestException", dotPathAWS)
+		return
+	}
 	stageName, rest, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
 	st := s.routes.stages[strings.ToLower(apiID)][stageName]
 	if st == nil {
@@ -419,6 +434,14 @@ func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, s *snapshot, 
 		return
 	}
 	c, err := awsCall(r, st, in, vars, reqID)
+	switch {
+	case errors.Is(err, errDotSegment):
+		aws(http.StatusBadRequest, "BadRequestException", dotPathAWS)
+		return
+	case errors.Is(err, errBadHeaderValue):
+		aws(http.StatusBadRequest, "BadRequestException", "Invalid request: "+errBadHeaderValue.Error())
+		return
+	}
 	if err != nil {
 		g.log.Warn("gateway: cannot build the integration request", "request_id", reqID, "rest_api", st.stage.APIID,
 			"stage", st.stage.Name, "error", err)
@@ -521,7 +544,7 @@ func awsCall(r *http.Request, st *awsStage, in *certgate.Integration, vars map[s
 		}
 		return "", false
 	}
-	pathVals := map[string]string{}
+	pathVals, mappedQuery := map[string]string{}, url.Values{}
 	for target, expr := range in.RequestParameters {
 		v, ok := source(expr)
 		if !ok {
@@ -531,7 +554,7 @@ func awsCall(r *http.Request, st *awsStage, in *certgate.Integration, vars map[s
 		case strings.HasPrefix(target, "integration.request.path."):
 			pathVals[strings.TrimPrefix(target, "integration.request.path.")] = v
 		case strings.HasPrefix(target, "integration.request.querystring."):
-			query.Set(strings.TrimPrefix(target, "integration.request.querystring."), v)
+			mappedQuery.Set(strings.TrimPrefix(target, "integration.request.querystring."), v)
 		case strings.HasPrefix(target, "integration.request.header."):
 			c.setHeader.Set(strings.TrimPrefix(target, "integration.request.header."), v)
 		}
@@ -543,31 +566,40 @@ func awsCall(r *http.Request, st *awsStage, in *certgate.Integration, vars map[s
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("the integration URI is not an absolute http(s) URL")
 	}
-	raw := pathVarRe.ReplaceAllStringFunc(u.EscapedPath(), func(m string) string {
-		name := strings.TrimSuffix(m[1:len(m)-1], "+")
+	dots := false
+	fill := func(name string) string {
 		v, ok := pathVals[name]
 		if !ok {
 			v = vars[name]
 		}
+		dots = dots || hasDotSegment(v)
 		return escapeSegments(strings.Split(v, "/"))
+	}
+	raw := pathVarRe.ReplaceAllStringFunc(u.EscapedPath(), func(m string) string {
+		return fill(strings.TrimSuffix(m[1:len(m)-1], "+"))
 	})
 	// {name} in an escaped path is %7Bname%7D.
 	raw = escapedVarRe.ReplaceAllStringFunc(raw, func(m string) string {
-		name := strings.TrimSuffix(m[3:len(m)-3], "+")
-		v, ok := pathVals[name]
-		if !ok {
-			v = vars[name]
-		}
-		return escapeSegments(strings.Split(v, "/"))
+		return fill(strings.TrimSuffix(m[3:len(m)-3], "+"))
 	})
+	if dots {
+		return nil, errDotSegment
+	}
 	c.url = &url.URL{Scheme: u.Scheme, Host: u.Host, RawPath: raw}
 	c.url.Path, _ = url.PathUnescape(raw)
-	for k, vs := range u.Query() { // the URI's own query string
-		for _, v := range vs {
-			query.Add(k, v)
-		}
+	// The URI's own query string, then the mapped parameters, replace the
+	// caller's parameters of the same names: they are the owner's, and a
+	// backend reading the first value would otherwise take the caller's.
+	for k, vs := range u.Query() {
+		query[k] = vs
+	}
+	for k, vs := range mappedQuery {
+		query[k] = vs
 	}
 	c.url.RawQuery = query.Encode()
+	if badHeaderValue(c.setHeader) {
+		return nil, errBadHeaderValue
+	}
 	return c, nil
 }
 
@@ -649,22 +681,31 @@ func mapIntegrationResponse(resp *http.Response, in *certgate.Integration) {
 }
 
 // expandTemplate writes a backend path template with its variables
-// filled (escaped as path segments).
-func expandTemplate(segs []gwSegment, trailing bool, vals map[string]string) string {
+// filled (escaped as path segments). ok is false when a variable's value
+// would make a "." or ".." segment.
+func expandTemplate(segs []gwSegment, trailing bool, vals map[string]string) (path string, ok bool) {
 	var b strings.Builder
 	for _, s := range segs {
 		b.WriteByte('/')
 		switch {
 		case s.Var != "":
+			if hasDotSegment(vals[s.Var]) {
+				return "", false
+			}
 			b.WriteString(escapeSegments(strings.Split(vals[s.Var], "/")))
 		case len(s.Parts) > 0:
+			var seg strings.Builder
 			for _, p := range s.Parts {
 				if p.Var != "" {
-					b.WriteString(url.PathEscape(vals[p.Var]))
+					seg.WriteString(url.PathEscape(vals[p.Var]))
 				} else {
-					b.WriteString(p.Literal)
+					seg.WriteString(p.Literal)
 				}
 			}
+			if hasDotSegment(seg.String()) {
+				return "", false // {a}{b} with "." and "."
+			}
+			b.WriteString(seg.String())
 		default:
 			b.WriteString(s.Literal)
 		}
@@ -672,7 +713,7 @@ func expandTemplate(segs []gwSegment, trailing bool, vals map[string]string) str
 	if trailing || len(segs) == 0 {
 		b.WriteByte('/')
 	}
-	return b.String()
+	return b.String(), true
 }
 
 // escapeSegments joins path segments, each escaped.

@@ -60,6 +60,11 @@ func FuzzHostParsing(f *testing.F) {
 		if strings.ContainsAny(n, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
 			t.Fatalf("normalHost(%q) = %q keeps a capital", host, n)
 		}
+		// Idempotent: the listener's checks and routing each normalize,
+		// and must agree on the name (TestHostWithEmptyLabelsSelectsNoDomain).
+		if normalHost(n) != n {
+			t.Fatalf("normalHost(%q) = %q but normalHost(%q) = %q", host, n, n, normalHost(n))
+		}
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -202,6 +203,15 @@ func rewrite(pr *httputil.ProxyRequest) {
 	pr.SetXForwarded()
 	for k, v := range up.Header {
 		pr.Out.Header[k] = v
+	}
+	if up := pr.Out.Header.Get("Upgrade"); up != "" && !strings.EqualFold(up, "websocket") {
+		// Only WebSocket is tunneled. Another protocol switch, h2c above
+		// all, would hand the client a raw connection to the backend in
+		// which its requests go to any path, past routing (h2c
+		// smuggling); the backend gets a plain request instead.
+		pr.Out.Header.Del("Upgrade")
+		pr.Out.Header.Del("Connection")
+		pr.Out.Header.Del("HTTP2-Settings")
 	}
 }
 

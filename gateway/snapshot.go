@@ -44,9 +44,9 @@ type site struct {
 
 // snapshot is everything the gateway serves at one revision. It is never
 // changed once built; a reload builds a new one and swaps it in whole.
-// Names are unique per listener, not across them (one tenant may hold a
-// name over HTTPS only and another the same name over HTTP only), so each
-// listener has its own index.
+// Names are unique per listener, not across them (one account may hold a
+// name over HTTPS in one group and over HTTP in another; another account
+// never holds it), so each listener has its own index.
 type snapshot struct {
 	revision int64
 	tls      index // the HTTPS listener's domains
@@ -90,8 +90,19 @@ func (ix index) lookup(name string) *site {
 	return nil
 }
 
-// normalHost lowercases a host name and drops a final dot.
-func normalHost(h string) string { return strings.TrimSuffix(strings.ToLower(h), ".") }
+// normalHost lowercases a host name and drops one final dot. A name with
+// an empty label ("a..b", ".a", "a.." and so "a." after the drop) is ""
+// and selects nothing: the function must be idempotent, since the
+// listener's checks and routing each normalize, and a second drop of a
+// dot would let "mtls.example.com.." pass the checks as no domain and be
+// routed as mtls.example.com.
+func normalHost(h string) string {
+	h = strings.TrimSuffix(strings.ToLower(h), ".")
+	if h == "" || h[0] == '.' || h[len(h)-1] == '.' || strings.Contains(h, "..") {
+		return ""
+	}
+	return h
+}
 
 // parsed is a certificate made ready for tls: cached by id and version, so
 // that a rebuild after a change to one domain re-parses and unseals only

@@ -384,8 +384,11 @@ type Groups interface {
 // account, instance and group: another's is ENotFound, exactly like a
 // missing one). A name is unique per listener across every account: a
 // second claim of a name on a port (HTTPPort or HTTPSPort, -1 excepted)
-// already held, by anyone, is EConflict (Reason "duplicate_name"). Every
-// successful write moves the configuration revision.
+// already held, by anyone, is EConflict (Reason "duplicate_name"), and so
+// is a claim of a name another account holds on any listener (every
+// listener answers the same DNS name), of a name under another account's
+// one-label wildcard, and of a wildcard over another account's name; the
+// holder itself may spread a name over listeners. Every successful write moves the configuration revision.
 type Domains interface {
 	// CreateDomain inserts d (Version 1 on success). It fails with
 	// ENotFound (Reason ReasonNoGroup) unless d.GroupID is a group of

@@ -174,6 +174,14 @@ func TestHuaweiCustomDomains(t *testing.T) {
 	if err != nil || del.HttpStatusCode != http.StatusNoContent {
 		t.Fatalf("DisassociateDomainV2 = %+v, %v; want 204", del, err)
 	}
+	// Still under this tenant's *.example.com: the exact name would take
+	// that name's traffic from the wildcard.
+	_, err = oc.AssociateDomainV2(&model.AssociateDomainV2Request{InstanceId: other.Instance.ID, GroupId: og.Id,
+		Body: &model.UrlDomainCreate{UrlDomain: &taken}})
+	wantErr("another tenant claiming a name under a held wildcard", err, 400, "APIG.3305")
+	if _, err := c.DisassociateDomainV2(&model.DisassociateDomainV2Request{InstanceId: inst, GroupId: gid, DomainId: *wild.Id}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := oc.AssociateDomainV2(&model.AssociateDomainV2Request{InstanceId: other.Instance.ID, GroupId: og.Id,
 		Body: &model.UrlDomainCreate{UrlDomain: &taken}}); err != nil {
 		t.Errorf("a name freed by DisassociateDomainV2, claimed by another tenant: %v", err)

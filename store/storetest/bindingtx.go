@@ -18,9 +18,11 @@ func testBindingTx(t *testing.T, p *pair) {
 	ctx := testCtx(t)
 	g, foreign := domainFixture(t, p)
 	d := newDomain(g, "tx.example.com", base)
-	d.HTTPSPort = -1 // HTTP only, so that the other tenant can hold the name over HTTPS
+	d.HTTPSPort = -1 // HTTP only
 	wild := newDomain(g, "*.tx.example.com", base.Add(time.Second))
-	fd := newDomain(foreign, "tx.example.com", base)
+	// Another tenant's name (a name one account holds is never another's,
+	// on any listener).
+	fd := newDomain(foreign, "fd.other.test", base)
 	fd.HTTPPort = -1
 	for _, x := range []*certgate.Domain{d, wild, fd} {
 		if err := p.a.CreateDomain(ctx, x, 0); err != nil {
@@ -77,6 +79,9 @@ func testBindingTx(t *testing.T, p *pair) {
 			}
 			if named, _ := tx.DomainsNamed("tx.example.com", []string{foreign.InstanceID}); len(named) != 0 {
 				t.Errorf("handle %d: DomainsNamed in another tenant's instance = %v; want none", i, ids(named))
+			}
+			if named, _ := tx.DomainsNamed(fd.Name, nil); len(named) != 0 {
+				t.Errorf("handle %d: DomainsNamed of another tenant's name = %v; want none", i, ids(named))
 			}
 			if named, _ := tx.DomainsNamed("tx.example.com", []string{"x", g.InstanceID}); len(named) != 1 {
 				t.Errorf("handle %d: DomainsNamed in the account's instance = %v; want one", i, ids(named))

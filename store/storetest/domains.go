@@ -71,10 +71,58 @@ func testDomains(t *testing.T, p *pair) {
 	onlyHTTPS := newDomain(foreign, "api.example.com", base)
 	onlyHTTPS.HTTPPort, onlyHTTPS.HTTPSPort = -1, 8443
 	checkErr(t, p.a.CreateDomain(ctx, onlyHTTPS, 3), certgate.EConflict, "duplicate_name", "a taken name on its HTTPS port alone")
+	// Another tenant may not take the name on a listener nobody holds
+	// either: every listener answers the same DNS name, so holding it over
+	// HTTP alone would hand it the first tenant's plain-HTTP traffic (and
+	// its users' cookies that lack Secure), past that tenant's choice of
+	// HTTPS only.
 	otherPort := newDomain(foreign, "api.example.com", base)
 	otherPort.HTTPPort, otherPort.HTTPSPort = -1, 9443
-	if err := p.a.CreateDomain(ctx, otherPort, 3); err != nil {
-		t.Errorf("the same name on listeners nobody holds: %v", err)
+	checkErr(t, p.a.CreateDomain(ctx, otherPort, 3), certgate.EConflict, "duplicate_name", "another tenant claiming a taken name on listeners nobody holds")
+	onlyHTTP := newDomain(foreign, "*.example.com", base)
+	onlyHTTP.HTTPPort, onlyHTTP.HTTPSPort = 0, -1
+	checkErr(t, p.b.CreateDomain(ctx, onlyHTTP, 3), certgate.EConflict, "duplicate_name", "another tenant taking over HTTP a name held over HTTPS only")
+	// Nor a name under another tenant's wildcard (the exact name would
+	// win over it), nor a wildcard over another tenant's name; names
+	// deeper than one label, and % or _, do not clash.
+	checkErr(t, p.b.CreateDomain(ctx, newDomain(foreign, "victim.example.com", base), 3), certgate.EConflict, "duplicate_name",
+		"another tenant's name under a tenant's wildcard")
+	checkErr(t, p.b.CreateDomain(ctx, newDomain(foreign, "*.example.com", base), 3), certgate.EConflict, "duplicate_name",
+		"another tenant's wildcard over a tenant's name")
+	deep := newDomain(foreign, "a.b.example.com", base)
+	deep.HTTPPort, deep.HTTPSPort = -1, -1
+	if err := p.b.CreateDomain(ctx, deep, 3); err != nil {
+		t.Errorf("a name two labels under another tenant's wildcard: %v", err)
+	}
+	moves++
+	for _, n := range []string{"*.b.example.com", "*.%xample.com", "*._xample.com"} {
+		x := newDomain(foreign, n, base)
+		x.HTTPPort, x.HTTPSPort = -1, -1
+		if err := p.b.CreateDomain(ctx, x, 3); err != nil {
+			t.Errorf("%s clashed: %v", n, err)
+		}
+		moves++
+		if err := p.b.DeleteDomain(ctx, foreign.AccountID, foreign.InstanceID, foreign.ID, x.ID); err != nil {
+			t.Fatal(err)
+		}
+		moves++
+	}
+	if err := p.b.DeleteDomain(ctx, foreign.AccountID, foreign.InstanceID, foreign.ID, deep.ID); err != nil {
+		t.Fatal(err)
+	}
+	moves++
+	// The holder itself may spread a name over listeners.
+	ownPort := newDomain(g, "api.example.com", base)
+	ownPort.HTTPPort, ownPort.HTTPSPort = -1, 9443
+	if err := p.a.CreateDomain(ctx, ownPort, 3); err != nil {
+		t.Errorf("the holder's same name on listeners nobody holds: %v", err)
+	}
+	moves++
+	onto := *ownPort
+	onto.HTTPSPort = 8443
+	checkErr(t, updateDomain(ctx, p.b, &onto), certgate.EConflict, "duplicate_name", "UpdateDomain onto a listener holding the name")
+	if err := p.a.DeleteDomain(ctx, g.AccountID, g.InstanceID, g.ID, ownPort.ID); err != nil {
+		t.Fatal(err)
 	}
 	moves++
 
@@ -108,9 +156,6 @@ func testDomains(t *testing.T, p *pair) {
 		t.Errorf("UpdateDomain to a port another name holds: %v", err)
 	}
 	moves++
-	onto := *otherPort
-	onto.HTTPSPort = 8443
-	checkErr(t, updateDomain(ctx, p.b, &onto), certgate.EConflict, "duplicate_name", "UpdateDomain onto a listener holding the name")
 	r.expect(moves, "refused writes")
 	if got, err := p.a.GetDomain(ctx, g.AccountID, g.InstanceID, g.ID, d3.ID); err != nil || got.Name != "three.example.com" {
 		t.Errorf("UpdateDomain changed the name: %+v, %v", got, err)

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/store"
@@ -54,13 +55,29 @@ func (a *Accessor) CreateDomain(ctx context.Context, d *certgate.Domain, max int
 					Message: fmt.Sprintf("the API group already has %d domains", n)}
 			}
 		}
+		// The revision's row lock first: every domain writer queues on
+		// it, so the check below sees every name committed before this
+		// insert (PostgreSQL's READ COMMITTED reads afresh per statement).
+		if err := bumpRevision(ctx, tx); err != nil {
+			return err
+		}
+		// A name another account holds, on any listener, is refused:
+		// every listener answers the same DNS name, so holding it on
+		// another one would take that account's traffic there. So is a
+		// name under another account's wildcard (an exact name wins over
+		// it) and a wildcard over another account's name.
+		if clash, err := a.nameClash(ctx, tx, d.AccountID, d.Name); err != nil {
+			return err
+		} else if clash {
+			return &certgate.Error{Code: certgate.EConflict, Reason: "duplicate_name", Message: "this domain name is already bound"}
+		}
 		_, err = tx.Exec(ctx, "INSERT INTO domains ("+domainColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			d.ID, d.AccountID, d.InstanceID, d.GroupID, d.Name, d.MinTLSVersion, b2i(d.RedirectHTTP), b2i(d.VerifyClients),
 			int64(d.HTTPPort), int64(d.HTTPSPort), rowcodec.Micros(d.CreatedAt), rowcodec.Micros(d.UpdatedAt), int64(1))
 		if err != nil {
 			return a.domainConflict(err)
 		}
-		return bumpRevision(ctx, tx)
+		return nil
 	})
 	if err != nil {
 		return err
@@ -197,3 +214,38 @@ func scanDomain(s rowcodec.Scanner) (*certgate.Domain, error) {
 }
 
 func domainNotFound() error { return certgate.Errorf(certgate.ENotFound, "domain not found") }
+
+// nameClash reports whether an account other than accountID holds name,
+// the one-label wildcard covering it, or, for a wildcard, a name it
+// covers.
+func (a *Accessor) nameClash(ctx context.Context, tx Tx, accountID, name string) (bool, error) {
+	parent, wild := strings.CutPrefix(name, "*.")
+	if !wild {
+		cover := name
+		if _, p, ok := strings.Cut(name, "."); ok {
+			cover = "*." + p
+		}
+		var one int
+		err := tx.QueryRow(ctx, "SELECT 1 FROM domains WHERE account_id <> ? AND (name = ? OR name = ?) LIMIT 1",
+			accountID, name, cover).Scan(&one)
+		if noRows(err) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	// substr rather than LIKE, so that % and _ are plain characters.
+	suffix := "." + parent
+	clash := false
+	err := each(ctx, tx, func(s rowcodec.Scanner) error {
+		var n string
+		if err := s.Scan(&n); err != nil {
+			return err
+		}
+		if label := strings.TrimSuffix(n, suffix); label != "" && !strings.Contains(label, ".") {
+			clash = true // "*" (the wildcard itself) or one label under it
+		}
+		return nil
+	}, "SELECT name FROM domains WHERE account_id <> ? AND length(name) > CAST(? AS INTEGER) AND "+
+		"substr(name, length(name) - CAST(? AS INTEGER) + 1) = ?", accountID, len(suffix), len(suffix), suffix)
+	return clash, err
+}

@@ -627,8 +627,8 @@ func serveMock(w http.ResponseWriter, in *certgate.Integration) {
 		body = ir.ResponseTemplates["application/json"]
 		setStaticHeaders(w.Header(), ir)
 	}
-	if status < 100 || status > 599 {
-		status = 200
+	if status < 200 || status > 599 {
+		status = 200 // an informational status is never a final answer
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -673,7 +673,7 @@ func mapIntegrationResponse(resp *http.Response, in *certgate.Integration) {
 	if ir == nil {
 		return
 	}
-	if n, err := strconv.Atoi(ir.StatusCode); err == nil && n >= 100 && n <= 599 {
+	if n, err := strconv.Atoi(ir.StatusCode); err == nil && n >= 200 && n <= 599 {
 		resp.StatusCode = n
 		resp.Status = strconv.Itoa(n) + " " + http.StatusText(n)
 	}

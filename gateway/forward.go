@@ -30,6 +30,9 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, c *backendCall
 	for _, k := range c.delHeader {
 		r.Header.Del(k)
 	}
+	// Like X-Forwarded-For, never the client's own: a backend that trusts
+	// it would take the client's word for its address.
+	r.Header.Del("X-Real-Ip")
 	var id *Identity
 	if c.cert != nil {
 		id = c.cert.identity

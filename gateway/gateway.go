@@ -70,6 +70,8 @@ type Gateway struct {
 	// proxy calls backends, through the transports pooled in upstreams.
 	proxy     *Proxy
 	upstreams *Upstreams
+	// drain is drainTimeout, shorter in tests.
+	drain time.Duration
 
 	mu    sync.Mutex // serializes rebuilds; guards the maps below
 	cache map[string]*parsed

@@ -1,14 +1,13 @@
 package gateway
 
 import (
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
-	"encoding/json"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 )
 
 // HTTPS wraps next, the router of requests that arrived over TLS, with the
@@ -35,15 +34,45 @@ func (g *Gateway) HTTPS(next http.Handler) http.Handler {
 		next = http.HandlerFunc(g.route)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer g.limitDrain(w)
 		if r.TLS != nil {
 			if why := g.misdirected(r); why != "" {
 				w.Header().Set("Connection", "close")
-				writeError(w, http.StatusMisdirectedRequest, "APIG.0201", "Misdirected request: "+why)
+				if awsRequest(r) {
+					writeAWSError(w, http.StatusMisdirectedRequest, "MisdirectedRequestException", "Misdirected Request: "+why)
+				} else {
+					writeError(w, http.StatusMisdirectedRequest, "APIG.0201", "Misdirected request: "+why)
+				}
 				return
 			}
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// awsRequest reports whether r is an AWS invocation (path-style, or an
+// execute-api host), which the gateway answers in AWS's format.
+func awsRequest(r *http.Request) bool {
+	if strings.HasPrefix(r.URL.Path, awsPathPrefix) {
+		return true
+	}
+	_, ok := executeAPIHost(normalHost(hostOnly(r.Host)))
+	return ok
+}
+
+// drainTimeout bounds how long the server may read what is left of a
+// request body after the answer: net/http discards up to 256 KiB of an
+// unread body to keep the connection, and a client trickling it would
+// hold the connection without end. The next request's header deadline
+// replaces it.
+const drainTimeout = 10 * time.Second
+
+func (g *Gateway) limitDrain(w http.ResponseWriter) {
+	d := g.drain
+	if d == 0 {
+		d = drainTimeout
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
 }
 
 // misdirected says why r may not be served on its connection, or "".
@@ -100,6 +129,13 @@ func (g *Gateway) HTTP(next http.Handler, httpsPort int) http.Handler {
 		next = http.HandlerFunc(g.route)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer g.limitDrain(w)
+		if awsRequest(r) {
+			// AWS invocations are served on this listener under any name:
+			// a custom domain's policy is Huawei's, for its own APIs.
+			next.ServeHTTP(w, r)
+			return
+		}
 		host := hostOnly(r.Host)
 		s := g.snap.Load()
 		st := s.plain.lookup(host)
@@ -150,15 +186,7 @@ func noRoute(w http.ResponseWriter, r *http.Request) {
 	writeError(w, http.StatusNotFound, "APIG.0101", "The API does not exist or has not been published in the environment")
 }
 
-// writeError answers in the default gateway response template of Huawei's
-// gateway: {"error_code", "error_msg", "request_id"} with X-Request-Id.
+// writeError answers in Huawei's format with a new request id.
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	id := hex.EncodeToString(b[:])
-	body, _ := json.Marshal(map[string]string{"error_code": code, "error_msg": msg, "request_id": id})
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Request-Id", id)
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	writeHuaweiError(w, newRequestID(), status, code, msg)
 }

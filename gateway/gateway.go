@@ -34,6 +34,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,6 +54,9 @@ type Config struct {
 	// UpstreamRoots verifies backends' certificates (nil: the system
 	// roots); see UpstreamRoots.
 	UpstreamRoots *x509.CertPool
+	// UpstreamDeny lists the addresses the gateway never connects to as a
+	// backend (cloud metadata, link-local): checked at connect time.
+	UpstreamDeny []netip.Prefix
 	// AccessLog receives one line per routed request (Logger when nil).
 	AccessLog *slog.Logger
 	// DomainSuffix is the DNS suffix of the API groups' debugging domains,
@@ -102,7 +106,7 @@ func New(cfg Config) *Gateway {
 	if roots == nil {
 		roots, _ = x509.SystemCertPool() // nil on failure: crypto/tls then uses the system's own
 	}
-	g.proxy, g.upstreams = NewProxy(g.log), NewUpstreams(roots)
+	g.proxy, g.upstreams = NewProxy(g.log), NewUpstreams(roots, cfg.UpstreamDeny...)
 	g.snap.Store(newSnapshot(-1))
 	return g
 }

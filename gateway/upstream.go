@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -98,15 +100,37 @@ type transportKey struct {
 // for concurrent use.
 type Upstreams struct {
 	roots *x509.CertPool
+	deny  []netip.Prefix
 
 	mu sync.RWMutex
 	m  map[transportKey]*http.Transport
 }
 
 // NewUpstreams returns a pool whose transports verify backends against
-// roots (see UpstreamRoots).
-func NewUpstreams(roots *x509.CertPool) *Upstreams {
-	return &Upstreams{roots: roots, m: map[transportKey]*http.Transport{}}
+// roots (see UpstreamRoots) and never connect to an address in deny.
+func NewUpstreams(roots *x509.CertPool, deny ...netip.Prefix) *Upstreams {
+	return &Upstreams{roots: roots, deny: deny, m: map[transportKey]*http.Transport{}}
+}
+
+// ErrUpstreamDenied is the dial error for a backend address in the deny
+// list (--gateway-upstream-deny).
+var ErrUpstreamDenied = errors.New("the backend's address is in --gateway-upstream-deny")
+
+// control refuses, at connect time (after DNS, so a name that resolves
+// to a denied address is refused too, and a rebinding name cannot get
+// around it), an address in the deny list.
+func (u *Upstreams) control(_, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return ErrUpstreamDenied // not an IP address: never expected here
+	}
+	a := ap.Addr().Unmap()
+	for _, p := range u.deny {
+		if p.Contains(a) {
+			return ErrUpstreamDenied
+		}
+	}
+	return nil
 }
 
 // Transport returns the pooled transport for id (nil: no client
@@ -147,6 +171,9 @@ func (u *Upstreams) newTransport(id *Identity, insecure bool) *http.Transport {
 		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }
 	}
 	d := &net.Dialer{Timeout: upstreamDialTimeout, KeepAlive: 30 * time.Second}
+	if len(u.deny) > 0 {
+		d.Control = u.control
+	}
 	return &http.Transport{
 		// No Proxy: the gateway calls backends directly, whatever
 		// HTTP_PROXY the process inherited.

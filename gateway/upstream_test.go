@@ -3,10 +3,12 @@ package gateway
 import (
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,4 +155,39 @@ func FuzzUpstreamRoots(f *testing.F) {
 			t.Fatalf("the error quotes the file: %v", err)
 		}
 	})
+}
+
+// TestUpstreamDeny: an address in the deny list is refused at connect
+// time, whether the URL names it or a name that resolves to it, and the
+// call is the dialect's "unreachable"; without the list it connects.
+func TestUpstreamDeny(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "backend") }))
+	defer backend.Close()
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(backend.URL, "http://"))
+	for _, tc := range []struct {
+		name   string
+		deny   []netip.Prefix
+		url    string
+		status int
+	}{
+		{"allowed", nil, backend.URL, 200},
+		{"denied by address", []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}, backend.URL, 502},
+		{"denied through a name", []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}, "http://localhost:" + port, 502},
+		{"another prefix", []netip.Prefix{netip.MustParsePrefix("169.254.0.0/16")}, backend.URL, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ups := NewUpstreams(nil, tc.deny...)
+			var res Result
+			req := httptest.NewRequest("GET", "http://gw/", nil)
+			w := httptest.NewRecorder()
+			res = NewProxy(nil).Serve(w, req, &Upstream{URL: mustURL(t, tc.url), Transport: ups.Transport(nil, false)},
+				func(w http.ResponseWriter, _ *http.Request, f Failure) { w.WriteHeader(502) })
+			if w.Code != tc.status {
+				t.Fatalf("%s: %d (%v, %v); want %d", tc.url, w.Code, res.Failure, res.Err, tc.status)
+			}
+			if tc.status == 502 && (res.Failure != FailUnreachable || !errors.Is(res.Err, ErrUpstreamDenied)) {
+				t.Errorf("denied call: failure %v, cause %v; want unreachable, ErrUpstreamDenied", res.Failure, res.Err)
+			}
+		})
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -66,6 +67,9 @@ type Config struct {
 	GatewayHTTPAddr       string
 	GatewayHTTPSAddr      string
 	GatewayUpstreamCAFile string
+	// GatewayUpstreamDeny is a comma-separated list of CIDR prefixes the
+	// gateway never connects to as a backend.
+	GatewayUpstreamDeny string
 }
 
 // DefaultConfig returns the defaults: loopback only, embedded SQLite under
@@ -102,7 +106,35 @@ func DefaultConfig() Config {
 		Gateway:                "on",
 		GatewayHTTPAddr:        "127.0.0.1:8081",
 		GatewayHTTPSAddr:       "127.0.0.1:8443",
+		GatewayUpstreamDeny:    DefaultUpstreamDeny,
 	}
+}
+
+// DefaultUpstreamDeny keeps tenants' backends off the machine's link-local
+// networks, where cloud metadata services answer (169.254.169.254 holds
+// the instance's credentials), and off the unspecified addresses (which
+// Linux dials as loopback). Loopback and private ranges stay allowed: a
+// self-hosted gateway's backends often live there.
+const DefaultUpstreamDeny = "169.254.0.0/16,fe80::/10,0.0.0.0/32,::/128"
+
+// upstreamDeny parses --gateway-upstream-deny.
+func upstreamDeny(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, err2 := netip.ParseAddr(f)
+			if err2 != nil {
+				return nil, fmt.Errorf("%q is neither a CIDR prefix nor an IP address", f)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // setting is one configurable value: its flag, its environment variable and
@@ -177,6 +209,7 @@ func (c *Config) settings(sc scope) []setting {
 		setting{"gateway-default-domain", "CERTGATE_GATEWAY_DEFAULT_DOMAIN", "a bound domain served to TLS clients that send no SNI (default: none, such handshakes get unrecognized_name)", (*stringValue)(&c.GatewayDefaultDomain)},
 		setting{"gateway-http-addr", "CERTGATE_GATEWAY_HTTP_ADDR", "the data plane's HTTP listen address (with --gateway on); a custom domain's ingress_http_port must be its port. off: no HTTP listener on this node; off:PORT also names the port the cluster's HTTP listeners use, which domains are checked against (plain off means 8081)", (*stringValue)(&c.GatewayHTTPAddr)},
 		setting{"gateway-https-addr", "CERTGATE_GATEWAY_HTTPS_ADDR", "the data plane's HTTPS listen address (with --gateway on); a custom domain's ingress_https_port must be its port. off: no HTTPS listener on this node; off:PORT also names the port the cluster's HTTPS listeners use, which domains are checked against and HTTP-to-HTTPS redirects point to (plain off means 8443)", (*stringValue)(&c.GatewayHTTPSAddr)},
+		setting{"gateway-upstream-deny", "CERTGATE_GATEWAY_UPSTREAM_DENY", "comma-separated CIDR prefixes (or addresses) the gateway never connects to as a backend, checked at connect time, after DNS; \"\" allows every address. The default keeps backends off link-local networks (cloud metadata) and the unspecified addresses", (*stringValue)(&c.GatewayUpstreamDeny)},
 		setting{"gateway-upstream-ca-file", "CERTGATE_GATEWAY_UPSTREAM_CA_FILE", "a PEM bundle of CA certificates trusted, beside the system roots, to verify the backends the gateway calls over HTTPS (default: the system roots only)", (*stringValue)(&c.GatewayUpstreamCAFile)},
 	)
 }
@@ -268,6 +301,9 @@ func (c *Config) Validate() error {
 		bad("--gateway-domain-suffix: %v", err)
 	}
 	c.validateProcess(bad)
+	if _, err := upstreamDeny(c.GatewayUpstreamDeny); err != nil {
+		bad("--gateway-upstream-deny: %v", err)
+	}
 	if c.ClientCertificateQuota < 0 {
 		bad("--client-certificate-quota must be >= 0")
 	}

@@ -446,3 +446,46 @@ func TestZeroFailedRequestsDuringSwaps(t *testing.T) {
 		t.Errorf("only %d requests ran: the loop did not overlap the swaps", total.Load())
 	}
 }
+
+// TestGatewayUpstreamDeny: --gateway-upstream-deny keeps backends off the
+// listed networks (the default: link-local, where cloud metadata answers);
+// a stage whose integration points there gets AWS's 502, and a bad list
+// is refused at start.
+func TestGatewayUpstreamDeny(t *testing.T) {
+	cfg := DefaultConfig()
+	if cfg.GatewayUpstreamDeny != DefaultUpstreamDeny || !strings.Contains(cfg.GatewayUpstreamDeny, "169.254.0.0/16") {
+		t.Errorf("default --gateway-upstream-deny %q", cfg.GatewayUpstreamDeny)
+	}
+	bad := testConfig(t.TempDir())
+	bad.GatewayUpstreamDeny = "10.0.0.0/8,nonsense"
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), `--gateway-upstream-deny: "nonsense" is neither a CIDR prefix nor an IP address`) {
+		t.Errorf("a bad list: %v", err)
+	}
+	be := recordingBackend(t)
+	s := startServer(t, func(c *Config) {
+		c.GatewayHTTPSAddr, c.GatewayHTTPAddr, c.GatewayUpstreamDeny = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.0/8, ::1"
+	})
+	ctx := context.Background()
+	ac := s.client(s.Bootstrap, "us-east-1")
+	id, rid := proxiedAPI(t, ac)
+	if _, err := ac.PutIntegration(ctx, &apigateway.PutIntegrationInput{RestApiId: &id, ResourceId: &rid, HttpMethod: aws.String("ANY"),
+		Type: types.IntegrationTypeHttpProxy, IntegrationHttpMethod: aws.String("ANY"), Uri: aws.String(be.URL + "/{proxy}")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ac.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: &id, StageName: aws.String("prod")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a denied backend", func() string {
+		resp, err := http.Get("http://" + s.gw.http.Addr().String() + "/_aws/execute-api/" + id + "/prod/x")
+		if err != nil {
+			return err.Error()
+		}
+		if body := readAll(resp); resp.StatusCode != 502 || body != `{"message":"Internal server error"}` {
+			return fmt.Sprint(resp.StatusCode, " ", body)
+		}
+		return ""
+	})
+	if logs := s.logs.String(); !strings.Contains(logs, "--gateway-upstream-deny") {
+		t.Errorf("the cause is not logged:\n%s", logs)
+	}
+}

@@ -200,8 +200,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		if !ok {
 			return fmt.Errorf("the store %T has no serving view for the gateway", m.Store)
 		}
+		deny, _ := upstreamDeny(cfg.GatewayUpstreamDeny) // checked by Validate
 		m.gw.start(gateway.New(gateway.Config{Source: gatewaySource{m.Store, view}, Opener: m.Sealer, Logger: log,
-			DefaultDomain: cfg.GatewayDefaultDomain, DomainSuffix: cfg.GatewayDomainSuffix, UpstreamRoots: m.upstreamRoots}), log, httpsPort)
+			DefaultDomain: cfg.GatewayDefaultDomain, DomainSuffix: cfg.GatewayDomainSuffix, UpstreamRoots: m.upstreamRoots, UpstreamDeny: deny}), log, httpsPort)
 		m.gw.interval = m.gatewayPoll
 		if w, ok := m.Store.(revisionWatcher); ok {
 			m.gw.watch = w.WatchRevision

@@ -36,7 +36,8 @@ import (
 //	CERTGATE_WRK=1 go test -count=1 -run TestWrkProxy -v ./gateway
 //
 // CERTGATE_WRK_FRONTS picks fronts (comma-separated: direct, nginx, bare,
-// gateway; all by default), CERTGATE_WRK_DURATION wrk's -d (10s), and
+// gateway; all by default; gohello, opt-in, is a Go server answering "ok"
+// itself, the ceiling of any Go front), CERTGATE_WRK_DURATION wrk's -d (10s), and
 // CERTGATE_WRK_CPUS pins wrk with taskset -c (unpinned by default). With
 // CERTGATE_WRK_FRONTS=gateway and -cpuprofile, the profile is the gateway's
 // alone.
@@ -125,6 +126,11 @@ func TestWrkProxy(t *testing.T) {
 	}
 
 	run("direct", "https://"+directAddr+"/bench")
+	if fronts["gohello"] {
+		run("gohello", "http://"+serveOn(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "ok")
+		}))+"/bench")
+	}
 
 	if fronts["nginx"] {
 		ccert := write("client.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: clientCert.Certificate[0]})))

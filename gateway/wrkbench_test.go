@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -37,7 +38,8 @@ import (
 //
 // CERTGATE_WRK_FRONTS picks fronts (comma-separated: direct, nginx, bare,
 // gateway; all by default; gohello, opt-in, is a Go server answering "ok"
-// itself, the ceiling of any Go front), CERTGATE_WRK_DURATION wrk's -d (10s), and
+// itself, the ceiling of any Go front; barelean, opt-in, is the bare
+// ReverseProxy over leanH1 instead of http.Transport), CERTGATE_WRK_DURATION wrk's -d (10s), and
 // CERTGATE_WRK_CPUS pins wrk with taskset -c (unpinned by default). With
 // CERTGATE_WRK_FRONTS=gateway and -cpuprofile, the profile is the gateway's
 // alone. Before each front it waits (up to 3 minutes) for the 1-minute
@@ -157,6 +159,16 @@ func TestWrkProxy(t *testing.T) {
 		run("bare", "http://"+serveOn(t, rp)+"/bench")
 	}
 
+	if fronts["barelean"] {
+		target := mustURL(t, "https://"+mtlsAddr)
+		rp := &httputil.ReverseProxy{
+			Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(target) },
+			Transport: &leanH1{addr: mtlsAddr, idle: make(chan *leanConn, 64),
+				tc: &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{clientCert}, NextProtos: []string{"http/1.1"}}},
+		}
+		run("barelean", "http://"+serveOn(t, rp)+"/bench")
+	}
+
 	if fronts["gateway"] {
 		// The real gateway over a fake source: an AWS stage whose client
 		// certificate (its key sealed, as stored) nginx verifies, one
@@ -269,4 +281,87 @@ func parseWrk(out string) wrkResult {
 	}
 	r.errors = wrkSockErr.FindString(out)
 	return r
+}
+
+// leanH1 is a minimal HTTP/1.1 client for the "barelean" front, test-only
+// evidence of what a leaner upstream path than http.Transport buys: the
+// request is written and the response read on the handler's goroutine
+// (no readLoop/writeLoop hand-offs), over a pool of idle TLS connections.
+// It lacks what a production path needs (retry on a stale connection,
+// request bodies, 1xx, Upgrade, header size limits, timeouts, idle
+// expiry), so it is not used by the gateway.
+type leanH1 struct {
+	addr string
+	tc   *tls.Config
+	idle chan *leanConn
+}
+
+type leanConn struct {
+	c  net.Conn
+	br *bufio.Reader
+	bw *bufio.Writer
+}
+
+func (l *leanH1) RoundTrip(req *http.Request) (*http.Response, error) {
+	var lc *leanConn
+	select {
+	case lc = <-l.idle:
+	default:
+		c, err := tls.Dial("tcp", l.addr, l.tc)
+		if err != nil {
+			return nil, err
+		}
+		lc = &leanConn{c: c, br: bufio.NewReaderSize(c, 32<<10), bw: bufio.NewWriterSize(c, 32<<10)}
+	}
+	if err := req.Write(lc.bw); err != nil {
+		lc.c.Close()
+		return nil, err
+	}
+	if err := lc.bw.Flush(); err != nil {
+		lc.c.Close()
+		return nil, err
+	}
+	resp, err := http.ReadResponse(lc.br, req)
+	if err != nil {
+		lc.c.Close()
+		return nil, err
+	}
+	resp.Body = &leanBody{ReadCloser: resp.Body, l: l, lc: lc, reuse: !resp.Close}
+	return resp, nil
+}
+
+type leanBody struct {
+	io.ReadCloser
+	l     *leanH1
+	lc    *leanConn
+	reuse bool
+	done  bool
+}
+
+func (b *leanBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.done {
+		b.done = true
+		b.release(b.reuse)
+	}
+	return n, err
+}
+
+func (b *leanBody) Close() error {
+	if !b.done {
+		b.done = true
+		b.release(false)
+	}
+	return nil
+}
+
+func (b *leanBody) release(reuse bool) {
+	if reuse {
+		select {
+		case b.l.idle <- b.lc:
+			return
+		default:
+		}
+	}
+	b.lc.c.Close()
 }

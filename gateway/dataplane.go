@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -104,18 +105,27 @@ func (w *accessWriter) Flush() {
 // durations, and the verified client certificate's subject. Query strings
 // are left out (they may carry credentials).
 func (g *Gateway) logAccess(r *http.Request, w *accessWriter, e *accessEntry, d time.Duration) {
-	attrs := []any{"request_id", e.requestID, "dialect", e.dialect, "client", clientIP(r), "host", r.Host,
-		"method", r.Method, "path", r.URL.Path, "route", e.route, "status", w.status, "duration_ms", ms(d)}
+	ctx := r.Context()
+	if !g.access.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
+	// Typed attributes in an array on the stack: the []any form boxed
+	// each value and grew the slice, allocations the profile showed.
+	var buf [13]slog.Attr
+	attrs := append(buf[:0], slog.String("request_id", e.requestID), slog.String("dialect", e.dialect),
+		slog.String("client", clientIP(r)), slog.String("host", r.Host), slog.String("method", r.Method),
+		slog.String("path", r.URL.Path), slog.String("route", e.route), slog.Int("status", w.status),
+		slog.Float64("duration_ms", ms(d)))
 	if e.upstream != 0 || e.failure != "" {
-		attrs = append(attrs, "upstream_status", e.upstream, "upstream_ms", ms(e.upstreamDur))
+		attrs = append(attrs, slog.Int("upstream_status", e.upstream), slog.Float64("upstream_ms", ms(e.upstreamDur)))
 	}
 	if e.failure != "" {
-		attrs = append(attrs, "failure", e.failure)
+		attrs = append(attrs, slog.String("failure", e.failure))
 	}
 	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
-		attrs = append(attrs, "client_cert", r.TLS.PeerCertificates[0].Subject.String())
+		attrs = append(attrs, slog.String("client_cert", r.TLS.PeerCertificates[0].Subject.String()))
 	}
-	g.access.Info("access", attrs...)
+	g.access.LogAttrs(ctx, slog.LevelInfo, "access", attrs...)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -506,7 +516,8 @@ const defaultIntegrationTimeout = 29 * time.Second
 // of the same name, as the console maps {proxy} for {proxy+}), the
 // request's query string and headers, plus the mapped ones.
 func awsCall(r *http.Request, st *awsStage, in *certgate.Integration, vars map[string]string, reqID string) (*backendCall, error) {
-	query := r.URL.Query()
+	query := r.URL.Query()  // the backend's: mappings add to it
+	var reqQuery url.Values // the request's as sent, parsed when a mapping reads it
 	c := &backendCall{method: in.HTTPMethod, setHeader: http.Header{}, cert: st.cert}
 	if c.method == "" || c.method == "ANY" {
 		c.method = r.Method
@@ -524,7 +535,10 @@ func awsCall(r *http.Request, st *awsStage, in *certgate.Integration, vars map[s
 			v, ok := vars[strings.TrimPrefix(expr, "method.request.path.")]
 			return v, ok
 		case strings.HasPrefix(expr, "method.request.querystring."):
-			vs, ok := r.URL.Query()[strings.TrimPrefix(expr, "method.request.querystring.")]
+			if reqQuery == nil {
+				reqQuery = r.URL.Query()
+			}
+			vs, ok := reqQuery[strings.TrimPrefix(expr, "method.request.querystring.")]
 			if ok && len(vs) > 0 {
 				return vs[0], true
 			}
@@ -559,15 +573,19 @@ func awsCall(r *http.Request, st *awsStage, in *certgate.Integration, vars map[s
 			c.setHeader.Set(strings.TrimPrefix(target, "integration.request.header."), v)
 		}
 	}
-	uri := stageVarRe.ReplaceAllStringFunc(in.URI, func(m string) string {
-		return st.stage.Variables[m[len("${stageVariables."):len(m)-1]]
-	})
+	uri := in.URI
+	if strings.Contains(uri, "${") {
+		uri = stageVarRe.ReplaceAllStringFunc(uri, func(m string) string {
+			return st.stage.Variables[m[len("${stageVariables."):len(m)-1]]
+		})
+	}
 	u, err := url.Parse(uri)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("the integration URI is not an absolute http(s) URL")
 	}
 	dots := false
 	fill := func(name string) string {
+		name = strings.TrimSuffix(name, "+")
 		v, ok := pathVals[name]
 		if !ok {
 			v = vars[name]
@@ -575,13 +593,16 @@ func awsCall(r *http.Request, st *awsStage, in *certgate.Integration, vars map[s
 		dots = dots || hasDotSegment(v)
 		return escapeSegments(strings.Split(v, "/"))
 	}
-	raw := pathVarRe.ReplaceAllStringFunc(u.EscapedPath(), func(m string) string {
-		return fill(strings.TrimSuffix(m[1:len(m)-1], "+"))
-	})
+	raw := u.EscapedPath()
+	// The expressions are skipped when they cannot match: most URIs name
+	// no variable, and the regexps were a measurable part of a request.
+	if strings.IndexByte(raw, '{') >= 0 {
+		raw = pathVarRe.ReplaceAllStringFunc(raw, func(m string) string { return fill(m[1 : len(m)-1]) })
+	}
 	// {name} in an escaped path is %7Bname%7D.
-	raw = escapedVarRe.ReplaceAllStringFunc(raw, func(m string) string {
-		return fill(strings.TrimSuffix(m[3:len(m)-3], "+"))
-	})
+	if strings.Contains(raw, "%7") {
+		raw = escapedVarRe.ReplaceAllStringFunc(raw, func(m string) string { return fill(m[3 : len(m)-3]) })
+	}
 	if dots {
 		return nil, errDotSegment
 	}

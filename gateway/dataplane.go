@@ -42,7 +42,7 @@ func newRequestID() string {
 func (g *Gateway) route(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	s := g.snap.Load()
-	rec := &accessWriter{ResponseWriter: w}
+	rec := &statusWriter{ResponseWriter: w}
 	e := &accessEntry{}
 	// Deferred, so that a response aborted mid-body (the proxy re-panics
 	// http.ErrAbortHandler) is logged too.
@@ -70,41 +70,10 @@ type accessEntry struct {
 	failure     string
 }
 
-// accessWriter records the status sent.
-type accessWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *accessWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *accessWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection (flushes,
-// deadlines, WebSocket hijacking).
-func (w *accessWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (w *accessWriter) Flush() {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
-}
-
 // logAccess writes one line per request: the route, the statuses, the
 // durations, and the verified client certificate's subject. Query strings
 // are left out (they may carry credentials).
-func (g *Gateway) logAccess(r *http.Request, w *accessWriter, e *accessEntry, d time.Duration) {
+func (g *Gateway) logAccess(r *http.Request, w *statusWriter, e *accessEntry, d time.Duration) {
 	ctx := r.Context()
 	if !g.access.Enabled(ctx, slog.LevelInfo) {
 		return

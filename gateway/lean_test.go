@@ -72,7 +72,7 @@ func TestAccessLogAllocations(t *testing.T) {
 	g := &Gateway{access: slog.New(slog.NewJSONHandler(&out, nil))}
 	r := httptest.NewRequest("GET", "http://gw.test/prod/x?secret=1", nil)
 	r.TLS = &tls.ConnectionState{}
-	w := &accessWriter{status: 200}
+	w := &statusWriter{status: 200}
 	e := &accessEntry{requestID: "0123456789abcdef0123456789abcdef", dialect: "aws", route: "abc/prod/{x}", upstream: 200}
 	g.logAccess(r, w, e, 1500000)
 	line := out.String()

@@ -327,7 +327,8 @@ func hostOf(u *url.URL) string {
 	return u.Scheme + "://" + u.Host
 }
 
-// statusWriter remembers the status fail wrote.
+// statusWriter remembers the status written: the one fail wrote, or the
+// one the access log reports.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
@@ -347,7 +348,17 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 	return s.ResponseWriter.Write(b)
 }
 
+// Unwrap lets http.ResponseController reach the connection (flushes,
+// deadlines, WebSocket hijacking).
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Flush is ReverseProxy's streaming flush.
+func (s *statusWriter) Flush() {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	_ = http.NewResponseController(s.ResponseWriter).Flush()
+}
 
 // copyBuffers lends ReverseProxy its body copy buffers: without a pool it
 // allocates (and clears) 32 KB per response, which showed as 5% of the

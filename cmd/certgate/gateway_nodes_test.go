@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -166,6 +168,31 @@ func TestGatewayTwoNodes(t *testing.T) {
 				serial := pemLeaf(t, aws.ToString(got.PemEncodedCertificate)).SerialNumber.String()
 				t.Logf("stage certificate %s presented by the other node after %v", cc, waitFor(t, "the stage certificate on node 1", presents(serial)))
 			}
+
+			// Client verification turned on through node 0 (the certificate
+			// replaced with a trusted root CA, then attached with the flag):
+			// node 1 refuses a client without a certificate. TLS 1.2, so
+			// that the refusal is the handshake's.
+			chain, key, root := leafFor(t, "p256", "nodes.example.com")
+			ca := root.certPEM()
+			if _, err := c.UpdateCertificateV2(&model.UpdateCertificateV2Request{CertificateId: *cert.Id,
+				Body: &model.CertificateForm{Name: "nodes_cert", CertContent: chain, PrivateKey: key, TrustedRootCa: &ca}}); err != nil {
+				t.Fatal(err)
+			}
+			verify := true
+			if _, err := c.BatchAssociateCertsV2(&model.BatchAssociateCertsV2Request{InstanceId: inst, GroupId: group.Id, DomainId: *d.Id,
+				Body: &model.AttachOrDetachCertsReqBody{CertificateIds: []string{*cert.Id}, VerifiedClientCertificateEnabled: &verify}}); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("client verification turned on: enforced by the other node after %v", waitFor(t, "verification on node 1", func() string {
+				conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", gw.gw.https.Addr().String(),
+					&tls.Config{ServerName: "nodes.example.com", InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12})
+				if err == nil {
+					conn.Close()
+					return "a client without a certificate completed the handshake"
+				}
+				return ""
+			}))
 
 			// The binding removed through node 0: node 1 refuses the name.
 			if _, err := c.BatchDisassociateCertsV2(&model.BatchDisassociateCertsV2Request{InstanceId: inst, GroupId: group.Id, DomainId: *d.Id,

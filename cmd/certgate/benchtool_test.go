@@ -155,7 +155,9 @@ func TestBenchGateway(t *testing.T) {
 	if code != 0 || res.Requests != 40 || res.Errors != 0 {
 		t.Fatalf("gw-proxy: exit %d, %+v, %s", code, res, stderr)
 	}
-	if n := conns.Load(); n > 4 {
+	// Without keep-alive it would be 40; the transport may dial a few
+	// spare connections when requests race for one.
+	if n := conns.Load(); n >= 20 {
 		t.Errorf("40 GETs on 2 workers opened %d connections: keep-alive is off", n)
 	}
 

@@ -7,6 +7,7 @@
 //	certgate token ...          issue, list and revoke X-Auth-Tokens
 //	certgate master-key ...     generate a master key file; rotate to a new key online
 //	certgate backup             snapshot an SQLite database online
+//	certgate bench              the load tool
 //
 // "certgate help" lists every subcommand with its flags.
 //
@@ -50,6 +51,7 @@ Usage:
   certgate master-key generate       create a new master key file
   certgate master-key rotate         re-seal every record under a new master key, online
   certgate backup --out FILE         take a consistent online snapshot of an SQLite database
+  certgate bench SCENARIO [flags]    put load on a server or gateway; report throughput and latency
   certgate help                      show this help
 `
 
@@ -96,6 +98,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdMasterKey(ctx, args[1:], stdout, stderr, getenv)
 	case "backup":
 		return cmdBackup(ctx, args[1:], stdout, stderr, getenv)
+	case "bench":
+		return cmdBench(ctx, args[1:], stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, topUsage)
 		return 0

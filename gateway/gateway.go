@@ -74,8 +74,9 @@ type Gateway struct {
 	// proxy calls backends, through the transports pooled in upstreams.
 	proxy     *Proxy
 	upstreams *Upstreams
-	// drain is drainTimeout, shorter in tests.
-	drain time.Duration
+	// drain is drainTimeout, and reloadTimeout is reloadTimeout, both
+	// shorter in tests.
+	drain, reloadTimeout time.Duration
 
 	mu    sync.Mutex // serializes rebuilds; guards the maps below
 	cache map[string]*parsed
@@ -85,6 +86,9 @@ type Gateway struct {
 	// rotationCheck is when rebuild last looked for ticket keys due.
 	rotationCheck time.Time
 	now           func() time.Time
+	// statusMu guards lastErr and checkedAt, apart from mu, so that Status
+	// (which /healthz calls) never waits for a reload's reads.
+	statusMu sync.Mutex
 	// lastErr is the last rebuild's failure, nil after a success.
 	lastErr error
 	// checkedAt is when the snapshot was last known current: a reload
@@ -119,8 +123,8 @@ func (g *Gateway) Revision() int64 { return g.snap.Load().revision }
 // was last known current, and the last reload's error (nil when the last
 // one worked).
 func (g *Gateway) Status() (revision int64, checkedAt time.Time, err error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	g.statusMu.Lock()
+	defer g.statusMu.Unlock()
 	return g.snap.Load().revision, g.checkedAt, g.lastErr
 }
 
@@ -135,12 +139,17 @@ func (g *Gateway) Reload(ctx context.Context) error {
 	if err == nil && (rev != g.snap.Load().revision || g.now().Sub(g.rotationCheck) >= time.Hour) {
 		err = g.rebuild(ctx, rev)
 	}
+	g.statusMu.Lock()
+	defer g.statusMu.Unlock()
 	g.lastErr = err
 	if err == nil {
 		g.checkedAt = time.Now()
 	}
 	return err
 }
+
+// reloadTimeout bounds one reload's reads.
+const reloadTimeout = 10 * time.Second
 
 // Run reloads every interval, and at once on every value from watch (nil:
 // polling only; PostgreSQL's notifications make changes arrive without
@@ -151,7 +160,16 @@ func (g *Gateway) Run(ctx context.Context, interval time.Duration, watch <-chan 
 	defer t.Stop()
 	failing := false
 	for {
-		err := g.Reload(ctx)
+		// A read that hangs (a database that stopped answering without
+		// closing the connection) must not stop the loop: the last
+		// snapshot keeps serving and the next tick tries again.
+		timeout := g.reloadTimeout
+		if timeout == 0 {
+			timeout = reloadTimeout
+		}
+		rctx, cancel := context.WithTimeout(ctx, timeout)
+		err := g.Reload(rctx)
+		cancel()
 		switch {
 		case err != nil && ctx.Err() == nil && !failing:
 			_, checked, _ := g.Status()

@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"io"
 	"log"
 	"math/big"
@@ -510,3 +511,46 @@ func (r *recorder) Write(b []byte) (int, error) {
 }
 
 func (r *recorder) WriteHeader(s int) { r.status = s }
+
+// hangingSource answers the revision, then blocks every read until its
+// context ends, as a database that stopped answering would.
+type hangingSource struct{ fakeSource }
+
+func (h *hangingSource) ServingDomains(ctx context.Context) ([]*store.Served, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestReloadLoopSurvivesAHangingRead: each reload's reads are bounded, so
+// the loop keeps running (and reports the failure) while the store hangs,
+// and Status (what /healthz reads) answers meanwhile.
+func TestReloadLoopSurvivesAHangingRead(t *testing.T) {
+	src := &hangingSource{}
+	src.rev = 1
+	g := New(Config{Source: src})
+	g.reloadTimeout = 50 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go g.Run(ctx, 10*time.Millisecond, nil)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		status := make(chan error, 1)
+		go func() { _, _, err := g.Status(); status <- err }()
+		var err error
+		select {
+		case err = <-status:
+		case <-time.After(5 * time.Second):
+			t.Fatal("Status waited for a hanging reload")
+		}
+		if err != nil {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("status error %v; want the reload's deadline", err)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("after 10 s the reload loop has reported nothing: a hanging read stopped it")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -309,3 +309,24 @@ func TestBenchSeedPostgres(t *testing.T) {
 		checkKeyPair(t, s, items[0].Scope, certgate.KindClient, items[0].ID, items[0].CertificatePEM)
 	}
 }
+
+// The text output is the credentials file's path and the final line;
+// the secrets are in the file only.
+func TestBenchSeedText(t *testing.T) {
+	s := startServer(t, nil)
+	credsFile := filepath.Join(t.TempDir(), "creds")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"bench", "seed", "--database", s.Config.Database, "--master-key-file", filepath.Join(s.dir, "master.key"),
+		"--count", "10", "--accounts", "2", "--credentials-file", credsFile}, &stdout, &stderr, func(string) string { return "" })
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	out := stdout.String()
+	if !strings.Contains(out, "seeded 10 records (10 client, 0 server) over 2 accounts in ") || !strings.Contains(out, credsFile) {
+		t.Errorf("output: %q", out)
+	}
+	for _, p := range []string{"certgate", "seed-1", "seed-2"} {
+		acct := profileAccount(t, credsFile, p)
+		assertNoSecrets(t, "seed's output", out+stderr.String(), acct.SecretAccessKey)
+	}
+}

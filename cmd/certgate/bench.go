@@ -40,6 +40,7 @@ p99, max) and errors by type. Scenarios:
   gw-handshake   full TLS handshakes (no resumption) to --gateway-url's host, SNI --sni
   gw-proxy       GETs of --gateway-url
   mixed          several of the above, chosen per request by --weights aws-get=8,aws-list=1,...
+  seed           not a load: fills a database with certificate records (certgate bench seed --help)
 Closed loop by default (--concurrency workers back to back); --rate R sends R requests/s on a fixed timetable
 and measures latency from each request's due time, so a stall counts as the queueing it causes.
 Credentials: --access-key-id with --secret-access-key (or the environment's AWS_ACCESS_KEY_ID and
@@ -84,6 +85,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.DurationVar(&f.progressEvery, "progress-interval", time.Second, "how often the live line is redrawn (on a terminal only)")
 	fs.Usage = func() { usage(stdout, fs, benchSynopsis, benchAbout) }
 
+	if len(args) > 0 && args[0] == "seed" {
+		return cmdBenchSeed(ctx, args[1:], stdout, stderr, getenv)
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
 			fs.Usage()

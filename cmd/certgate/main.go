@@ -52,6 +52,7 @@ Usage:
   certgate master-key rotate         re-seal every record under a new master key, online
   certgate backup --out FILE         take a consistent online snapshot of an SQLite database
   certgate bench SCENARIO [flags]    put load on a server or gateway; report throughput and latency
+  certgate bench seed --count N      fill a database with valid certificate records (for scale figures)
   certgate help                      show this help
 `
 

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
+	apig "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/apig/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/apig/v2/model"
 
 	"github.com/certgate/certgate"
@@ -61,6 +62,39 @@ func waitFor(t *testing.T, what string, fn func() string) time.Duration {
 	}
 }
 
+// boundDomain is an API group with a custom domain and an uploaded
+// certificate (a fresh chain for the name) bound to it.
+type boundDomain struct {
+	group            *model.CreateApiGroupV2Response
+	domainID, certID string
+	chain            string
+	root             issued
+}
+
+// bindDomain makes a boundDomain through the Huawei SDK: CreateApiGroupV2,
+// AssociateDomainV2, CreateCertificateV2 and BatchAssociateCertsV2.
+func bindDomain(t *testing.T, c *apig.ApigClient, inst, groupName, name, certName string) boundDomain {
+	t.Helper()
+	group, err := c.CreateApiGroupV2(&model.CreateApiGroupV2Request{InstanceId: inst, Body: &model.ApiGroupCreate{Name: groupName}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.AssociateDomainV2(&model.AssociateDomainV2Request{InstanceId: inst, GroupId: group.Id, Body: &model.UrlDomainCreate{UrlDomain: strPtr(name)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, key, root := leafFor(t, "p256", name)
+	cert, err := c.CreateCertificateV2(&model.CreateCertificateV2Request{Body: form(certName, chain, key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.BatchAssociateCertsV2(&model.BatchAssociateCertsV2Request{InstanceId: inst, GroupId: group.Id, DomainId: *d.Id,
+		Body: &model.AttachOrDetachCertsReqBody{CertificateIds: []string{*cert.Id}}}); err != nil {
+		t.Fatal(err)
+	}
+	return boundDomain{group: group, domainID: *d.Id, certID: *cert.Id, chain: chain, root: root}
+}
+
 // TestHuaweiWholeChain drives the Huawei path as a user would: the Huawei
 // Go SDK creates a group, binds a domain and an uploaded certificate,
 // creates an API with a path variable mapped to the backend, and publishes
@@ -74,23 +108,8 @@ func TestHuaweiWholeChain(t *testing.T) {
 	c := s.hwClient(owner, "")
 	inst := owner.Instance.ID
 
-	group, err := c.CreateApiGroupV2(&model.CreateApiGroupV2Request{InstanceId: inst, Body: &model.ApiGroupCreate{Name: "shop"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := c.AssociateDomainV2(&model.AssociateDomainV2Request{InstanceId: inst, GroupId: group.Id, Body: &model.UrlDomainCreate{UrlDomain: strPtr("shop.example.com")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	chain, key, root := leafFor(t, "p256", "shop.example.com")
-	cert, err := c.CreateCertificateV2(&model.CreateCertificateV2Request{Body: form("shop_cert", chain, key)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.BatchAssociateCertsV2(&model.BatchAssociateCertsV2Request{InstanceId: inst, GroupId: group.Id, DomainId: *d.Id,
-		Body: &model.AttachOrDetachCertsReqBody{CertificateIds: []string{*cert.Id}}}); err != nil {
-		t.Fatal(err)
-	}
+	bd := bindDomain(t, c, inst, "shop", "shop.example.com", "shop_cert")
+	group, root := bd.group, bd.root
 	normal := model.GetApiCreateMatchModeEnum().NORMAL
 	proto := model.GetBackendApiCreateReqProtocolEnum().HTTP
 	get := model.GetBackendApiCreateReqMethodEnum().GET

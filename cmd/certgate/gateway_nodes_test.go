@@ -62,23 +62,8 @@ func TestGatewayTwoNodes(t *testing.T) {
 			}
 			c := api.hwClient(owner, "")
 			inst := owner.Instance.ID
-			group, err := c.CreateApiGroupV2(&model.CreateApiGroupV2Request{InstanceId: inst, Body: &model.ApiGroupCreate{Name: "nodes_group"}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			d, err := c.AssociateDomainV2(&model.AssociateDomainV2Request{InstanceId: inst, GroupId: group.Id, Body: &model.UrlDomainCreate{UrlDomain: strPtr("nodes.example.com")}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			chain, key, _ := leafFor(t, "p256", "nodes.example.com")
-			cert, err := c.CreateCertificateV2(&model.CreateCertificateV2Request{Body: form("nodes_cert", chain, key)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := c.BatchAssociateCertsV2(&model.BatchAssociateCertsV2Request{InstanceId: inst, GroupId: group.Id, DomainId: *d.Id,
-				Body: &model.AttachOrDetachCertsReqBody{CertificateIds: []string{*cert.Id}}}); err != nil {
-				t.Fatal(err)
-			}
+			bd := bindDomain(t, c, inst, "nodes_group", "nodes.example.com", "nodes_cert")
+			chain := bd.chain
 			t.Logf("bound through node 0, served by node 1 after %v", gw.waitServed(t, "nodes.example.com", pemLeaf(t, chain)))
 
 			// The handshake loop, while node 0 replaces the certificate.
@@ -121,7 +106,7 @@ func TestGatewayTwoNodes(t *testing.T) {
 				mu.Lock()
 				bound[string(leaf.Raw)] = true // bound from now on, seen soon
 				mu.Unlock()
-				if _, err := c.UpdateCertificateV2(&model.UpdateCertificateV2Request{CertificateId: *cert.Id,
+				if _, err := c.UpdateCertificateV2(&model.UpdateCertificateV2Request{CertificateId: bd.certID,
 					Body: &model.CertificateForm{Name: "nodes_cert", CertContent: chain, PrivateKey: key}}); err != nil {
 					t.Fatalf("replacement %d: %v", i, err)
 				}
@@ -175,13 +160,13 @@ func TestGatewayTwoNodes(t *testing.T) {
 			// that the refusal is the handshake's.
 			chain, key, root := leafFor(t, "p256", "nodes.example.com")
 			ca := root.certPEM()
-			if _, err := c.UpdateCertificateV2(&model.UpdateCertificateV2Request{CertificateId: *cert.Id,
+			if _, err := c.UpdateCertificateV2(&model.UpdateCertificateV2Request{CertificateId: bd.certID,
 				Body: &model.CertificateForm{Name: "nodes_cert", CertContent: chain, PrivateKey: key, TrustedRootCa: &ca}}); err != nil {
 				t.Fatal(err)
 			}
 			verify := true
-			if _, err := c.BatchAssociateCertsV2(&model.BatchAssociateCertsV2Request{InstanceId: inst, GroupId: group.Id, DomainId: *d.Id,
-				Body: &model.AttachOrDetachCertsReqBody{CertificateIds: []string{*cert.Id}, VerifiedClientCertificateEnabled: &verify}}); err != nil {
+			if _, err := c.BatchAssociateCertsV2(&model.BatchAssociateCertsV2Request{InstanceId: inst, GroupId: bd.group.Id, DomainId: bd.domainID,
+				Body: &model.AttachOrDetachCertsReqBody{CertificateIds: []string{bd.certID}, VerifiedClientCertificateEnabled: &verify}}); err != nil {
 				t.Fatal(err)
 			}
 			t.Logf("client verification turned on: enforced by the other node after %v", waitFor(t, "verification on node 1", func() string {
@@ -195,8 +180,8 @@ func TestGatewayTwoNodes(t *testing.T) {
 			}))
 
 			// The binding removed through node 0: node 1 refuses the name.
-			if _, err := c.BatchDisassociateCertsV2(&model.BatchDisassociateCertsV2Request{InstanceId: inst, GroupId: group.Id, DomainId: *d.Id,
-				Body: &model.AttachOrDetachCertsReqBody{CertificateIds: []string{*cert.Id}}}); err != nil {
+			if _, err := c.BatchDisassociateCertsV2(&model.BatchDisassociateCertsV2Request{InstanceId: inst, GroupId: bd.group.Id, DomainId: bd.domainID,
+				Body: &model.AttachOrDetachCertsReqBody{CertificateIds: []string{bd.certID}}}); err != nil {
 				t.Fatal(err)
 			}
 			t.Logf("binding removed: refused by the other node after %v", gw.waitServed(t, "nodes.example.com", nil))

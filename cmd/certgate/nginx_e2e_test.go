@@ -167,23 +167,8 @@ func TestNginxWholeChainHuawei(t *testing.T) {
 		Body: &model.FeatureToggle{Name: "backend_client_certificate", Enable: true, Config: &cfg}}); err != nil {
 		t.Fatal(err)
 	}
-	group, err := c.CreateApiGroupV2(&model.CreateApiGroupV2Request{InstanceId: inst, Body: &model.ApiGroupCreate{Name: "ngx"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := c.AssociateDomainV2(&model.AssociateDomainV2Request{InstanceId: inst, GroupId: group.Id, Body: &model.UrlDomainCreate{UrlDomain: strPtr("api.shop.test")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	chain, key, root := leafFor(t, "p256", "api.shop.test")
-	cert, err := c.CreateCertificateV2(&model.CreateCertificateV2Request{Body: form("ngx_cert", chain, key)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.BatchAssociateCertsV2(&model.BatchAssociateCertsV2Request{InstanceId: inst, GroupId: group.Id, DomainId: *d.Id,
-		Body: &model.AttachOrDetachCertsReqBody{CertificateIds: []string{*cert.Id}}}); err != nil {
-		t.Fatal(err)
-	}
+	bd := bindDomain(t, c, inst, "ngx", "api.shop.test", "ngx_cert")
+	group, root := bd.group, bd.root
 	swa := model.GetApiCreateMatchModeEnum().SWA
 	https := model.GetBackendApiCreateReqProtocolEnum().HTTPS
 	anyM := model.GetBackendApiCreateReqMethodEnum().ANY

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/gwconfig"
 )
 
 // Routing, after the listener's checks (HTTPS and HTTP):
@@ -219,7 +220,7 @@ func (g *Gateway) serveHuawei(w http.ResponseWriter, r *http.Request, s *snapsho
 // mockType is the Content-Type of a mock answer: JSON when it looks like
 // JSON.
 func mockType(body string) string {
-	if json.Valid([]byte(body)) && strings.ContainsAny(body[:min(1, len(body))], "{[") {
+	if (strings.HasPrefix(body, "{") || strings.HasPrefix(body, "[")) && json.Valid([]byte(body)) {
 		return "application/json"
 	}
 	return "text/plain; charset=utf-8"
@@ -673,7 +674,7 @@ func mapIntegrationResponse(resp *http.Response, in *certgate.Integration) {
 // expandTemplate writes a backend path template with its variables
 // filled (escaped as path segments). ok is false when a variable's value
 // would make a "." or ".." segment.
-func expandTemplate(segs []gwSegment, trailing bool, vals map[string]string) (path string, ok bool) {
+func expandTemplate(segs []gwconfig.Segment, trailing bool, vals map[string]string) (path string, ok bool) {
 	var b strings.Builder
 	for _, s := range segs {
 		b.WriteByte('/')

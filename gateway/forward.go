@@ -4,11 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"time"
-
-	"github.com/certgate/certgate/gwconfig"
 )
-
-type gwSegment = gwconfig.Segment
 
 // backendCall is one backend request, as routing built it.
 type backendCall struct {

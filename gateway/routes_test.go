@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -339,7 +340,7 @@ func (zeros) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+func itoa(n int) string { return strconv.Itoa(n) }
 
 // restAPI is a REST API with one stage, its deployment's snapshot built
 // from resources (path → methods).

@@ -54,7 +54,7 @@ type benchFlags struct {
 	profile, region, projectID     string
 	weights                        string
 	insecure, jsonOut              bool
-	caFile                         string
+	caFile, connectTo              string
 	leaves                         int
 	opts                           loadgen.Options
 	progressEvery                  time.Duration
@@ -69,6 +69,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.StringVar(&f.sni, "sni", "", "gw-handshake, gw-proxy: the TLS server name (default: the URL's host)")
 	fs.BoolVar(&f.insecure, "insecure", false, "gw-*: do not verify the gateway's certificate")
 	fs.StringVar(&f.caFile, "ca-file", "", "gw-*: PEM file of CA certificates to verify the gateway with")
+	fs.StringVar(&f.connectTo, "connect-to", "", "gw-*: dial this HOST:PORT instead of --gateway-url's, keeping the URL's host as the Host header and the TLS server name (as curl --connect-to does), to load a custom domain before DNS names it")
 	fs.StringVar(&f.accessKeyID, "access-key-id", "", "access key id (default: $AWS_ACCESS_KEY_ID)")
 	fs.StringVar(&f.secret, "secret-access-key", "", "secret access key (default: $AWS_SECRET_ACCESS_KEY; prefer the environment or a file, which stay out of process listings)")
 	fs.StringVar(&f.credsFile, "credentials-file", "", "a credentials file in the bootstrap file's format")

@@ -61,13 +61,23 @@ func newBencher(f *benchFlags) (*bencher, error) {
 		}
 		gwTLS.RootCAs = pool
 	}
+	dial := (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	if f.connectTo != "" {
+		if _, _, err := net.SplitHostPort(f.connectTo); err != nil {
+			return nil, fmt.Errorf("--connect-to %q is not HOST:PORT", f.connectTo)
+		}
+		direct := dial
+		dial = func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return direct(ctx, network, f.connectTo)
+		}
+	}
 	tr := &http.Transport{
 		Proxy:               nil, // measure the target, not a proxy from the environment
 		MaxIdleConns:        f.opts.Concurrency * 2,
 		MaxIdleConnsPerHost: f.opts.Concurrency * 2,
 		IdleConnTimeout:     90 * time.Second,
 		TLSClientConfig:     gwTLS,
-		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:         dial,
 	}
 	id := make([]byte, 4)
 	_, _ = rand.Read(id)
@@ -369,6 +379,9 @@ func (b *bencher) gwHandshake() (loadgen.Op, error) {
 	addr := u.Host
 	if u.Port() == "" {
 		addr = net.JoinHostPort(u.Hostname(), "443")
+	}
+	if b.f.connectTo != "" {
+		addr = b.f.connectTo
 	}
 	cfg := b.gwTLS.Clone()
 	cfg.ClientSessionCache = nil

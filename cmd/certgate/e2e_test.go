@@ -69,7 +69,7 @@ func TestMain(m *testing.M) {
 }
 
 // certgateBinary builds ./cmd/certgate once and returns the binary's path.
-func certgateBinary(t *testing.T) string {
+func certgateBinary(t testing.TB) string {
 	t.Helper()
 	gobin := testtool.LookPath(t, "go")
 	e2eBuild.once.Do(func() {
@@ -160,7 +160,7 @@ func (o *cgOutput) since(n int) string {
 
 // cgProc is a running certgate serve process.
 type cgProc struct {
-	t      *testing.T
+	t      testing.TB
 	cmd    *exec.Cmd
 	stderr *cgOutput
 	stdout *cgOutput
@@ -172,7 +172,7 @@ type cgProc struct {
 // startCertgate starts `certgate serve` with args and waits until it
 // listens and /healthz answers 200. The process is killed at cleanup if it
 // is still running.
-func startCertgate(t *testing.T, env []string, args ...string) *cgProc {
+func startCertgate(t testing.TB, env []string, args ...string) *cgProc {
 	t.Helper()
 	p := launchCertgate(t, env, append([]string{"serve"}, args...)...)
 	select {
@@ -205,7 +205,7 @@ func startCertgate(t *testing.T, env []string, args ...string) *cgProc {
 }
 
 // launchCertgate starts the binary with args without waiting for anything.
-func launchCertgate(t *testing.T, env []string, args ...string) *cgProc {
+func launchCertgate(t testing.TB, env []string, args ...string) *cgProc {
 	t.Helper()
 	bin := certgateBinary(t)
 	p := &cgProc{

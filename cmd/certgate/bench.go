@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -19,6 +21,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/certgate/certgate/accounts"
 	"github.com/certgate/certgate/internal/loadgen"
 )
 
@@ -45,7 +48,8 @@ Closed loop by default (--concurrency workers back to back); --rate R sends R re
 and measures latency from each request's due time, so a stall counts as the queueing it causes.
 Credentials: --access-key-id with --secret-access-key (or the environment's AWS_ACCESS_KEY_ID and
 AWS_SECRET_ACCESS_KEY), or --credentials-file (the bootstrap credentials file, profile --profile), which also
-gives the Huawei project id.`
+gives the Huawei project id. Or --create-account: a new account is created in --database (as certgate account
+create does, beside a running server) for the run, and deleted at the end with what the run made.`
 
 // benchFlags are the settings of one bench run.
 type benchFlags struct {
@@ -54,6 +58,7 @@ type benchFlags struct {
 	profile, region, projectID     string
 	weights                        string
 	insecure, jsonOut              bool
+	createAccount, keepAccount     bool
 	caFile, connectTo              string
 	leaves                         int
 	opts                           loadgen.Options
@@ -62,8 +67,14 @@ type benchFlags struct {
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	var f benchFlags
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// The store settings (--database, the master key) are there for
+	// --create-account; nothing is opened without it.
+	c := newCmd("bench", benchSynopsis, benchAbout, stdout, stderr)
+	if err := c.bind(getenv, storeScope); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	fs := c.fs
 	fs.StringVar(&f.endpoint, "endpoint", "http://127.0.0.1:8080", "the API's URL")
 	fs.StringVar(&f.gatewayURL, "gateway-url", "", "gw-proxy: the URL to GET; gw-handshake: its host:port is dialled")
 	fs.StringVar(&f.sni, "sni", "", "gw-handshake, gw-proxy: the TLS server name (default: the URL's host)")
@@ -83,8 +94,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.IntVar(&f.opts.Requests, "requests", 0, "run this many requests")
 	fs.Float64Var(&f.opts.Rate, "rate", 0, "open loop: requests per second on a fixed timetable (0: closed loop)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the result as one JSON object")
+	fs.BoolVar(&f.createAccount, "create-account", false, "create a new account in --database for this run (instead of credentials), and delete it, with what the run made, at the end")
+	fs.BoolVar(&f.keepAccount, "keep-account", false, "with --create-account: keep the account at the end (its id is printed; its secret is never shown)")
 	fs.DurationVar(&f.progressEvery, "progress-interval", time.Second, "how often the live line is redrawn (on a terminal only)")
-	fs.Usage = func() { usage(stdout, fs, benchSynopsis, benchAbout) }
 
 	if len(args) > 0 && args[0] == "seed" {
 		return cmdBenchSeed(ctx, args[1:], stdout, stderr, getenv)
@@ -115,13 +127,27 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fmt.Fprintf(stderr, "certgate bench: %v\n", err)
 		return 2
 	}
-	if err := f.credentials(getenv); err != nil {
+	if f.keepAccount && !f.createAccount {
+		fmt.Fprintln(stderr, "certgate bench: --keep-account needs --create-account")
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if f.createAccount {
+		if f.accessKeyID != "" || f.secret != "" || f.credsFile != "" || f.projectID != "" {
+			fmt.Fprintln(stderr, "certgate bench: --create-account makes its own credentials; give no --access-key-id, --secret-access-key, --credentials-file or --project-id")
+			return 2
+		}
+		done, err := benchAccount(ctx, c, &f, stderr)
+		if err != nil {
+			return c.fail(err)
+		}
+		defer done()
+	} else if err := f.credentials(getenv); err != nil {
 		fmt.Fprintf(stderr, "certgate bench: %v\n", err)
 		return 2
 	}
 
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	b, err := newBencher(&f)
 	if err != nil {
 		fmt.Fprintf(stderr, "certgate bench: %v\n", err)
@@ -355,4 +381,41 @@ func (b benchResult) table(w io.Writer) {
 			fmt.Fprintf(w, "  %8d  %s\n", b.ErrorsBy[k], k)
 		}
 	}
+}
+
+// benchAccount creates the run's own account in c's database and puts its
+// credentials in f. The returned func deletes it (with every record the
+// run made) unless --keep-account; the database stays open until then, so
+// the run's own key cache is the one purged.
+func benchAccount(ctx context.Context, c *adminCmd, f *benchFlags, stderr io.Writer) (done func(), err error) {
+	svc, err := c.open(ctx, true)
+	if err != nil {
+		c.close()
+		return nil, err
+	}
+	id := make([]byte, 4)
+	_, _ = rand.Read(id)
+	created, err := svc.Create(ctx, accounts.CreateInput{Name: "bench-" + hex.EncodeToString(id)})
+	if err != nil {
+		c.close()
+		return nil, err
+	}
+	f.accessKeyID, f.secret = created.AccessKeyID, created.SecretAccessKey
+	f.projectID = created.Account.ProjectID
+	fmt.Fprintf(stderr, "certgate bench: created account %s (%s) for this run\n", created.Account.ID, created.Account.Name)
+	return func() {
+		defer c.close()
+		if f.keepAccount {
+			fmt.Fprintf(stderr, "certgate bench: kept account %s (its secret is not shown; certgate access-key create gives it a new key)\n", created.Account.ID)
+			return
+		}
+		// A fresh context: an interrupted run still cleans up.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if err := svc.Delete(dctx, created.Account.ID, true); err != nil {
+			fmt.Fprintf(stderr, "certgate bench: could not delete account %s: %v\n", created.Account.ID, err)
+			return
+		}
+		fmt.Fprintf(stderr, "certgate bench: deleted account %s and what the run made\n", created.Account.ID)
+	}, nil
 }

@@ -11,8 +11,6 @@ import (
 	"testing"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/apig/v2/model"
-
-	"github.com/certgate/certgate"
 )
 
 // The gateway scenarios against certgate's own gateway: a custom domain
@@ -47,10 +45,7 @@ func TestBenchGatewayScenarios(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateApiV2: %v", err)
 	}
-	if _, err := c.CreateOrDeletePublishRecordForApiV2(&model.CreateOrDeletePublishRecordForApiV2Request{InstanceId: inst,
-		Body: &model.ApiActionInfo{Action: model.GetApiActionInfoActionEnum().ONLINE, EnvId: certgate.ReleaseEnvironmentID, ApiId: *api.Id}}); err != nil {
-		t.Fatal(err)
-	}
+	publishAPI(t, c, inst, *api.Id)
 	dir := t.TempDir()
 	goodCA, wrongCA := dir+"/root.pem", dir+"/other.pem"
 	if err := os.WriteFile(goodCA, []byte(bd.root.certPEM()), 0o600); err != nil {

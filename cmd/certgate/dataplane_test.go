@@ -128,10 +128,7 @@ func TestHuaweiWholeChain(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateApiV2: %v", err)
 	}
-	if _, err := c.CreateOrDeletePublishRecordForApiV2(&model.CreateOrDeletePublishRecordForApiV2Request{InstanceId: inst,
-		Body: &model.ApiActionInfo{Action: model.GetApiActionInfoActionEnum().ONLINE, EnvId: certgate.ReleaseEnvironmentID, ApiId: *api.Id}}); err != nil {
-		t.Fatal(err)
-	}
+	publishAPI(t, c, inst, *api.Id)
 
 	roots := x509.NewCertPool()
 	roots.AddCert(root.cert)
@@ -209,6 +206,15 @@ func TestHuaweiWholeChain(t *testing.T) {
 		}
 		return ""
 	})
+}
+
+// publishAPI publishes an API to the RELEASE environment.
+func publishAPI(t *testing.T, c *apig.ApigClient, inst, apiID string) {
+	t.Helper()
+	if _, err := c.CreateOrDeletePublishRecordForApiV2(&model.CreateOrDeletePublishRecordForApiV2Request{InstanceId: inst,
+		Body: &model.ApiActionInfo{Action: model.GetApiActionInfoActionEnum().ONLINE, EnvId: certgate.ReleaseEnvironmentID, ApiId: apiID}}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // mtlsBackend is an HTTPS backend that requires a client certificate

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/certgate/certgate"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/apig/v2/model"
 )
 
@@ -64,10 +63,7 @@ func TestVerifyingDomainNotReachedThroughEmptyLabels(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateApiV2: %v", err)
 	}
-	if _, err := c.CreateOrDeletePublishRecordForApiV2(&model.CreateOrDeletePublishRecordForApiV2Request{InstanceId: inst,
-		Body: &model.ApiActionInfo{Action: model.GetApiActionInfoActionEnum().ONLINE, EnvId: certgate.ReleaseEnvironmentID, ApiId: *api.Id}}); err != nil {
-		t.Fatal(err)
-	}
+	publishAPI(t, c, inst, *api.Id)
 	ca := t.TempDir() + "/public-root.pem"
 	if err := os.WriteFile(ca, []byte(publicRoot), 0o600); err != nil {
 		t.Fatal(err)

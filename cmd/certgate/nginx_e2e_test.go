@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/apig/v2/model"
 
-	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/internal/nginxtest"
 )
 
@@ -184,10 +183,7 @@ func TestNginxWholeChainHuawei(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateApiV2: %v", err)
 	}
-	if _, err := c.CreateOrDeletePublishRecordForApiV2(&model.CreateOrDeletePublishRecordForApiV2Request{InstanceId: inst,
-		Body: &model.ApiActionInfo{Action: model.GetApiActionInfoActionEnum().ONLINE, EnvId: certgate.ReleaseEnvironmentID, ApiId: *api.Id}}); err != nil {
-		t.Fatal(err)
-	}
+	publishAPI(t, c, inst, *api.Id)
 	rootFile := filepath.Join(t.TempDir(), "root.pem")
 	if err := os.WriteFile(rootFile, []byte(root.certPEM()), 0o600); err != nil {
 		t.Fatal(err)

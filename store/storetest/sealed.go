@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	"github.com/certgate/certgate"
@@ -24,6 +25,10 @@ func testSealed(t *testing.T, p *pair) {
 		c.SealKeyID = "mk-old"
 		mustCreate(t, p.a, c, 0)
 		certs = append(certs, c)
+	}
+	// Five certificates and a key under one master key: one id.
+	if ids, err := p.b.SealKeyIDs(ctx); err != nil || !slices.Equal(ids, []string{"mk-old"}) {
+		t.Errorf("SealKeyIDs = %v, %v; want [mk-old]", ids, err)
 	}
 	// Walk in pages of 2 from the other handle: 1 access key + 5 certificates.
 	var all []store.SealedItem
@@ -104,6 +109,19 @@ func testSealed(t *testing.T, p *pair) {
 	}
 	if _, err := p.a.Reseal(ctx, store.SealedItem{Type: "bogus", ID: "x"}, nil, "k"); certgate.ErrorCode(err) != certgate.EInvalid {
 		t.Errorf("unknown type: %v", err)
+	}
+	// An id only access keys use and one only certificates use: the
+	// union of both tables, in byte order, each once.
+	a2, k2 := newAccount()
+	k2.SealKeyID = "mk-z"
+	if err := p.a.CreateAccount(ctx, a2, k2, nil); err != nil {
+		t.Fatal(err)
+	}
+	only := newCert(certgate.Scope{AccountID: a2.ID, Region: "us-east-1"}, certgate.KindServer)
+	only.SealKeyID = "mk-a"
+	mustCreate(t, p.a, only, 0)
+	if ids, err := p.b.SealKeyIDs(ctx); err != nil || !slices.Equal(ids, []string{"mk-a", "mk-new", "mk-old", "mk-z"}) {
+		t.Errorf("SealKeyIDs = %v, %v; want [mk-a mk-new mk-old mk-z]", ids, err)
 	}
 }
 

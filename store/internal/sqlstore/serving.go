@@ -26,6 +26,14 @@ func (a *Accessor) ServingCertificates(ctx context.Context, kind certgate.Kind, 
 		string(kind), after, n)
 }
 
+// ServedCertificatesSQL reads the certificates the routes need: every
+// backend certificate, and the client certificates stages name. Two
+// searches of certificates_kind (migration 0070), not one OR, which both
+// planners answer with a scan of every certificate.
+const ServedCertificatesSQL = "SELECT " + certColumns + " FROM certificates WHERE kind = ? UNION ALL " +
+	"SELECT " + certColumns + " FROM certificates WHERE kind = ? AND id IN " +
+	"(SELECT client_certificate_id FROM api_stages WHERE client_certificate_id <> '') ORDER BY id"
+
 // ServingDomains reads every domain with its certificates in one read
 // transaction's worth of queries: the domains, the bindings, and the bound
 // certificates, joined here.
@@ -157,9 +165,7 @@ func (a *Accessor) ServingRoutes(ctx context.Context) (*store.Routes, error) {
 				r.Certificates = append(r.Certificates, c)
 			}
 			return err
-		}, "SELECT "+certColumns+" FROM certificates WHERE kind = ? OR (kind = ? AND id IN "+
-			"(SELECT client_certificate_id FROM api_stages WHERE client_certificate_id <> '')) ORDER BY id",
-			string(certgate.KindBackend), string(certgate.KindClient))
+		}, ServedCertificatesSQL, string(certgate.KindBackend), string(certgate.KindClient))
 	})
 	if err != nil {
 		return nil, err

@@ -37,6 +37,7 @@ p99, max) and errors by type. Scenarios:
   aws-generate   GenerateClientCertificate (SigV4; stops counting successes at the account's quota)
   hw-upload      Huawei CreateCertificateV2 with RSA-2048 leaves made beforehand (SDK-HMAC-SHA256)
   hw-list        Huawei ListCertificatesV2, first page (SDK-HMAC-SHA256)
+  hw-show        Huawei ShowDetailsOfCertificateV2 of one certificate it uploads first (SDK-HMAC-SHA256)
   gw-handshake   full TLS handshakes (no resumption) to --gateway-url's host, SNI --sni
   gw-proxy       GETs of --gateway-url
   mixed          several of the above, chosen per request by --weights aws-get=8,aws-list=1,...
@@ -45,7 +46,10 @@ Closed loop by default (--concurrency workers back to back); --rate R sends R re
 and measures latency from each request's due time, so a stall counts as the queueing it causes.
 Credentials: --access-key-id with --secret-access-key (or the environment's AWS_ACCESS_KEY_ID and
 AWS_SECRET_ACCESS_KEY), or --credentials-file (the bootstrap credentials file, profile --profile), which also
-gives the Huawei project id.`
+gives the Huawei project id.
+--reference (reads only) measures the target against a bare net/http handler serving the target's own answer
+with the same load generator, in alternating phases, and prints the ratio; the bare handler runs inside the
+bench process, sharing its CPU.`
 
 // benchFlags are the settings of one bench run.
 type benchFlags struct {
@@ -54,6 +58,8 @@ type benchFlags struct {
 	profile, region, projectID     string
 	weights                        string
 	insecure, jsonOut              bool
+	reference                      bool
+	rounds                         int
 	caFile                         string
 	leaves                         int
 	opts                           loadgen.Options
@@ -82,6 +88,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.IntVar(&f.opts.Requests, "requests", 0, "run this many requests")
 	fs.Float64Var(&f.opts.Rate, "rate", 0, "open loop: requests per second on a fixed timetable (0: closed loop)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the result as one JSON object")
+	fs.BoolVar(&f.reference, "reference", false, "aws-get, aws-list, hw-list, hw-show: capture one answer of the target, serve it from a bare net/http handler in this process, and run the same load against both in turn (reference, target, ...; each phase --duration or --requests long) to print the ratio")
+	fs.IntVar(&f.rounds, "rounds", 2, "--reference: how many reference-then-target pairs of phases to run")
 	fs.DurationVar(&f.progressEvery, "progress-interval", time.Second, "how often the live line is redrawn (on a terminal only)")
 	fs.Usage = func() { usage(stdout, fs, benchSynopsis, benchAbout) }
 
@@ -131,6 +139,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		fmt.Fprintf(stderr, "certgate bench %s: %v\n", name, err)
 		return 1
+	}
+	if f.reference {
+		return runReference(ctx, &f, name, op, stdout, stderr)
 	}
 	run, done, err := loadgen.Start(ctx, f.opts, op)
 	if err != nil {

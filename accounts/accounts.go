@@ -47,10 +47,13 @@ type cachedKey struct {
 	expires time.Time
 }
 
-// Resolution cache bounds. DefaultCacheTTL is also how long a revoked key
-// keeps working on a node other than the one that revoked it.
+// Resolution cache bounds. The cache is off by default: a key deleted on
+// another node or by the CLI must be refused at once, and this cache
+// cannot know of that (a TTL is how long such a key keeps working here).
+// The store serves the reads from memory where it can prove them current
+// (store/sqlite's read cache).
 const (
-	DefaultCacheTTL = 30 * time.Second
+	DefaultCacheTTL = 0
 	cacheEntries    = 10000
 )
 

@@ -1,0 +1,111 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/store"
+)
+
+// testFreshReads: a record read (and perhaps kept in memory) on one handle
+// is never answered again there once another handle, or the same one, has
+// acknowledged a write to it: an update is seen at once, a deletion is
+// ENotFound at once, and a creation after a miss is found at once. Each
+// read is a request of its own (a fresh read point); a request that wrote
+// reads its own write.
+func testFreshReads(t *testing.T, p *pair) {
+	ctx := testCtx(t)
+	req := func() context.Context { return store.WithReadPoint(ctx) }
+	a, k1 := mustAccount(t, p.a)
+	k2 := extraKey(a, 0)
+	if err := p.a.CreateAccessKey(ctx, k2, maxKeys); err != nil {
+		t.Fatal(err)
+	}
+	scope := certgate.Scope{AccountID: a.ID, Region: "us-east-1"}
+	c := newCert(scope, certgate.KindClient)
+	mustCreate(t, p.a, c, 0)
+
+	// Read everything twice on both handles: whatever a handle keeps in
+	// memory, it keeps now.
+	for range 2 {
+		for i, s := range p.both() {
+			if _, err := s.GetCertificate(req(), scope, certgate.KindClient, c.ID); err != nil {
+				t.Fatalf("handle %d: GetCertificate: %v", i, err)
+			}
+			if _, err := s.GetAccessKey(req(), k2.ID); err != nil {
+				t.Fatalf("handle %d: GetAccessKey: %v", i, err)
+			}
+			if _, err := s.GetAccount(req(), a.ID); err != nil {
+				t.Fatalf("handle %d: GetAccount: %v", i, err)
+			}
+		}
+	}
+
+	for round := range 3 {
+		writer := p.both()[round%2]
+		cur, err := writer.GetCertificate(req(), scope, certgate.KindClient, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur.Description = "round " + string(rune('A'+round))
+		if err := writer.UpdateCertificate(ctx, cur); err != nil {
+			t.Fatalf("round %d: UpdateCertificate: %v", round, err)
+		}
+		for i, s := range p.both() {
+			got, err := s.GetCertificate(req(), scope, certgate.KindClient, c.ID)
+			if err != nil {
+				t.Fatalf("round %d, handle %d: GetCertificate: %v", round, i, err)
+			}
+			if got.Description != cur.Description || got.Version != cur.Version {
+				t.Fatalf("round %d, handle %d: read %q version %d after the update to %q version %d", round, i, got.Description, got.Version, cur.Description, cur.Version)
+			}
+		}
+	}
+
+	// A request that reads, writes and reads again sees its own write.
+	r := req()
+	cur, err := p.b.GetCertificate(r, scope, certgate.KindClient, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur.Description = "own write"
+	if err := p.b.UpdateCertificate(r, cur); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := p.b.GetCertificate(r, scope, certgate.KindClient, c.ID); err != nil || got.Description != "own write" {
+		t.Fatalf("the writing request reads back %+v, %v", got, err)
+	}
+
+	// A miss is not remembered: created on a, found on b at once.
+	late := newCert(scope, certgate.KindClient)
+	checkErr(t, getErr(p.b.GetCertificate(req(), scope, certgate.KindClient, late.ID)), certgate.ENotFound, "", "before the create")
+	mustCreate(t, p.a, late, 0)
+	if _, err := p.b.GetCertificate(req(), scope, certgate.KindClient, late.ID); err != nil {
+		t.Fatalf("after the create on the other handle: %v", err)
+	}
+
+	if err := p.a.DeleteAccessKey(ctx, a.ID, k2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.a.DeleteCertificate(ctx, scope, certgate.KindClient, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range p.both() {
+		checkErr(t, getErr(s.GetAccessKey(req(), k2.ID)), certgate.ENotFound, "", "a deleted access key")
+		checkErr(t, getErr(s.GetCertificate(req(), scope, certgate.KindClient, c.ID)), certgate.ENotFound, "", "a deleted certificate")
+		if _, err := s.GetAccessKey(req(), k1.ID); err != nil {
+			t.Fatalf("handle %d: the other key: %v", i, err)
+		}
+	}
+	if err := p.b.DeleteAccount(ctx, a.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range p.both() {
+		checkErr(t, getErr(s.GetAccount(req(), a.ID)), certgate.ENotFound, "", "a deleted account")
+		checkErr(t, getErr(s.GetAccessKey(req(), k1.ID)), certgate.ENotFound, "", "a deleted account's key")
+		checkErr(t, getErr(s.GetCertificate(req(), scope, certgate.KindClient, late.ID)), certgate.ENotFound, "", "a deleted account's certificate")
+	}
+}
+
+func getErr[T any](_ T, err error) error { return err }

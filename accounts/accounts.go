@@ -39,6 +39,8 @@ type Service struct {
 	// gen counts revocations. A Resolve that read the store before a
 	// revocation purged the cache must not put its stale answer back.
 	gen uint64
+
+	opened openedSecrets // plaintexts by envelope, so an unchanged key is opened once (opened.go)
 }
 
 type cachedKey struct {
@@ -242,9 +244,14 @@ func (s *Service) resolve(ctx context.Context, accessKeyID string) (*certgate.Ac
 	if err != nil {
 		return nil, "", err
 	}
-	secret, err := s.sealer.Open(k.SecretSealed, k.SealKeyID, secretAAD(k.ID))
-	if err != nil {
-		return nil, "", fmt.Errorf("open secret of access key %s: %w", k.ID, err)
+	secret, ok := s.opened.get(k.ID, k.SecretSealed, k.SealKeyID)
+	if !ok {
+		plain, err := s.sealer.Open(k.SecretSealed, k.SealKeyID, secretAAD(k.ID))
+		if err != nil {
+			return nil, "", fmt.Errorf("open secret of access key %s: %w", k.ID, err)
+		}
+		secret = string(plain)
+		s.opened.put(k.ID, k.SecretSealed, k.SealKeyID, secret)
 	}
 	a, err := s.store.GetAccount(ctx, k.AccountID)
 	if certgate.ErrorCode(err) == certgate.ENotFound {
@@ -255,5 +262,5 @@ func (s *Service) resolve(ctx context.Context, accessKeyID string) (*certgate.Ac
 	if err != nil {
 		return nil, "", fmt.Errorf("account of access key %s: %w", k.ID, err)
 	}
-	return a, string(secret), nil
+	return a, secret, nil
 }

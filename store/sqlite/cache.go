@@ -3,6 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/certgate/certgate"
@@ -30,9 +33,10 @@ type changeClock struct {
 	mu    sync.Mutex
 	pool  *sql.DB
 	conn  *sql.Conn
-	stmt  *sql.Stmt
-	last  int64  // data_version last read on conn
-	count uint64 // moves whenever data_version does, or conn is new, or a local write committed
+	stmt  driver.Stmt    // PRAGMA data_version, prepared on conn's driver connection
+	dest  []driver.Value // its one column
+	last  int64          // data_version last read on conn
+	count uint64         // moves whenever data_version does, or conn is new, or a local write committed
 }
 
 // now asks the database and returns the change count. ok is false when it
@@ -40,6 +44,9 @@ type changeClock struct {
 // memory, and the count moves so that nothing read before is trusted
 // after.
 func (c *changeClock) now(ctx context.Context) (count uint64, ok bool) {
+	// Not cancelled with the request: a cancelled query would cost the
+	// connection, and this one ends within busy_timeout anyway.
+	ctx = context.WithoutCancel(ctx)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.conn == nil {
@@ -48,21 +55,49 @@ func (c *changeClock) now(ctx context.Context) (count uint64, ok bool) {
 			c.count++
 			return 0, false
 		}
-		stmt, err := conn.PrepareContext(ctx, "PRAGMA data_version")
-		if err != nil {
-			conn.Close()
-			c.count++
-			return 0, false
-		}
 		// A new connection's data_version says nothing about the old
 		// one's: start a new count.
-		c.conn, c.stmt, c.last = conn, stmt, -1
+		c.conn, c.last, c.dest = conn, -1, make([]driver.Value, 1)
 		c.count++
 	}
 	var v int64
-	// Not cancelled with the request: a cancelled query would cost the
-	// connection, and this one ends within busy_timeout anyway.
-	if err := c.stmt.QueryRowContext(context.WithoutCancel(ctx)).Scan(&v); err != nil {
+	// The driver's statement directly: database/sql's layers cost more
+	// than the question, which every request asks.
+	err := c.conn.Raw(func(dc any) error {
+		if c.stmt == nil {
+			p, ok := dc.(driver.ConnPrepareContext)
+			if !ok {
+				return errors.New("the driver cannot prepare with a context")
+			}
+			st, err := p.PrepareContext(ctx, "PRAGMA data_version")
+			if err != nil {
+				return err
+			}
+			c.stmt = st
+		}
+		q, ok := c.stmt.(driver.StmtQueryContext)
+		if !ok {
+			return errors.New("the driver cannot query with a context")
+		}
+		rows, err := q.QueryContext(ctx, nil)
+		if err != nil {
+			return err
+		}
+		err = rows.Next(c.dest)
+		if cerr := rows.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		n, ok := c.dest[0].(int64)
+		if !ok {
+			return fmt.Errorf("data_version is a %T", c.dest[0])
+		}
+		v = n
+		return nil
+	})
+	if err != nil {
 		c.closeLocked()
 		c.count++
 		return 0, false
@@ -96,11 +131,17 @@ func (c *changeClock) close() {
 }
 
 func (c *changeClock) closeLocked() {
-	if c.conn != nil {
-		c.stmt.Close()
-		c.conn.Close()
-		c.conn, c.stmt = nil, nil
+	if c.conn == nil {
+		return
 	}
+	if c.stmt != nil {
+		_ = c.conn.Raw(func(any) error { return c.stmt.Close() })
+		c.stmt = nil
+	}
+	// A connection that failed goes back to the pool broken; database/sql
+	// drops it on its next use.
+	_ = c.conn.Close()
+	c.conn = nil
 }
 
 // point returns the change count reads on ctx may be served at: the

@@ -237,7 +237,9 @@ func (s *Service) Resolve(ctx context.Context, accessKeyID string) (*certgate.Ac
 }
 
 func (s *Service) resolve(ctx context.Context, accessKeyID string) (*certgate.Account, string, error) {
-	k, err := s.store.GetAccessKey(ctx, accessKeyID)
+	// The key with its account in one read: an account's deletion takes
+	// its keys with it, so a key without one is unknown.
+	k, a, err := s.store.GetAccessKeyAccount(ctx, accessKeyID)
 	if certgate.ErrorCode(err) == certgate.ENotFound {
 		return nil, "", fmt.Errorf("%w: %s", ErrUnknownAccessKey, accessKeyID)
 	}
@@ -252,15 +254,6 @@ func (s *Service) resolve(ctx context.Context, accessKeyID string) (*certgate.Ac
 		}
 		secret = string(plain)
 		s.opened.put(k.ID, k.SecretSealed, k.SealKeyID, secret)
-	}
-	a, err := s.store.GetAccount(ctx, k.AccountID)
-	if certgate.ErrorCode(err) == certgate.ENotFound {
-		// The account was deleted between the two reads: its keys went
-		// with it, so the key is unknown now.
-		return nil, "", fmt.Errorf("%w: %s (its account was deleted)", ErrUnknownAccessKey, accessKeyID)
-	}
-	if err != nil {
-		return nil, "", fmt.Errorf("account of access key %s: %w", k.ID, err)
 	}
 	return a, secret, nil
 }

@@ -218,6 +218,12 @@ type Accounts interface {
 	// GetAccessKey returns an access key by its id.
 	GetAccessKey(ctx context.Context, id string) (*certgate.AccessKey, error)
 
+	// GetAccessKeyAccount returns an access key and its account, read
+	// together (one query): what authenticating a request needs. It fails
+	// with ENotFound when there is no such key (an account's deletion
+	// takes its keys with it).
+	GetAccessKeyAccount(ctx context.Context, id string) (*certgate.AccessKey, *certgate.Account, error)
+
 	// CreateAccessKey adds an access key to the existing account k.AccountID.
 	// It fails with ENotFound when the account does not exist, with
 	// EConflict (Reason "duplicate_access_key") when k.ID is taken, and,

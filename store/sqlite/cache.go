@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -13,8 +14,9 @@ import (
 )
 
 // The read cache serves the hottest point reads (a certificate by id, an
-// access key, an account: every signed GET makes all three) from memory,
-// but only while nothing at all has been committed to the database since
+// access key with its account: every signed GET makes both; an account)
+// from memory, but only while nothing at all has been committed to the
+// database since
 // they were read, by any connection of any process. SQLite tells that
 // cheaply: PRAGMA data_version, on one connection, changes whenever
 // another connection (this process's writer, or another process on the
@@ -212,7 +214,7 @@ type certKey struct {
 type readCache struct {
 	clock changeClock
 	certs memo[certKey, *certgate.Certificate]
-	keys  memo[string, certgate.AccessKey]
+	keys  memo[string, keyAccount]
 	accts memo[string, certgate.Account]
 }
 
@@ -246,20 +248,29 @@ func (db *DB) GetCertificate(ctx context.Context, scope certgate.Scope, kind cer
 	})
 }
 
-// GetAccessKey is the accessor's, served from memory while nothing was
-// committed since.
-func (db *DB) GetAccessKey(ctx context.Context, id string) (*certgate.AccessKey, error) {
-	k, err := cached(ctx, db, &db.keys, id, cloneKey, func() (certgate.AccessKey, error) {
-		k, err := db.Accessor.GetAccessKey(ctx, id)
+// keyAccount is what GetAccessKeyAccount returns.
+type keyAccount struct {
+	k certgate.AccessKey
+	a certgate.Account
+}
+
+// GetAccessKeyAccount is the accessor's, served from memory while nothing
+// was committed since.
+func (db *DB) GetAccessKeyAccount(ctx context.Context, id string) (*certgate.AccessKey, *certgate.Account, error) {
+	ka, err := cached(ctx, db, &db.keys, id, func(ka keyAccount) keyAccount {
+		ka.k.SecretSealed = bytes.Clone(ka.k.SecretSealed)
+		return ka
+	}, func() (keyAccount, error) {
+		k, a, err := db.Accessor.GetAccessKeyAccount(ctx, id)
 		if err != nil {
-			return certgate.AccessKey{}, err
+			return keyAccount{}, err
 		}
-		return *k, nil
+		return keyAccount{*k, *a}, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &k, nil
+	return &ka.k, &ka.a, nil
 }
 
 // GetAccount is the accessor's, served from memory while nothing was
@@ -276,9 +287,4 @@ func (db *DB) GetAccount(ctx context.Context, id string) (*certgate.Account, err
 		return nil, err
 	}
 	return &a, nil
-}
-
-func cloneKey(k certgate.AccessKey) certgate.AccessKey {
-	k.SecretSealed = append([]byte(nil), k.SecretSealed...)
-	return k
 }

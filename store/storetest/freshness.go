@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/store"
@@ -38,6 +39,18 @@ func testFreshReads(t *testing.T, p *pair) {
 			}
 			if _, err := s.GetAccount(req(), a.ID); err != nil {
 				t.Fatalf("handle %d: GetAccount: %v", i, err)
+			}
+			gk, ga, err := s.GetAccessKeyAccount(req(), k2.ID)
+			if err != nil {
+				t.Fatalf("handle %d: GetAccessKeyAccount: %v", i, err)
+			}
+			checkAccessKey(t, gk, k2)
+			if ga.ID != a.ID || ga.ProjectID != a.ProjectID || ga.Name != a.Name || !ga.CreatedAt.Equal(a.CreatedAt.Truncate(time.Microsecond)) {
+				t.Fatalf("handle %d: GetAccessKeyAccount's account %+v, want %+v", i, ga, a)
+			}
+			gk.SecretSealed[0] ^= 0xff // the caller's own copy
+			if again, _, _ := s.GetAccessKeyAccount(req(), k2.ID); again == nil || again.SecretSealed[0] != k2.SecretSealed[0] {
+				t.Fatalf("handle %d: GetAccessKeyAccount returned the store's own bytes", i)
 			}
 		}
 	}
@@ -93,6 +106,8 @@ func testFreshReads(t *testing.T, p *pair) {
 	}
 	for i, s := range p.both() {
 		checkErr(t, getErr(s.GetAccessKey(req(), k2.ID)), certgate.ENotFound, "", "a deleted access key")
+		_, _, err := s.GetAccessKeyAccount(req(), k2.ID)
+		checkErr(t, err, certgate.ENotFound, "", "a deleted access key with its account")
 		checkErr(t, getErr(s.GetCertificate(req(), scope, certgate.KindClient, c.ID)), certgate.ENotFound, "", "a deleted certificate")
 		if _, err := s.GetAccessKey(req(), k1.ID); err != nil {
 			t.Fatalf("handle %d: the other key: %v", i, err)
@@ -104,6 +119,10 @@ func testFreshReads(t *testing.T, p *pair) {
 	for _, s := range p.both() {
 		checkErr(t, getErr(s.GetAccount(req(), a.ID)), certgate.ENotFound, "", "a deleted account")
 		checkErr(t, getErr(s.GetAccessKey(req(), k1.ID)), certgate.ENotFound, "", "a deleted account's key")
+		_, _, err := s.GetAccessKeyAccount(req(), k1.ID)
+		checkErr(t, err, certgate.ENotFound, "", "a deleted account's key with its account")
+		_, _, err = s.GetAccessKeyAccount(req(), "bad\x00id")
+		checkErr(t, err, certgate.ENotFound, "", "an access key id with a NUL byte")
 		checkErr(t, getErr(s.GetCertificate(req(), scope, certgate.KindClient, late.ID)), certgate.ENotFound, "", "a deleted account's certificate")
 	}
 }

@@ -16,13 +16,12 @@ import (
 // The read cache serves the hottest point reads (a certificate by id, an
 // access key with its account: every signed GET makes both; an account)
 // from memory, but only while nothing at all has been committed to the
-// database since
-// they were read, by any connection of any process. SQLite tells that
-// cheaply: PRAGMA data_version, on one connection, changes whenever
-// another connection (this process's writer, or another process on the
-// same file) has committed since the last time it was asked. One such
-// question (a read transaction that touches no table, a few µs) replaces
-// the reads; any commit anywhere empties the cache for everyone. Misses
+// database since they were read, by any connection of any process.
+// SQLite tells that cheaply: PRAGMA data_version, on one connection,
+// changes whenever another connection (this process's writer, or another
+// process on the same file) has committed since it was last asked. One
+// such question (a read transaction that touches no table, a few µs)
+// replaces the reads; any commit anywhere makes every entry stale. Misses
 // and errors are never cached, so a record created elsewhere is seen at
 // once, and a deleted one is gone at once.
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/store"
@@ -38,6 +39,10 @@ type changeClock struct {
 	dest  []driver.Value // its one column
 	last  int64          // data_version last read on conn
 	count uint64         // moves whenever data_version does, or conn is new, or a local write committed
+	// asked counts the questions begun; answered says the last one got
+	// its answer (a failed one did not).
+	asked    atomic.Uint64
+	answered bool
 }
 
 // now asks the database and returns the change count. ok is false when it
@@ -48,8 +53,18 @@ func (c *changeClock) now(ctx context.Context) (count uint64, ok bool) {
 	// Not cancelled with the request: a cancelled query would cost the
 	// connection, and this one ends within busy_timeout anyway.
 	ctx = context.WithoutCancel(ctx)
+	arrived := c.asked.Load()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.asked.Load() > arrived && c.answered {
+		// A question asked after this call began has been answered (the
+		// questions take turns under mu): it saw every commit acknowledged
+		// before this call, which is all this call must see. Under load,
+		// one question serves every request that queued behind it.
+		return c.count, true
+	}
+	c.asked.Add(1)
+	c.answered = false
 	if c.conn == nil {
 		conn, err := c.pool.Conn(ctx)
 		if err != nil {
@@ -107,6 +122,7 @@ func (c *changeClock) now(ctx context.Context) (count uint64, ok bool) {
 		c.last = v
 		c.count++
 	}
+	c.answered = true
 	return c.count, true
 }
 

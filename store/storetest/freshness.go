@@ -2,6 +2,9 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -128,3 +131,57 @@ func testFreshReads(t *testing.T, p *pair) {
 }
 
 func getErr[T any](_ T, err error) error { return err }
+
+// testFreshReadsConcurrent: readers on handle b, many at once, while
+// handle a updates a record: a read that began after an update was
+// acknowledged never returns an older version, however the store shares
+// its checks between concurrent readers.
+func testFreshReadsConcurrent(t *testing.T, p *pair) {
+	ctx := testCtx(t)
+	a, _ := mustAccount(t, p.a)
+	scope := certgate.Scope{AccountID: a.ID, Region: "us-east-1"}
+	c := newCert(scope, certgate.KindClient)
+	mustCreate(t, p.a, c, 0)
+	var acked atomic.Int64
+	acked.Store(1)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				want := acked.Load()
+				got, err := p.b.GetCertificate(store.WithReadPoint(ctx), scope, certgate.KindClient, c.ID)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if got.Version < want {
+					errs <- fmt.Errorf("read version %d after version %d was acknowledged", got.Version, want)
+					return
+				}
+			}
+		}()
+	}
+	cur := c
+	for range 30 {
+		cur.Description += "+"
+		if err := p.a.UpdateCertificate(ctx, cur); err != nil {
+			t.Fatal(err)
+		}
+		acked.Store(cur.Version)
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}

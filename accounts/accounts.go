@@ -39,6 +39,8 @@ type Service struct {
 	// gen counts revocations. A Resolve that read the store before a
 	// revocation purged the cache must not put its stale answer back.
 	gen uint64
+
+	opened openedSecrets // plaintexts by envelope, so an unchanged key is opened once (opened.go)
 }
 
 type cachedKey struct {
@@ -47,10 +49,13 @@ type cachedKey struct {
 	expires time.Time
 }
 
-// Resolution cache bounds. DefaultCacheTTL is also how long a revoked key
-// keeps working on a node other than the one that revoked it.
+// Resolution cache bounds. The cache is off by default: a key deleted on
+// another node or by the CLI must be refused at once, and this cache
+// cannot know of that (a TTL is how long such a key keeps working here).
+// The store serves the reads from memory where it can prove them current
+// (store/sqlite's read cache).
 const (
-	DefaultCacheTTL = 30 * time.Second
+	DefaultCacheTTL = 0
 	cacheEntries    = 10000
 )
 
@@ -232,25 +237,23 @@ func (s *Service) Resolve(ctx context.Context, accessKeyID string) (*certgate.Ac
 }
 
 func (s *Service) resolve(ctx context.Context, accessKeyID string) (*certgate.Account, string, error) {
-	k, err := s.store.GetAccessKey(ctx, accessKeyID)
+	// The key with its account in one read: an account's deletion takes
+	// its keys with it, so a key without one is unknown.
+	k, a, err := s.store.GetAccessKeyAccount(ctx, accessKeyID)
 	if certgate.ErrorCode(err) == certgate.ENotFound {
 		return nil, "", fmt.Errorf("%w: %s", ErrUnknownAccessKey, accessKeyID)
 	}
 	if err != nil {
 		return nil, "", err
 	}
-	secret, err := s.sealer.Open(k.SecretSealed, k.SealKeyID, secretAAD(k.ID))
-	if err != nil {
-		return nil, "", fmt.Errorf("open secret of access key %s: %w", k.ID, err)
+	secret, ok := s.opened.get(k.ID, k.SecretSealed, k.SealKeyID)
+	if !ok {
+		plain, err := s.sealer.Open(k.SecretSealed, k.SealKeyID, secretAAD(k.ID))
+		if err != nil {
+			return nil, "", fmt.Errorf("open secret of access key %s: %w", k.ID, err)
+		}
+		secret = string(plain)
+		s.opened.put(k.ID, k.SecretSealed, k.SealKeyID, secret)
 	}
-	a, err := s.store.GetAccount(ctx, k.AccountID)
-	if certgate.ErrorCode(err) == certgate.ENotFound {
-		// The account was deleted between the two reads: its keys went
-		// with it, so the key is unknown now.
-		return nil, "", fmt.Errorf("%w: %s (its account was deleted)", ErrUnknownAccessKey, accessKeyID)
-	}
-	if err != nil {
-		return nil, "", fmt.Errorf("account of access key %s: %w", k.ID, err)
-	}
-	return a, string(secret), nil
+	return a, secret, nil
 }

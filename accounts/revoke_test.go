@@ -79,20 +79,21 @@ func TestRevocationCacheTTL(t *testing.T) {
 	refused(t, other, c.AccessKeyID, "other node, after its 5s cache lifetime")
 }
 
-// revokingStore revokes the key in the middle of the first GetAccessKey,
-// after reading it: the interleaving of a request and a revocation.
+// revokingStore revokes the key in the middle of the first
+// GetAccessKeyAccount, after reading it: the interleaving of a request and
+// a revocation.
 type revokingStore struct {
 	Store
 	during func()
 }
 
-func (r *revokingStore) GetAccessKey(ctx context.Context, id string) (*certgate.AccessKey, error) {
-	k, err := r.Store.GetAccessKey(ctx, id)
+func (r *revokingStore) GetAccessKeyAccount(ctx context.Context, id string) (*certgate.AccessKey, *certgate.Account, error) {
+	k, a, err := r.Store.GetAccessKeyAccount(ctx, id)
 	if f := r.during; f != nil {
 		r.during = nil
 		f()
 	}
-	return k, err
+	return k, a, err
 }
 
 // TestRevocationCacheRace: a Resolve that read the key just before a
@@ -263,12 +264,12 @@ func TestDeleteAccount(t *testing.T) {
 	}
 }
 
-// goneAccountStore answers GetAccount with ENotFound: the account was
-// deleted between the key's read and the account's.
+// goneAccountStore answers as for a key whose account was deleted while
+// it resolves: the key and its account, read together, are not found.
 type goneAccountStore struct{ Store }
 
-func (goneAccountStore) GetAccount(context.Context, string) (*certgate.Account, error) {
-	return nil, certgate.Errorf(certgate.ENotFound, "account not found")
+func (goneAccountStore) GetAccessKeyAccount(context.Context, string) (*certgate.AccessKey, *certgate.Account, error) {
+	return nil, nil, certgate.Errorf(certgate.ENotFound, "access key not found")
 }
 
 // A key whose account disappears while it resolves is an unknown key (so

@@ -70,7 +70,7 @@ func CallerOf(r *http.Request) *Caller { return r.Context().Value(callerKey{}).(
 
 // ServeHTTP runs the prelude and routes the request.
 func (d *Dialect) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx := withClaim(r.Context())
+	ctx := withResolved(withClaim(r.Context()))
 	r = r.WithContext(ctx)
 	w.Header().Set(d.RequestIDHeader, RequestID(ctx))
 	defer Recover(d.Logger, d.render, w, r)
@@ -93,6 +93,9 @@ func (d *Dialect) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
+	if len(body) > 0 {
+		forgetResolved(ctx)
+	}
 	c, err := verify(body)
 	if err != nil {
 		fail(err)

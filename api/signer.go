@@ -16,8 +16,7 @@ type Resolver interface {
 
 // Signer adapts a Resolver to a signature verifier: Lookup is the verifier's
 // secret lookup, and Account names the account of a key whose signature
-// verified. Resolution is cached by the Resolver, so asking twice per
-// request costs one read.
+// verified. A request without a body resolves once (see resolved).
 type Signer struct {
 	keys       Resolver
 	unknownKey error
@@ -60,6 +59,11 @@ func (s *Signer) Account(ctx context.Context, accessKeyID string) (*certgate.Acc
 }
 
 func (s *Signer) resolve(ctx context.Context, accessKeyID string) (*certgate.Account, string, error) {
+	memo, _ := ctx.Value(resolvedKey{}).(*resolved)
+	if memo != nil && memo.a != nil && memo.id == accessKeyID {
+		a := *memo.a
+		return &a, memo.secret, nil
+	}
 	a, secret, err := s.keys.Resolve(ctx, accessKeyID)
 	if errors.Is(err, s.unknownKey) {
 		return nil, "", s.unknown
@@ -67,5 +71,33 @@ func (s *Signer) resolve(ctx context.Context, accessKeyID string) (*certgate.Acc
 	if err != nil {
 		return nil, "", err
 	}
+	if memo != nil {
+		b := *a
+		memo.id, memo.a, memo.secret = accessKeyID, &b, secret
+	}
 	return a, secret, nil
+}
+
+// resolved is one request's resolution, so that a request without a body
+// resolves its key once (one read, where it is a round trip to
+// PostgreSQL), not at the lookup and again for the account: nothing lies
+// between the two but the signature check. A request with a body forgets
+// it once the body is in (forgetResolved), so that a key revoked while a
+// body was being received is refused.
+type resolved struct {
+	id     string
+	a      *certgate.Account
+	secret string
+}
+
+type resolvedKey struct{}
+
+func withResolved(ctx context.Context) context.Context {
+	return context.WithValue(ctx, resolvedKey{}, &resolved{})
+}
+
+func forgetResolved(ctx context.Context) {
+	if memo, _ := ctx.Value(resolvedKey{}).(*resolved); memo != nil {
+		*memo = resolved{}
+	}
 }

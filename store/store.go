@@ -37,6 +37,12 @@ import (
 //   - A write is durable when the method returns nil: it survives the process
 //     being killed (kill -9) right afterwards. A method that returns an error
 //     has written nothing.
+//   - A read reflects every write acknowledged, on any handle, before the
+//     read began: a backend that serves reads from memory (SQLite's read
+//     cache) does so only while it can tell nothing was committed since,
+//     and never remembers a miss. Within one request's context
+//     (WithReadPoint) reads may instead reflect the database as of the
+//     request's first read, or later, and its own writes.
 //   - Returned records are owned by the caller; stores copy what they keep.
 //   - Times are stored with at least microsecond precision and returned in UTC.
 //   - Methods honour ctx cancellation where the backend allows.
@@ -217,6 +223,12 @@ type Accounts interface {
 
 	// GetAccessKey returns an access key by its id.
 	GetAccessKey(ctx context.Context, id string) (*certgate.AccessKey, error)
+
+	// GetAccessKeyAccount returns an access key and its account, read
+	// together (one query): what authenticating a request needs. It fails
+	// with ENotFound when there is no such key (an account's deletion
+	// takes its keys with it).
+	GetAccessKeyAccount(ctx context.Context, id string) (*certgate.AccessKey, *certgate.Account, error)
 
 	// CreateAccessKey adds an access key to the existing account k.AccountID.
 	// It fails with ENotFound when the account does not exist, with

@@ -342,7 +342,7 @@ func TestAdminCommands(t *testing.T) {
 }
 
 // TestAccessKeyCacheTTLSetting: the cache lifetime is a setting like the
-// others: flag, environment variable, default 30s shown in serve --help,
+// others: flag, environment variable, default 0s shown in serve --help,
 // 0 allowed (no cache), and validated.
 func TestAccessKeyCacheTTLSetting(t *testing.T) {
 	var out, errb bytes.Buffer
@@ -356,7 +356,7 @@ func TestAccessKeyCacheTTLSetting(t *testing.T) {
 		t.Fatalf("serve --help: %d %s", code, errb.String())
 	}
 	e := helpEntries(out.String())["access-key-cache-ttl"]
-	if !strings.Contains(e, "(env CERTGATE_ACCESS_KEY_CACHE_TTL)") || !strings.Contains(e, `(default "30s")`) || !strings.Contains(e, "0 disables") {
+	if !strings.Contains(e, "(env CERTGATE_ACCESS_KEY_CACHE_TTL)") || !strings.Contains(e, `(default "0s")`) || !strings.Contains(e, "0 disables") {
 		t.Errorf("serve --help: --access-key-cache-ttl is %q", e)
 	}
 	for _, tc := range []struct {

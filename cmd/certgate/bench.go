@@ -40,6 +40,7 @@ p99, max) and errors by type. Scenarios:
   aws-generate   GenerateClientCertificate (SigV4; stops counting successes at the account's quota)
   hw-upload      Huawei CreateCertificateV2 with RSA-2048 leaves made beforehand (SDK-HMAC-SHA256)
   hw-list        Huawei ListCertificatesV2, first page (SDK-HMAC-SHA256)
+  hw-show        Huawei ShowDetailsOfCertificateV2 of one certificate it uploads first (SDK-HMAC-SHA256)
   gw-handshake   full TLS handshakes (no resumption) to --gateway-url's host, SNI --sni
   gw-proxy       GETs of --gateway-url
   mixed          several of the above, chosen per request by --weights aws-get=8,aws-list=1,...
@@ -49,7 +50,10 @@ and measures latency from each request's due time, so a stall counts as the queu
 Credentials: --access-key-id with --secret-access-key (or the environment's AWS_ACCESS_KEY_ID and
 AWS_SECRET_ACCESS_KEY), or --credentials-file (the bootstrap credentials file, profile --profile), which also
 gives the Huawei project id. Or --create-account: a new account is created in --database (as certgate account
-create does, beside a running server) for the run, and deleted at the end with what the run made.`
+create does, beside a running server) for the run, and deleted at the end with what the run made.
+--reference (reads only) measures the target against a bare net/http handler serving the target's own answer
+with the same load generator, in alternating phases, and prints the ratio; the bare handler runs inside the
+bench process, sharing its CPU.`
 
 // benchFlags are the settings of one bench run.
 type benchFlags struct {
@@ -60,6 +64,8 @@ type benchFlags struct {
 	insecure, jsonOut              bool
 	createAccount, keepAccount     bool
 	caFile, connectTo              string
+	reference                      bool
+	rounds                         int
 	leaves                         int
 	opts                           loadgen.Options
 	progressEvery                  time.Duration
@@ -96,6 +102,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.BoolVar(&f.jsonOut, "json", false, "print the result as one JSON object")
 	fs.BoolVar(&f.createAccount, "create-account", false, "create a new account in --database for this run (instead of credentials), and delete it, with what the run made, at the end")
 	fs.BoolVar(&f.keepAccount, "keep-account", false, "with --create-account: keep the account at the end (its id is printed; its secret is never shown)")
+	fs.BoolVar(&f.reference, "reference", false, "aws-get, aws-list, hw-list, hw-show: capture one answer of the target, serve it from a bare net/http handler in this process, and run the same load against both in turn (reference, target, ...; each phase --duration or --requests long) to print the ratio")
+	fs.IntVar(&f.rounds, "rounds", 2, "--reference: how many reference-then-target pairs of phases to run")
 	fs.DurationVar(&f.progressEvery, "progress-interval", time.Second, "how often the live line is redrawn (on a terminal only)")
 
 	if len(args) > 0 && args[0] == "seed" {
@@ -158,6 +166,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		fmt.Fprintf(stderr, "certgate bench %s: %v\n", name, err)
 		return 1
+	}
+	if f.reference {
+		return runReference(ctx, &f, name, op, stdout, stderr)
 	}
 	run, done, err := loadgen.Start(ctx, f.opts, op)
 	if err != nil {

@@ -87,7 +87,7 @@ func newBencher(f *benchFlags) (*bencher, error) {
 func (b *bencher) close() { b.client.CloseIdleConnections() }
 
 // scenarioNames are the scenarios mixed may weigh.
-var scenarioNames = []string{"aws-get", "aws-list", "aws-generate", "hw-upload", "hw-list", "gw-handshake", "gw-proxy"}
+var scenarioNames = []string{"aws-get", "aws-list", "aws-generate", "hw-upload", "hw-list", "hw-show", "gw-handshake", "gw-proxy"}
 
 // scenario prepares a scenario (untimed) and returns its operation.
 func (b *bencher) scenario(ctx context.Context, name string) (loadgen.Op, error) {
@@ -113,6 +113,16 @@ func (b *bencher) scenario(ctx context.Context, name string) (loadgen.Op, error)
 			return nil, err
 		}
 		return func(ctx context.Context) string { return b.hwCall(ctx, http.MethodGet, "/apigw/certificates", nil) }, nil
+	case "hw-show":
+		if err := b.needProject(); err != nil {
+			return nil, err
+		}
+		id, err := b.uploadOne(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("upload the certificate to show: %w", err)
+		}
+		path := "/apigw/certificates/" + url.PathEscape(id)
+		return func(ctx context.Context) string { return b.hwCall(ctx, http.MethodGet, path, nil) }, nil
 	case "hw-upload":
 		if err := b.needProject(); err != nil {
 			return nil, err
@@ -208,6 +218,12 @@ func (b *bencher) awsCall(ctx context.Context, method, path string, body []byte,
 
 // hwCall sends one SDK-HMAC-SHA256-signed request to /v2/{project}+path.
 func (b *bencher) hwCall(ctx context.Context, method, path string, body []byte) string {
+	return b.hwCallDecode(ctx, method, path, body, nil)
+}
+
+// hwCallDecode is hwCall whose out, if not nil, receives the decoded JSON
+// body of a success.
+func (b *bencher) hwCallDecode(ctx context.Context, method, path string, body []byte, out any) string {
 	req, err := http.NewRequestWithContext(ctx, method, b.apiURL("/v2/"+b.f.projectID+path), bytes.NewReader(body))
 	if err != nil {
 		return "request: " + err.Error()
@@ -220,7 +236,7 @@ func (b *bencher) hwCall(ctx context.Context, method, path string, body []byte) 
 	if err := sign.Huawei(hwsign.CanonicalRequest, req, body, b.f.accessKeyID, b.f.secret, nil, time.Now()); err != nil {
 		return "sign: " + err.Error()
 	}
-	return b.send(req, "huawei")
+	return b.sendDecode(req, "huawei", out)
 }
 
 func (b *bencher) send(req *http.Request, dialect string) string {
@@ -231,7 +247,12 @@ func (b *bencher) send(req *http.Request, dialect string) string {
 // reused) and returns "" for a 2xx, else the failure's class: the HTTP
 // status with the dialect's error code, or the transport error's kind.
 func (b *bencher) sendDecode(req *http.Request, dialect string, out any) string {
-	resp, err := b.client.Do(req)
+	client := b.client
+	bc := benchCtxOf(req.Context())
+	if bc != nil && bc.client != nil {
+		client = bc.client // --reference: the bare handler
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return transportClass(err)
 	}
@@ -239,6 +260,9 @@ func (b *bencher) sendDecode(req *http.Request, dialect string, out any) string 
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
 		return transportClass(err)
+	}
+	if bc != nil && bc.capture != nil {
+		bc.capture(resp.StatusCode, resp.Header, body)
 	}
 	if resp.StatusCode/100 == 2 {
 		if out != nil {
@@ -318,6 +342,26 @@ func (b *bencher) generateOne(ctx context.Context) (string, error) {
 	}
 	if out.ID == "" {
 		return "", errors.New("the response has no clientCertificateId")
+	}
+	return out.ID, nil
+}
+
+// uploadOne uploads the certificate hw-show reads.
+func (b *bencher) uploadOne(ctx context.Context) (string, error) {
+	certPEM, keyPEM, err := benchLeaf("bench-show.example.com")
+	if err != nil {
+		return "", err
+	}
+	body, _ := json.Marshal(map[string]string{"cert_content": string(certPEM), "private_key": string(keyPEM),
+		"name": "bench_show_" + b.runID})
+	var out struct {
+		ID string `json:"id"`
+	}
+	if class := b.hwCallDecode(ctx, http.MethodPost, "/apigw/certificates", body, &out); class != "" {
+		return "", errors.New(class)
+	}
+	if out.ID == "" {
+		return "", errors.New("the response has no id")
 	}
 	return out.ID, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,7 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/certgate/certgate/auth/sigv4"
+	"github.com/certgate/certgate/internal/pgtest"
 	"github.com/certgate/certgate/internal/sign"
+	"github.com/certgate/certgate/seal"
 )
 
 // benchServer starts an in-process server for a benchmark.
@@ -139,8 +142,27 @@ func BenchmarkGet(b *testing.B) {
 // BenchmarkGetRaw isolates the server's cost of a GetClientCertificate: one
 // request is signed once and replayed over a keep-alive connection (valid
 // within SigV4's 15-minute window), so no SDK time is counted.
-func BenchmarkGetRaw(b *testing.B) {
-	m, c := benchServer(b, func(cfg *Config) { cfg.ClientKeyType = "ecdsa-p256" })
+func BenchmarkGetRaw(b *testing.B) { getRaw(b, nil) }
+
+// BenchmarkGetRawPostgres is BenchmarkGetRaw on PostgreSQL (internal/pgtest).
+func BenchmarkGetRawPostgres(b *testing.B) {
+	key, err := seal.NewMasterKey(rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	getRaw(b, func(cfg *Config) {
+		cfg.Database, cfg.MasterKey, cfg.MasterKeyFile = pgtest.URL(b), key.Encode(), ""
+		cfg.BootstrapCredentialsFile = filepath.Join(b.TempDir(), "credentials")
+	})
+}
+
+func getRaw(b *testing.B, mutate func(*Config)) {
+	m, c := benchServer(b, func(cfg *Config) {
+		cfg.ClientKeyType = "ecdsa-p256"
+		if mutate != nil {
+			mutate(cfg)
+		}
+	})
 	out, err := c.GenerateClientCertificate(context.Background(), &apigateway.GenerateClientCertificateInput{})
 	if err != nil {
 		b.Fatal(err)

@@ -203,7 +203,7 @@ func (c *Config) settings(sc scope) []setting {
 		c.heartbeatSetting(),
 		setting{"log-level", "CERTGATE_LOG_LEVEL", "debug, info, warn or error", (*stringValue)(&c.LogLevel)},
 		setting{"log-format", "CERTGATE_LOG_FORMAT", "text or json", (*stringValue)(&c.LogFormat)},
-		setting{"access-key-cache-ttl", "CERTGATE_ACCESS_KEY_CACHE_TTL", "how long a node caches a resolved access key; a key deleted on another node (or by the CLI) keeps working here for at most this long; 0 disables the cache", (*durationValue)(&c.AccessKeyCacheTTL)},
+		setting{"access-key-cache-ttl", "CERTGATE_ACCESS_KEY_CACHE_TTL", "how long a node caches a resolved access key on its own; a key deleted on another node (or by the CLI) keeps working here for at most this long; 0 disables the cache (the default: every request sees deletions at once, and SQLite serves the key from memory while nothing was committed)", (*durationValue)(&c.AccessKeyCacheTTL)},
 		setting{"gateway-domain-suffix", "CERTGATE_GATEWAY_DOMAIN_SUFFIX", "DNS suffix of each Huawei API group's debugging domain, {group_id}.apic.SUFFIX, which the data plane routes", (*stringValue)(&c.GatewayDomainSuffix)},
 		setting{"gateway", "CERTGATE_GATEWAY", "on: this node runs the gateway (the data plane) on --gateway-https-addr and --gateway-http-addr beside the API; off: no data plane on this node, the API only (the two addresses then only give the ports custom domains are checked against, where other nodes' gateways listen)", (*stringValue)(&c.Gateway)},
 		setting{"gateway-default-domain", "CERTGATE_GATEWAY_DEFAULT_DOMAIN", "a bound domain served to TLS clients that send no SNI (default: none, such handshakes get unrecognized_name)", (*stringValue)(&c.GatewayDefaultDomain)},

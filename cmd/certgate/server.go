@@ -167,6 +167,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	// unclean path with a redirect that is neither JSON nor signed-for.
 	// Huawei's API lives under /v2/; AWS's paths are at the root.
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// One check for commits per request, not per read (store/sqlite's
+		// read cache); the request reads as of its first read or later.
+		r = r.WithContext(store.WithReadPoint(r.Context()))
 		switch {
 		case r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 			m.health(w, r)

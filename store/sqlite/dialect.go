@@ -35,7 +35,7 @@ func (d dialect) Begin(ctx context.Context) (sqlstore.Tx, error) {
 		end()
 		return nil, err
 	}
-	return &txn{q: querier{tx}, tx: tx, end: end}, nil
+	return &txn{q: querier{tx}, tx: tx, end: end, db: d.db}, nil
 }
 
 func (d dialect) Reader() sqlstore.Querier { return reader{querier{d.db.r}, d.db} }
@@ -191,6 +191,7 @@ type txn struct {
 	q   querier
 	tx  *sql.Tx
 	end context.CancelFunc
+	db  *DB
 }
 
 func (t *txn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
@@ -209,6 +210,9 @@ func (t *txn) Query(ctx context.Context, query string, args ...any) (sqlstore.Ro
 // transaction's own is not the caller's (see Begin).
 func (t *txn) Commit(context.Context) error {
 	defer t.end()
+	// Even a failed COMMIT may have committed: either way, a request's read
+	// point must not outlive it (cache.go).
+	defer t.db.clock.bump()
 	return t.tx.Commit()
 }
 

@@ -57,6 +57,8 @@ type DB struct {
 
 	watch watch // the file's identity, to notice it deleted or truncated (damage.go)
 
+	readCache // point reads served from memory while nothing was committed (cache.go)
+
 	// getCert is the hottest query (every Get, tag and update reads one
 	// record); preparing it once saves about half its cost.
 	getCert *sql.Stmt
@@ -127,8 +129,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.w.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
-	db.r.SetMaxOpenConns(readConns)
-	db.r.SetMaxIdleConns(readConns)
+	db.r.SetMaxOpenConns(readConns + 1) // one more for the read cache's clock
+	db.r.SetMaxIdleConns(readConns + 1)
+	db.clock.pool = db.r
 
 	if err := db.init(ctx); err != nil {
 		db.Close()
@@ -216,6 +219,7 @@ func (db *DB) Close() error {
 	if err := db.knownDamage(); err != nil {
 		return nil
 	}
+	db.clock.close()
 	var errs []error
 	if db.getCert != nil {
 		errs = append(errs, db.getCert.Close())

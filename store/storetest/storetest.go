@@ -104,6 +104,8 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"CommitCancelled", testCommitCancelled},
 		{"ContextCancelled", testContextCancelled},
 		{"PingClose", testPingClose},
+		{"FreshReads", testFreshReads},
+		{"FreshReadsConcurrent", testFreshReadsConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

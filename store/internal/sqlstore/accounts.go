@@ -312,6 +312,34 @@ func (a *Accessor) GetAccessKey(ctx context.Context, id string) (*certgate.Acces
 	return &k, nil
 }
 
+// GetAccessKeyAccount returns an access key with its account, in one query.
+func (a *Accessor) GetAccessKeyAccount(ctx context.Context, id string) (*certgate.AccessKey, *certgate.Account, error) {
+	if !store.IsText(id) {
+		return nil, nil, keyNotFound()
+	}
+	var k certgate.AccessKey
+	var acc certgate.Account
+	err := a.read(ctx, "get access key and account", func(q Querier) error {
+		var kCreated, aCreated int64
+		err := q.QueryRow(ctx,
+			"SELECT k.id, k.account_id, k.secret_sealed, k.seal_key_id, k.created_at, a.id, a.project_id, a.name, a.created_at "+
+				"FROM access_keys k JOIN accounts a ON a.id = k.account_id WHERE k.id = ?", id).
+			Scan(&k.ID, &k.AccountID, &k.SecretSealed, &k.SealKeyID, &kCreated, &acc.ID, &acc.ProjectID, &acc.Name, &aCreated)
+		if noRows(err) {
+			return keyNotFound()
+		}
+		k.CreatedAt, acc.CreatedAt = rowcodec.FromMicros(kCreated), rowcodec.FromMicros(aCreated)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(k.SecretSealed) == 0 {
+		k.SecretSealed = nil
+	}
+	return &k, &acc, nil
+}
+
 // CreateAccessKey adds a key to an existing account, at most max of them.
 func (a *Accessor) CreateAccessKey(ctx context.Context, k *certgate.AccessKey, max int) error {
 	if k == nil || k.ID == "" || k.AccountID == "" {

@@ -1,0 +1,230 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+)
+
+// Group commit. On a database with one writer (SQLite), every write is a
+// transaction of its own and its own fsync, so writes are bounded by serial
+// fsyncs however many callers there are. A grouped accessor runs the writes
+// that queue up while one transaction commits together in the next one:
+// each caller's fn in its own SAVEPOINT, so that a failing fn rolls back
+// only its own part, then one COMMIT (one fsync) for the batch. Nobody is
+// acknowledged before that COMMIT returned, so "a method that returned nil
+// is on disk" holds for each caller as before.
+//
+// There is no timer and no batch window: a batch is whatever queued while
+// the previous one ran, so one writer alone sees one plain transaction, as
+// without grouping.
+//
+// What cannot be answered for one member alone goes back to the members,
+// which then run on their own (the ungrouped path, with its retries), so
+// that nobody gets an error caused by another caller's write:
+//   - BEGIN fails (the lock stayed busy, a closed handle);
+//   - a fn fails with a retryable error;
+//   - the transaction is gone under a member (SQLite rolls the whole
+//     transaction back on some errors: SQLITE_FULL, IOERR, NOMEM, an
+//     interrupt), seen as its savepoint no longer existing;
+//   - COMMIT fails with a retryable error (nothing was committed).
+// COMMIT failing otherwise fails every member of the batch with COMMIT's
+// error, which is the database's, never a member's data: none of them was
+// written.
+
+// group queues the writes of a grouped accessor.
+type group struct {
+	max int // members of one batch at most
+
+	mu     sync.Mutex
+	queue  []*member
+	leader bool // some member is running batches
+}
+
+// member is one caller of Write in the queue.
+type member struct {
+	ctx  context.Context
+	fn   func(tx Tx) error
+	done chan error    // the outcome, or errAlone
+	lead chan struct{} // this member is to run the next batch
+}
+
+// errAlone tells a member to run its write on its own.
+var errAlone = errors.New("sqlstore: run alone")
+
+// NewGrouped returns the accessor of d with group commit: concurrent
+// writes, up to max at once, share a transaction and its COMMIT. Only for
+// a dialect whose write transactions exclude each other (SQLite): a batch
+// is one long transaction.
+func NewGrouped(d Dialect, p Policy, max int) *Accessor {
+	a := New(d, p)
+	if max > 1 {
+		a.g = &group{max: max}
+	}
+	return a
+}
+
+// Waiting returns how many writes are queued for the next batch. For tests.
+func (a *Accessor) Waiting() int {
+	if a.g == nil {
+		return 0
+	}
+	a.g.mu.Lock()
+	defer a.g.mu.Unlock()
+	return len(a.g.queue)
+}
+
+// write runs fn in the next batch. It returns errAlone when fn is to be
+// run on its own.
+func (g *group) write(a *Accessor, ctx context.Context, fn func(tx Tx) error) error {
+	m := &member{ctx: ctx, fn: fn, done: make(chan error, 1), lead: make(chan struct{}, 1)}
+	g.mu.Lock()
+	g.queue = append(g.queue, m)
+	lead := !g.leader
+	g.leader = true
+	g.mu.Unlock()
+	if !lead {
+		// Whether the caller gives up or not, it waits: once its fn ran
+		// in a batch, its outcome is the batch's COMMIT.
+		select {
+		case err := <-m.done:
+			return err
+		case <-m.lead:
+		}
+	}
+	g.mu.Lock()
+	n := min(len(g.queue), g.max)
+	batch := g.queue[:n:n]
+	g.queue = append([]*member(nil), g.queue[n:]...)
+	g.mu.Unlock()
+
+	if len(batch) == 1 {
+		// Alone: the plain transaction, without savepoints, still as the
+		// leader so that the writes queuing meanwhile form the next batch.
+		batch[0].done <- writeAlone(batch[0].ctx, a, batch[0].fn)
+	} else {
+		g.run(a, batch)
+	}
+
+	g.mu.Lock()
+	if len(g.queue) > 0 {
+		g.queue[0].lead <- struct{}{}
+	} else {
+		g.leader = false
+	}
+	g.mu.Unlock()
+	return <-m.done
+}
+
+// run runs one batch and tells each member its outcome.
+func (g *group) run(a *Accessor, batch []*member) {
+	alone := func(ms []*member) {
+		for _, m := range ms {
+			m.done <- errAlone
+		}
+	}
+	// BEGIN waits for the lock like a lone writer's would, but on no one
+	// caller's cancellation.
+	tx, err := a.d.Begin(context.WithoutCancel(batch[0].ctx))
+	if err != nil {
+		alone(batch)
+		return
+	}
+	var in []*member // written into the transaction, acknowledged at COMMIT
+	for i, m := range batch {
+		if err := m.ctx.Err(); err != nil {
+			m.done <- err
+			continue
+		}
+		sp := "g" + strconv.Itoa(i)
+		if _, err := tx.Exec(m.ctx, "SAVEPOINT "+sp); err != nil {
+			tx.Rollback()
+			alone(in)
+			alone(batch[i:])
+			return
+		}
+		ferr := m.fn(tx)
+		if ferr == nil {
+			ferr = m.ctx.Err()
+		}
+		if ferr == nil {
+			if h, ok := m.ctx.Value(beforeCommitKey{}).(func()); ok {
+				h()
+			}
+			// RELEASE fails only when the savepoint is gone with the
+			// whole transaction; then nothing of the batch is there.
+			if _, err := tx.Exec(context.WithoutCancel(m.ctx), "RELEASE "+sp); err != nil {
+				tx.Rollback()
+				alone(in)
+				alone(batch[i:])
+				return
+			}
+			in = append(in, m)
+			continue
+		}
+		// Undo this member's part. If that fails the transaction is gone
+		// (see above): the member wrote nothing and is told its own
+		// error; the others run on their own.
+		bg := context.WithoutCancel(m.ctx)
+		if _, err := tx.Exec(bg, "ROLLBACK TO "+sp); err != nil {
+			tx.Rollback()
+			alone(in)
+			g.fail(a, m, ferr)
+			alone(batch[i+1:])
+			return
+		}
+		if _, err := tx.Exec(bg, "RELEASE "+sp); err != nil {
+			tx.Rollback()
+			alone(in)
+			g.fail(a, m, ferr)
+			alone(batch[i+1:])
+			return
+		}
+		g.fail(a, m, ferr)
+	}
+	if len(in) == 0 {
+		tx.Rollback()
+		return
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(in[0].ctx), commitTimeout)
+	defer cancel()
+	err = nil
+	for _, m := range in {
+		if h, ok := m.ctx.Value(commitFailKey{}).(func() error); ok && err == nil {
+			err = h()
+		}
+	}
+	if err != nil {
+		tx.Rollback()
+	} else {
+		err = tx.Commit(cctx)
+	}
+	if err != nil && a.d.Retryable(err) {
+		tx.Rollback()
+		alone(in)
+		return
+	}
+	for _, m := range in {
+		m.done <- err
+	}
+}
+
+// fail tells m the error of its own fn: a retryable one sends it to run on
+// its own, with the retries of a lone write.
+func (g *group) fail(a *Accessor, m *member, err error) {
+	if a.d.Retryable(err) {
+		err = errAlone
+	}
+	m.done <- err
+}
+
+type commitFailKey struct{}
+
+// WithCommitFailure returns a ctx on which a grouped write's batch fails
+// at COMMIT with the error fn returns (nil: COMMIT as usual), as a COMMIT
+// that fails in the database would: the transaction is rolled back and
+// every member of the batch gets the error. It exists for tests.
+func WithCommitFailure(ctx context.Context, fn func() error) context.Context {
+	return context.WithValue(ctx, commitFailKey{}, fn)
+}

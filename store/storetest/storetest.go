@@ -102,6 +102,9 @@ func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"StageCertificateRace", testStageCertificateRace},
 		{"DeleteAccountRestRace", testDeleteAccountRestRace},
 		{"CommitCancelled", testCommitCancelled},
+		{"GroupOneFails", testGroupOneFails},
+		{"GroupCommitFails", testGroupCommitFails},
+		{"GroupQuota", testGroupQuota},
 		{"ContextCancelled", testContextCancelled},
 		{"PingClose", testPingClose},
 	}

@@ -65,10 +65,11 @@ func NewGrouped(d Dialect, p Policy, max int) *Accessor {
 	return a
 }
 
-// Waiting returns how many writes are queued for the next batch. For tests.
+// Waiting returns how many writes are queued for the next batch, or -1 if
+// a does not group commits. For tests.
 func (a *Accessor) Waiting() int {
 	if a.g == nil {
-		return 0
+		return -1
 	}
 	a.g.mu.Lock()
 	defer a.g.mu.Unlock()

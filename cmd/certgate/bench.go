@@ -53,9 +53,9 @@ type benchFlags struct {
 	accessKeyID, secret, credsFile string
 	profile, region, projectID     string
 	weights                        string
-	insecure, jsonOut              bool
+	insecure, jsonOut, reference   bool
 	caFile                         string
-	leaves                         int
+	leaves, warmup                 int
 	opts                           loadgen.Options
 	progressEvery                  time.Duration
 }
@@ -77,11 +77,13 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.StringVar(&f.projectID, "project-id", "", "Huawei project id (default: from --credentials-file)")
 	fs.StringVar(&f.weights, "weights", "", "mixed: SCENARIO=WEIGHT,... (for example aws-get=8,aws-list=1,hw-list=1)")
 	fs.IntVar(&f.leaves, "leaves", 8, "hw-upload: how many distinct RSA-2048 leaf certificates to make beforehand and cycle through")
+	fs.IntVar(&f.warmup, "warmup-requests", 0, "send this many requests, uncounted, before the run (aws-generate: at least the server's --key-pool-size, so that the run measures the sustained rate, not the pool's stock)")
 	fs.IntVar(&f.opts.Concurrency, "concurrency", 16, "workers: requests in flight at most")
 	fs.DurationVar(&f.opts.Duration, "duration", 0, "run this long (default 10s unless --requests is given)")
 	fs.IntVar(&f.opts.Requests, "requests", 0, "run this many requests")
 	fs.Float64Var(&f.opts.Rate, "rate", 0, "open loop: requests per second on a fixed timetable (0: closed loop)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the result as one JSON object")
+	fs.BoolVar(&f.reference, "reference", false, "aws-generate: also measure rsa.GenerateKey(2048) on GOMAXPROCS goroutines, for half the duration before the run and half after, and print the run's rate as a fraction of it (run the tool on the server's machine)")
 	fs.DurationVar(&f.progressEvery, "progress-interval", time.Second, "how often the live line is redrawn (on a terminal only)")
 	fs.Usage = func() { usage(stdout, fs, benchSynopsis, benchAbout) }
 
@@ -114,6 +116,16 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fmt.Fprintf(stderr, "certgate bench: %v\n", err)
 		return 2
 	}
+	if f.reference {
+		if _, ok := referenceScenarios[name]; !ok {
+			fmt.Fprintf(stderr, "certgate bench: --reference is for aws-generate only\n")
+			return 2
+		}
+		if f.opts.Duration == 0 {
+			fmt.Fprintf(stderr, "certgate bench: --reference needs --duration\n")
+			return 2
+		}
+	}
 	if err := f.credentials(getenv); err != nil {
 		fmt.Fprintf(stderr, "certgate bench: %v\n", err)
 		return 2
@@ -132,20 +144,42 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fmt.Fprintf(stderr, "certgate bench %s: %v\n", name, err)
 		return 1
 	}
-	run, done, err := loadgen.Start(ctx, f.opts, op)
-	if err != nil {
-		fmt.Fprintf(stderr, "certgate bench: %v\n", err)
+	if f.warmup > 0 {
+		wopts := f.opts
+		wopts.Duration, wopts.Requests, wopts.Rate = 0, f.warmup, 0
+		if _, done, err := loadgen.Start(ctx, wopts, op); err == nil {
+			<-done
+		}
+	}
+	var rep loadgen.Report
+	measure := func() float64 {
+		run, done, err := loadgen.Start(ctx, f.opts, op)
+		if err != nil {
+			fmt.Fprintf(stderr, "certgate bench: %v\n", err)
+			return -1
+		}
+		if isTerminal(stdout) && f.progressEvery > 0 {
+			showProgress(stdout, run, done, f.progressEvery)
+		}
+		<-done
+		rep = run.Report()
+		return rep.Throughput
+	}
+	var ref *benchReference
+	var got float64
+	if f.reference {
+		got, ref = runReference(ctx, name, f.opts.Duration, measure)
+	} else {
+		got = measure()
+	}
+	if got < 0 {
 		return 2
 	}
-	if isTerminal(stdout) && f.progressEvery > 0 {
-		showProgress(stdout, run, done, f.progressEvery)
-	}
-	<-done
-	rep := run.Report()
 	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "certgate bench: interrupted; the figures cover the requests that finished")
 	}
 	out := newBenchResult(name, f, rep)
+	out.Reference = ref
 	if f.jsonOut {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -291,6 +325,7 @@ type benchResult struct {
 	Throughput  float64           `json:"requestsPerSecond"`
 	Late        uint64            `json:"lateSends,omitempty"`
 	Latency     latencyMS         `json:"latencyMs"`
+	Reference   *benchReference   `json:"reference,omitempty"` // --reference
 }
 
 type latencyMS struct {
@@ -353,5 +388,8 @@ func (b benchResult) table(w io.Writer) {
 		for _, k := range types {
 			fmt.Fprintf(w, "  %8d  %s\n", b.ErrorsBy[k], k)
 		}
+	}
+	if b.Reference != nil {
+		b.Reference.table(w, b.Scenario)
 	}
 }

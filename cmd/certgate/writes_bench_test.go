@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"math"
+	"strings"
 	"testing"
 
 	"github.com/certgate/certgate/internal/loadgen"
@@ -43,4 +45,34 @@ func BenchmarkHWUpload(b *testing.B) {
 			}
 		}
 	})
+}
+
+// certgate bench aws-generate --reference measures rsa.GenerateKey in the
+// same run and reports the ratio; --reference elsewhere, or without a
+// duration, is a usage error. No figure is checked, only that the output
+// holds the reference and that the ratio is the one of the figures shown.
+func TestBenchReference(t *testing.T) {
+	s := startServer(t, func(c *Config) { c.KeyPoolSize = 0; c.ClientCertificateQuota = 0 })
+	res, code, stderr := benchRun(t, append([]string{"aws-generate", "--duration", "1s", "--concurrency", "2", "--reference", "--warmup-requests", "2"}, acctFlags(s, s.Bootstrap)...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	r := res.Reference
+	if r == nil {
+		t.Fatalf("no reference in the output: %+v", res)
+	}
+	if r.Work != "rsa.GenerateKey(2048)" || r.Goroutines < 1 || r.Before <= 0 || r.After <= 0 || r.Throughput <= 0 {
+		t.Errorf("implausible reference: %+v", r)
+	}
+	if want := res.Throughput / r.Throughput; math.Abs(r.Ratio-want) > 0.0006 {
+		t.Errorf("ratio %v, but %v requests/s over a reference of %v/s is %v", r.Ratio, res.Throughput, r.Throughput, want)
+	}
+	if res.Errors != 0 {
+		t.Errorf("errors: %v", res.ErrorsBy)
+	}
+	for _, args := range [][]string{{"aws-get", "--duration", "1s", "--reference"}, {"aws-generate", "--requests", "5", "--reference"}} {
+		if _, code, stderr := benchRun(t, append(args, acctFlags(s, s.Bootstrap)...)...); code != 2 || !strings.Contains(stderr, "--reference") {
+			t.Errorf("bench %v: exit %d, %q; want a usage error about --reference", args, code, stderr)
+		}
+	}
 }

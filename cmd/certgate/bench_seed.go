@@ -108,7 +108,7 @@ func cmdBenchSeed(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	c.fs.StringVar(&f.region, "region", "us-east-1", "AWS region of the client certificates")
 	c.fs.StringVar(&f.keyType, "key-type", string(pki.ECDSAP256), "key type: ecdsa-p256 or rsa2048")
 	c.fs.IntVar(&f.keys, "keys", 8, "how many keys to generate up front and sign every certificate with")
-	c.fs.IntVar(&f.workers, "workers", 4, "goroutines writing records")
+	c.fs.IntVar(&f.workers, "workers", 16, "goroutines writing records (concurrent writes share commits, so more workers than cores keep the disk busy)")
 	c.fs.StringVar(&f.credsFile, "credentials-file", "", "write the new accounts' credentials to this new file (mode 0600); it must not exist")
 	c.fs.DurationVar(&f.progressEvery, "progress-interval", time.Second, "how often the live line is redrawn (on a terminal only)")
 	// --account-id may be given several times; each adds to the list.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/certgate/certgate"
 	"github.com/certgate/certgate/store"
+	"github.com/certgate/certgate/store/internal/sqlstore"
 )
 
 const helperWriters = "CERTGATE_SQLITE_HELPER_WRITERS"
@@ -138,4 +139,70 @@ func TestKill9DurabilityGroup(t *testing.T) {
 		t.Errorf("%d records after the kill, %d acknowledged, %d writers", n, len(acked), groupWriters)
 	}
 	t.Logf("%d acknowledged records, %d present after kill -9", len(acked), n)
+}
+
+// TestGroupPanic: a write whose fn panics in a batch panics in its own
+// caller's goroutine, leaves nothing, and the batch's other writes, and
+// later ones, are committed. (Without the recovery, the panic would take
+// down whichever caller ran the batch and leave the others waiting for
+// ever.)
+func TestGroupPanic(t *testing.T) {
+	db := openT(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	ctx := t.Context()
+	const others = 4
+	queued := make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		_, err := db.PutMetaIfAbsent(sqlstore.WithBeforeCommit(ctx, func() {
+			close(queued)
+			deadline := time.Now().Add(time.Minute)
+			for db.Waiting() < others+1 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+		}), "first", "v")
+		first <- err
+	}()
+	<-queued
+	var wg sync.WaitGroup
+	errs := make([]error, others)
+	for i := range others {
+		wg.Go(func() { _, errs[i] = db.PutMetaIfAbsent(ctx, fmt.Sprintf("k%d", i), "v") })
+	}
+	var recovered any
+	wg.Go(func() {
+		defer func() { recovered = recover() }()
+		_ = sqlstore.Write(ctx, db.Accessor, "test", func(tx sqlstore.Tx) error {
+			if _, err := tx.Exec(ctx, "INSERT INTO meta (key, value) VALUES ('panicked', 'v')"); err != nil {
+				return err
+			}
+			panic("boom")
+		})
+	})
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("the batch's writes never returned")
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if recovered != "boom" {
+		t.Errorf("the panicking write's caller recovered %v, want boom", recovered)
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("write k%d beside the panic: %v", i, err)
+		}
+		if _, err := db.GetMeta(ctx, fmt.Sprintf("k%d", i)); err != nil {
+			t.Errorf("write k%d not there: %v", i, err)
+		}
+	}
+	if _, err := db.GetMeta(ctx, "panicked"); certgate.ErrorCode(err) != certgate.ENotFound {
+		t.Errorf("the panicking write left its row (%v)", err)
+	}
+	if _, err := db.PutMetaIfAbsent(ctx, "after", "v"); err != nil {
+		t.Errorf("a write after the panic: %v", err)
+	}
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 )
@@ -90,6 +91,9 @@ func (g *group) write(a *Accessor, ctx context.Context, fn func(tx Tx) error) er
 		// in a batch, its outcome is the batch's COMMIT.
 		select {
 		case err := <-m.done:
+			if p, ok := err.(panicked); ok {
+				panic(p.v)
+			}
 			return err
 		case <-m.lead:
 		}
@@ -115,7 +119,34 @@ func (g *group) write(a *Accessor, ctx context.Context, fn func(tx Tx) error) er
 		g.leader = false
 	}
 	g.mu.Unlock()
-	return <-m.done
+	return m.result()
+}
+
+// result waits for m's outcome; a panic of m's fn, caught in the batch, is
+// raised again in m's own goroutine.
+func (m *member) result() error {
+	err := <-m.done
+	if p, ok := err.(panicked); ok {
+		panic(p.v)
+	}
+	return err
+}
+
+// panicked carries a panic of a member's fn to its caller: the batch runs
+// in another caller's goroutine, which must neither crash for it nor leave
+// the batch's other members waiting.
+type panicked struct{ v any }
+
+func (p panicked) Error() string { return fmt.Sprint("sqlstore: write panicked: ", p.v) }
+
+// call runs fn, turning a panic into a panicked error.
+func call(fn func(tx Tx) error, tx Tx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = panicked{v}
+		}
+	}()
+	return fn(tx)
 }
 
 // run runs one batch and tells each member its outcome.
@@ -145,7 +176,7 @@ func (g *group) run(a *Accessor, batch []*member) {
 			alone(batch[i:])
 			return
 		}
-		ferr := m.fn(tx)
+		ferr := call(m.fn, tx)
 		if ferr == nil {
 			ferr = m.ctx.Err()
 		}

@@ -36,7 +36,10 @@ import (
 //     and is not part of Store; the API and its dialects never receive it.
 //   - A write is durable when the method returns nil: it survives the process
 //     being killed (kill -9) right afterwards. A method that returns an error
-//     has written nothing.
+//     has written nothing. This holds for each write alone, whether or not
+//     the backend commits concurrent writes together (SQLite does): one
+//     write's failure, or its caller's cancellation, never changes another's
+//     outcome, and no write is acknowledged before the commit holding it.
 //   - Returned records are owned by the caller; stores copy what they keep.
 //   - Times are stored with at least microsecond precision and returned in UTC.
 //   - Methods honour ctx cancellation where the backend allows.

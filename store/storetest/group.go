@@ -22,43 +22,59 @@ import (
 // waiter is what a grouped accessor tells about its queue.
 type waiter interface{ Waiting() int }
 
-// batch runs first, then every write of rest at once on s: first's COMMIT
-// is held until all of rest are queued (on a grouped backend), so that
-// rest run as one batch. It returns the errors of rest, in order, and
-// whether the backend grouped them.
+// batch runs first, then every write of rest concurrently on s: first's
+// COMMIT is held until all of rest are queued, so that rest run as one
+// batch, in their order (each is started once the one before it is
+// queued). On a backend that does not group, rest run one after another,
+// in order, which is what a batch must be equivalent to. It returns the
+// errors of rest, in order, and whether the backend grouped them.
 func batch(t *testing.T, s store.Store, first func(ctx context.Context) error, rest []func(ctx context.Context) error) ([]error, bool) {
 	t.Helper()
 	ctx := testCtx(t)
 	w, _ := s.(waiter)
 	grouped := w != nil && w.Waiting() >= 0
 	queued := make(chan struct{})
+	release := make(chan struct{})
 	held := make(chan error, 1)
 	hold := sqlstore.WithBeforeCommit(ctx, func() {
 		close(queued) // first holds the write connection from here on
-		if !grouped {
-			return
-		}
-		deadline := time.Now().Add(raceTimeout / 2)
-		for w.Waiting() < len(rest) {
-			if time.Now().After(deadline) {
-				t.Errorf("only %d of %d writes queued behind the first", w.Waiting(), len(rest))
-				return
-			}
-			time.Sleep(time.Millisecond)
-		}
+		<-release
 	})
 	go func() { held <- first(hold) }()
 	<-queued
 	errs := make([]error, len(rest))
-	var wg sync.WaitGroup
-	for i, fn := range rest {
-		wg.Go(func() { errs[i] = fn(ctx) })
+	if grouped {
+		var wg sync.WaitGroup
+		for i, fn := range rest {
+			wg.Go(func() { errs[i] = fn(ctx) })
+			waitQueued(t, w, i+1)
+		}
+		close(release)
+		wg.Wait()
+	} else {
+		// No batch to build: the writes one after another, whose
+		// outcomes a batch must reproduce.
+		close(release)
+		for i, fn := range rest {
+			errs[i] = fn(ctx)
+		}
 	}
-	wg.Wait()
 	if err := <-held; err != nil {
 		t.Fatalf("first write: %v", err)
 	}
 	return errs, grouped
+}
+
+// waitQueued waits until n writes are queued on w.
+func waitQueued(t *testing.T, w waiter, n int) {
+	t.Helper()
+	deadline := time.Now().Add(raceTimeout / 2)
+	for w.Waiting() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d writes queued behind the first", w.Waiting(), n)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
 }
 
 // testGroupOneFails: in one batch, a write that fails after it wrote a row
@@ -89,6 +105,12 @@ func testGroupOneFails(t *testing.T, p *pair) {
 		certs = append(certs, c)
 		writes = append(writes, func(ctx context.Context) error { return p.b.CreateCertificate(ctx, c, 0) })
 	}
+	// Refused for a name an earlier write of the same batch took: told
+	// once that write is committed.
+	certs[0].Name = "group-" + certs[0].ID
+	dupName := newCert(certs[0].Scope, k)
+	dupName.Name = certs[0].Name
+	writes = append(writes, func(ctx context.Context) error { return p.b.CreateCertificate(ctx, dupName, 0) })
 	failAt := 3
 	writes = append(writes[:failAt], append([]func(ctx context.Context) error{
 		func(ctx context.Context) error { return p.b.CreateAccount(ctx, bad, &dupKey, nil) },
@@ -120,6 +142,10 @@ func testGroupOneFails(t *testing.T, p *pair) {
 		case failAt:
 			if certgate.ErrorCode(err) != certgate.EConflict {
 				t.Errorf("CreateAccount with a taken access key id: %v, want a conflict", err)
+			}
+		case len(errs) - 3:
+			if certgate.ErrorCode(err) != certgate.EConflict {
+				t.Errorf("create of a name an earlier write of the batch took: %v, want a conflict", err)
 			}
 		case len(errs) - 2:
 			if err == nil {
@@ -175,12 +201,25 @@ func testGroupCommitFails(t *testing.T, p *pair) {
 			return p.b.CreateCertificate(ctx, c, 0)
 		})
 	}
+	// Refused in the batch for a name the batch's first write took: since
+	// that write is not committed, it must not be told the name is taken.
+	certs[0].Name = "group-" + certs[0].ID
+	dupName := newCert(certs[0].Scope, k)
+	dupName.Name = certs[0].Name
+	writes = append(writes, func(ctx context.Context) error { return p.b.CreateCertificate(ctx, dupName, 0) })
+
 	first := newCert(scopeA, k)
 	errs, _ := batch(t, p.b, func(ctx context.Context) error { return p.b.CreateCertificate(ctx, first, 0) }, writes)
-	for i, err := range errs {
+	for i, err := range errs[:len(certs)] {
 		if !errors.Is(err, injected) {
 			t.Errorf("write %d of a batch whose COMMIT failed: %v, want the COMMIT's error", i, err)
 		}
+	}
+	if err := errs[len(certs)]; err != nil {
+		t.Errorf("create of a name only an uncommitted write of the batch had: %v, want nil", err)
+	}
+	if _, err := p.a.GetCertificate(ctx, dupName.Scope, k, dupName.ID); err != nil {
+		t.Errorf("the create whose name is free after all: %v", err)
 	}
 	for _, c := range certs {
 		if _, err := p.a.GetCertificate(ctx, c.Scope, k, c.ID); certgate.ErrorCode(err) != certgate.ENotFound {

@@ -21,18 +21,25 @@ import (
 // the previous one ran, so one writer alone sees one plain transaction, as
 // without grouping.
 //
-// What cannot be answered for one member alone goes back to the members,
-// which then run on their own (the ungrouped path, with its retries), so
-// that nobody gets an error caused by another caller's write:
+// A member whose fn failed (a conflict, a quota) is told so once the
+// batch committed, since its failure may rest on what earlier members
+// wrote. What cannot be answered for one member alone goes back to the
+// members, which then run on their own (the ungrouped path, with its
+// retries), so that nobody gets an outcome caused by another caller's
+// write that was not committed:
 //   - BEGIN fails (the lock stayed busy, a closed handle);
 //   - a fn fails with a retryable error;
 //   - the transaction is gone under a member (SQLite rolls the whole
 //     transaction back on some errors: SQLITE_FULL, IOERR, NOMEM, an
 //     interrupt), seen as its savepoint no longer existing;
-//   - COMMIT fails with a retryable error (nothing was committed).
-// COMMIT failing otherwise fails every member of the batch with COMMIT's
-// error, which is the database's, never a member's data: none of them was
-// written.
+//   - COMMIT fails with a retryable error (nothing was committed);
+//   - COMMIT fails otherwise, for the members whose fn had failed.
+// COMMIT failing otherwise fails every member that was in the batch with
+// COMMIT's error, which is the database's, never a member's data: none of
+// them was written. A caller that gives up before its turn is told so and
+// has written nothing; once its fn ran and its savepoint was released, its
+// outcome is the COMMIT's (as alone: see Write). A panic in a fn is raised
+// again in its own caller's goroutine.
 
 // group queues the writes of a grouped accessor.
 type group struct {
@@ -150,6 +157,12 @@ func call(fn func(tx Tx) error, tx Tx) (err error) {
 }
 
 // run runs one batch and tells each member its outcome.
+//
+// A member whose fn failed is told so only once the batch committed: its
+// failure may come from what the members before it wrote (a name they
+// took, a quota they filled), which is true only if they are committed.
+// When they are not, it runs again on its own. Failures that depend on
+// nobody else (its caller gave up, a panic) are told at once.
 func (g *group) run(a *Accessor, batch []*member) {
 	alone := func(ms []*member) {
 		for _, m := range ms {
@@ -163,17 +176,26 @@ func (g *group) run(a *Accessor, batch []*member) {
 		alone(batch)
 		return
 	}
-	var in []*member // written into the transaction, acknowledged at COMMIT
+	var in []*member     // written into the transaction, acknowledged at COMMIT
+	var failed []*member // fn failed; its error is told after COMMIT
+	var ferrs []error
+	// abort ends a batch whose transaction is gone: nothing of it was
+	// written, so everyone not yet told runs on their own.
+	abort := func(rest []*member) {
+		tx.Rollback()
+		alone(in)
+		alone(failed)
+		alone(rest)
+	}
 	for i, m := range batch {
 		if err := m.ctx.Err(); err != nil {
 			m.done <- err
 			continue
 		}
 		sp := "g" + strconv.Itoa(i)
-		if _, err := tx.Exec(m.ctx, "SAVEPOINT "+sp); err != nil {
-			tx.Rollback()
-			alone(in)
-			alone(batch[i:])
+		bg := context.WithoutCancel(m.ctx)
+		if _, err := tx.Exec(bg, "SAVEPOINT "+sp); err != nil {
+			abort(batch[i:])
 			return
 		}
 		ferr := call(m.fn, tx)
@@ -185,38 +207,41 @@ func (g *group) run(a *Accessor, batch []*member) {
 				h()
 			}
 			// RELEASE fails only when the savepoint is gone with the
-			// whole transaction; then nothing of the batch is there.
-			if _, err := tx.Exec(context.WithoutCancel(m.ctx), "RELEASE "+sp); err != nil {
-				tx.Rollback()
-				alone(in)
-				alone(batch[i:])
+			// whole transaction (see above).
+			if _, err := tx.Exec(bg, "RELEASE "+sp); err != nil {
+				abort(batch[i:])
 				return
 			}
 			in = append(in, m)
 			continue
 		}
-		// Undo this member's part. If that fails the transaction is gone
-		// (see above): the member wrote nothing and is told its own
-		// error; the others run on their own.
-		bg := context.WithoutCancel(m.ctx)
+		// Undo this member's part. If that fails, the transaction is gone
+		// under it: it runs again on its own too.
 		if _, err := tx.Exec(bg, "ROLLBACK TO "+sp); err != nil {
-			tx.Rollback()
-			alone(in)
-			g.fail(a, m, ferr)
-			alone(batch[i+1:])
+			abort(batch[i:])
 			return
 		}
 		if _, err := tx.Exec(bg, "RELEASE "+sp); err != nil {
-			tx.Rollback()
-			alone(in)
-			g.fail(a, m, ferr)
-			alone(batch[i+1:])
+			abort(batch[i:])
 			return
 		}
-		g.fail(a, m, ferr)
+		var p panicked
+		switch {
+		case errors.As(ferr, &p) || m.ctx.Err() != nil:
+			m.done <- ferr
+		case a.d.Retryable(ferr):
+			m.done <- errAlone
+		default:
+			failed = append(failed, m)
+			ferrs = append(ferrs, ferr)
+		}
 	}
 	if len(in) == 0 {
+		// Nobody's write is in: every failure was against committed data.
 		tx.Rollback()
+		for i, m := range failed {
+			m.done <- ferrs[i]
+		}
 		return
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(in[0].ctx), commitTimeout)
@@ -232,23 +257,28 @@ func (g *group) run(a *Accessor, batch []*member) {
 	} else {
 		err = tx.Commit(cctx)
 	}
-	if err != nil && a.d.Retryable(err) {
+	switch {
+	case err == nil:
+		for i, m := range failed {
+			m.done <- ferrs[i]
+		}
+		for _, m := range in {
+			m.done <- nil
+		}
+	case a.d.Retryable(err):
+		// Nothing was committed, and trying again can succeed.
 		tx.Rollback()
 		alone(in)
-		return
+		alone(failed)
+	default:
+		// COMMIT's error is the database's; it fails every write that
+		// was in the transaction, and none of them is there.
+		tx.Rollback()
+		for _, m := range in {
+			m.done <- err
+		}
+		alone(failed)
 	}
-	for _, m := range in {
-		m.done <- err
-	}
-}
-
-// fail tells m the error of its own fn: a retryable one sends it to run on
-// its own, with the retries of a lone write.
-func (g *group) fail(a *Accessor, m *member, err error) {
-	if a.d.Retryable(err) {
-		err = errAlone
-	}
-	m.done <- err
 }
 
 type commitFailKey struct{}

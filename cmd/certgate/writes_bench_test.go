@@ -134,3 +134,16 @@ func BenchmarkSeed(b *testing.B) {
 		}
 	}
 }
+
+// bench seed writes with 16 workers by default on SQLite, whose
+// concurrent writes share commits (PostgreSQL: TestBenchSeedPostgres).
+func TestBenchSeedDefaultWorkersSQLite(t *testing.T) {
+	s := startServer(t, nil)
+	res, code, _, stderr := seedRun(t, s, nil, "--count", "40")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if res.Workers != seedSQLiteWorkers || res.Records != 40 {
+		t.Errorf("%d records with %d workers, want 40 with %d", res.Records, res.Workers, seedSQLiteWorkers)
+	}
+}

@@ -206,3 +206,37 @@ func TestGroupPanic(t *testing.T) {
 		t.Errorf("a write after the panic: %v", err)
 	}
 }
+
+// TestLonePanic: a write alone whose fn panics panics in its caller and
+// leaves the handle writable (its transaction rolled back, not left
+// holding the write connection).
+func TestLonePanic(t *testing.T) {
+	db := openT(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	ctx := t.Context()
+	func() {
+		defer func() {
+			if v := recover(); v != "boom" {
+				t.Errorf("recovered %v, want boom", v)
+			}
+		}()
+		_ = sqlstore.Write(ctx, db.Accessor, "test", func(tx sqlstore.Tx) error {
+			if _, err := tx.Exec(ctx, "INSERT INTO meta (key, value) VALUES ('panicked', 'v')"); err != nil {
+				return err
+			}
+			panic("boom")
+		})
+	}()
+	done := make(chan error, 1)
+	go func() { _, err := db.PutMetaIfAbsent(ctx, "after", "v"); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("a write after the panic: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a write after the panic never returned: the panicked transaction holds the write connection")
+	}
+	if _, err := db.GetMeta(ctx, "panicked"); certgate.ErrorCode(err) != certgate.ENotFound {
+		t.Errorf("the panicking write left its row (%v)", err)
+	}
+}

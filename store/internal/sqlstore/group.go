@@ -114,7 +114,7 @@ func (g *group) write(a *Accessor, ctx context.Context, fn func(tx Tx) error) er
 	if len(batch) == 1 {
 		// Alone: the plain transaction, without savepoints, still as the
 		// leader so that the writes queuing meanwhile form the next batch.
-		batch[0].done <- writeAlone(batch[0].ctx, a, batch[0].fn)
+		batch[0].done <- writeAloneCaught(batch[0].ctx, a, batch[0].fn)
 	} else {
 		g.run(a, batch)
 	}
@@ -145,6 +145,17 @@ func (m *member) result() error {
 type panicked struct{ v any }
 
 func (p panicked) Error() string { return fmt.Sprint("sqlstore: write panicked: ", p.v) }
+
+// writeAloneCaught is writeAlone with a panic returned as a panicked
+// error, so that the leader hands the lead on before it panics.
+func writeAloneCaught(ctx context.Context, a *Accessor, fn func(tx Tx) error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = panicked{v}
+		}
+	}()
+	return writeAlone(ctx, a, fn)
+}
 
 // call runs fn, turning a panic into a panicked error.
 func call(fn func(tx Tx) error, tx Tx) (err error) {

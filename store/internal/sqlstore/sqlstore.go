@@ -141,8 +141,13 @@ func writeAlone(ctx context.Context, a *Accessor, fn func(tx Tx) error) error {
 		if err != nil {
 			return err
 		}
-		if err := fn(tx); err != nil {
+		if err := call(fn, tx); err != nil {
 			tx.Rollback()
+			if p, ok := err.(panicked); ok {
+				// Rolled back first: a transaction left open would hold
+				// SQLite's only write connection for ever.
+				panic(p.v)
+			}
 			return err
 		}
 		// Once COMMIT is sent its outcome must be known: cancelling it

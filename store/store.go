@@ -36,7 +36,10 @@ import (
 //     and is not part of Store; the API and its dialects never receive it.
 //   - A write is durable when the method returns nil: it survives the process
 //     being killed (kill -9) right afterwards. A method that returns an error
-//     has written nothing.
+//     has written nothing. This holds for each write alone, whether or not
+//     the backend commits concurrent writes together (SQLite does): one
+//     write's failure, or its caller's cancellation, never changes another's
+//     outcome, and no write is acknowledged before the commit holding it.
 //   - A read reflects every write acknowledged, on any handle, before the
 //     read began: a backend that serves reads from memory (SQLite's read
 //     cache) does so only while it can tell nothing was committed since,

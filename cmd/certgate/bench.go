@@ -65,7 +65,7 @@ type benchFlags struct {
 	createAccount, keepAccount     bool
 	caFile, connectTo              string
 	reference                      bool
-	rounds                         int
+	rounds, warmup                 int
 	leaves                         int
 	opts                           loadgen.Options
 	progressEvery                  time.Duration
@@ -102,7 +102,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.BoolVar(&f.jsonOut, "json", false, "print the result as one JSON object")
 	fs.BoolVar(&f.createAccount, "create-account", false, "create a new account in --database for this run (instead of credentials), and delete it, with what the run made, at the end")
 	fs.BoolVar(&f.keepAccount, "keep-account", false, "with --create-account: keep the account at the end (its id is printed; its secret is never shown)")
-	fs.BoolVar(&f.reference, "reference", false, "aws-get, aws-list, hw-list, hw-show: capture one answer of the target, serve it from a bare net/http handler in this process, and run the same load against both in turn (reference, target, ...; each phase --duration or --requests long) to print the ratio")
+	fs.BoolVar(&f.reference, "reference", false, "aws-get, aws-list, hw-list, hw-show: capture one answer of the target, serve it from a bare net/http handler in this process, and run the same load against both in turn (reference, target, ...; each phase --duration or --requests long) to print the ratio. aws-generate: also measure rsa.GenerateKey(2048) on GOMAXPROCS goroutines, for half the duration before the run and half after, and print the run's rate as a fraction of it (run the tool on the server's machine)")
+	fs.IntVar(&f.warmup, "warmup-requests", 0, "send this many requests, uncounted, before the run (aws-generate: at least the server's --key-pool-size, so that the run measures the sustained rate, not the pool's stock)")
 	fs.IntVar(&f.rounds, "rounds", 2, "--reference: how many reference-then-target pairs of phases to run")
 	fs.DurationVar(&f.progressEvery, "progress-interval", time.Second, "how often the live line is redrawn (on a terminal only)")
 
@@ -133,6 +134,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	if err := f.opts.Validate(); err != nil {
 		fmt.Fprintf(stderr, "certgate bench: %v\n", err)
+		return 2
+	}
+	keygenRef := f.reference && keygenWork[name] != ""
+	if keygenRef && f.opts.Duration == 0 {
+		fmt.Fprintf(stderr, "certgate bench: --reference for %s needs --duration\n", name)
 		return 2
 	}
 	if f.keepAccount && !f.createAccount {
@@ -167,23 +173,47 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fmt.Fprintf(stderr, "certgate bench %s: %v\n", name, err)
 		return 1
 	}
-	if f.reference {
+	if f.reference && !keygenRef {
 		return runReference(ctx, &f, name, op, stdout, stderr)
 	}
-	run, done, err := loadgen.Start(ctx, f.opts, op)
-	if err != nil {
-		fmt.Fprintf(stderr, "certgate bench: %v\n", err)
+	var rep loadgen.Report
+	measure := func() float64 {
+		// Right before the run: a reference measured in between would
+		// share the CPU with the server refilling its key pool.
+		if f.warmup > 0 {
+			wopts := f.opts
+			wopts.Duration, wopts.Requests, wopts.Rate = 0, f.warmup, 0
+			if _, done, err := loadgen.Start(ctx, wopts, op); err == nil {
+				<-done
+			}
+		}
+		run, done, err := loadgen.Start(ctx, f.opts, op)
+		if err != nil {
+			fmt.Fprintf(stderr, "certgate bench: %v\n", err)
+			return -1
+		}
+		if isTerminal(stdout) && f.progressEvery > 0 {
+			showProgress(stdout, run, done, f.progressEvery)
+		}
+		<-done
+		rep = run.Report()
+		return rep.Throughput
+	}
+	var ref *keygenReference
+	var got float64
+	if keygenRef {
+		got, ref = runKeygenReference(ctx, name, f.opts.Duration, measure)
+	} else {
+		got = measure()
+	}
+	if got < 0 {
 		return 2
 	}
-	if isTerminal(stdout) && f.progressEvery > 0 {
-		showProgress(stdout, run, done, f.progressEvery)
-	}
-	<-done
-	rep := run.Report()
 	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "certgate bench: interrupted; the figures cover the requests that finished")
 	}
 	out := newBenchResult(name, f, rep)
+	out.Reference = ref
 	if f.jsonOut {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -326,6 +356,7 @@ type benchResult struct {
 	Requests    uint64            `json:"requests"`
 	Errors      uint64            `json:"errors"`
 	ErrorsBy    map[string]uint64 `json:"errorsByType"`
+	Reference   *keygenReference  `json:"reference,omitempty"` // aws-generate --reference
 	Throughput  float64           `json:"requestsPerSecond"`
 	Late        uint64            `json:"lateSends,omitempty"`
 	Latency     latencyMS         `json:"latencyMs"`
@@ -391,6 +422,9 @@ func (b benchResult) table(w io.Writer) {
 		for _, k := range types {
 			fmt.Fprintf(w, "  %8d  %s\n", b.ErrorsBy[k], k)
 		}
+	}
+	if b.Reference != nil {
+		b.Reference.table(w, b.Scenario)
 	}
 }
 

@@ -48,8 +48,8 @@ func TestBenchReference(t *testing.T) {
 		})
 	}
 	var stdout, stderr bytes.Buffer
-	if code := run(context.Background(), append([]string{"bench", "aws-generate", "--reference", "--requests", "1"}, acctFlags(s, s.Bootstrap)...), &stdout, &stderr, func(string) string { return "" }); code != 2 || !strings.Contains(stderr.String(), "--reference takes") {
-		t.Errorf("aws-generate --reference: exit %d, %q; want 2 and a refusal", code, stderr.String())
+	if code := run(context.Background(), append([]string{"bench", "hw-upload", "--reference", "--requests", "1"}, acctFlags(s, s.Bootstrap)...), &stdout, &stderr, func(string) string { return "" }); code != 2 || !strings.Contains(stderr.String(), "--reference takes") {
+		t.Errorf("hw-upload --reference: exit %d, %q; want 2 and a refusal", code, stderr.String())
 	}
 }
 

@@ -291,6 +291,9 @@ func TestBenchSeedPostgres(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	t.Logf("PostgreSQL: %d records in %.2fs: %.0f records/s", res.Records, res.Elapsed, res.RecordsPerSecond)
+	if res.Workers != seedPostgresWorkers {
+		t.Errorf("%d workers by default on PostgreSQL, want %d", res.Workers, seedPostgresWorkers)
+	}
 	for _, a := range res.Accounts {
 		for _, k := range []struct {
 			scope certgate.Scope

@@ -376,3 +376,7 @@ func BenchmarkGetCertificate(b *testing.B) {
 func BenchmarkCreateCertificate(b *testing.B) {
 	sqltest.BenchmarkCreateCertificate(b, openT(b, pgtest.URL(b)))
 }
+
+func BenchmarkCreateCertificateParallel(b *testing.B) {
+	sqltest.BenchmarkCreateCertificateParallel(b, openT(b, pgtest.URL(b)))
+}

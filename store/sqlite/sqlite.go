@@ -6,7 +6,9 @@
 // keeps one write connection, whose transactions start with BEGIN IMMEDIATE
 // so that writers (goroutines, handles, processes) queue on SQLite's lock via
 // busy_timeout instead of failing on a lock upgrade, and a small pool of
-// read-only connections that WAL lets run beside the writer.
+// read-only connections that WAL lets run beside the writer. Concurrent
+// writes of one handle share a transaction (each in its own savepoint) and
+// its fsync, and each is acknowledged only after that COMMIT.
 //
 // The DML is shared with store/postgres in store/internal/sqlstore (plain
 // types, ON CONFLICT DO NOTHING, no SQLite functions); what is SQLite's own
@@ -42,6 +44,12 @@ const readConns = 4
 // cases (WAL recovery, a stale snapshot), and the contract does not let such
 // a transient error reach the caller.
 var retryPolicy = sqlstore.Policy{Retries: 8, Backoff: 5 * time.Millisecond, Max: 500 * time.Millisecond}
+
+// groupMax bounds how many concurrent writes share one transaction and its
+// fsync (group commit, see sqlstore.NewGrouped): with one writer connection
+// the fsyncs would otherwise be serial. The bound keeps a batch, and so
+// the wait of its first member, short.
+const groupMax = 64
 
 // DB is a Store on one SQLite file. It is safe for concurrent use, and any
 // number of DB handles, in one process or several, may share a file.
@@ -105,7 +113,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 
 	db := &DB{path: abs}
-	db.Accessor = sqlstore.New(dialect{db}, retryPolicy)
+	db.Accessor = sqlstore.NewGrouped(dialect{db}, retryPolicy, groupMax)
 	// Pragmas go in the DSN because they are per connection and database/sql
 	// may open a new connection at any time.
 	common := "_pragma=" + url.QueryEscape(fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))

@@ -437,3 +437,7 @@ func BenchmarkGetCertificate(b *testing.B) {
 func BenchmarkCreateCertificate(b *testing.B) {
 	sqltest.BenchmarkCreateCertificate(b, openT(b, filepath.Join(b.TempDir(), "db.sqlite")))
 }
+
+func BenchmarkCreateCertificateParallel(b *testing.B) {
+	sqltest.BenchmarkCreateCertificateParallel(b, openT(b, filepath.Join(b.TempDir(), "db.sqlite")))
+}

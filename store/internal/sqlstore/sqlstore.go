@@ -106,6 +106,7 @@ type Policy struct {
 type Accessor struct {
 	d Dialect
 	p Policy
+	g *group // nil: every write is a transaction of its own (group.go)
 }
 
 // New returns the accessor of d.
@@ -117,18 +118,36 @@ const commitTimeout = 30 * time.Second
 
 // Write runs fn in a write transaction and commits it, retrying the whole
 // transaction on a retryable error. A *certgate.Error from fn is returned
-// unchanged; anything else goes through the dialect's Wrap with op.
+// unchanged; anything else goes through the dialect's Wrap with op. On a
+// grouped accessor (NewGrouped) the transaction may be shared with
+// concurrent writes, fn in a savepoint of its own, with the same outcome
+// for the caller as alone (see group.go).
 func Write(ctx context.Context, a *Accessor, op string, fn func(tx Tx) error) error {
 	if err := a.d.CheckWrite(); err != nil {
 		return err
 	}
-	err := Retry(ctx, a.p, a.d.Retryable, func() error {
+	if a.g != nil {
+		if err := a.g.write(a, ctx, fn); err != errAlone {
+			return a.d.Wrap(op, err)
+		}
+	}
+	return a.d.Wrap(op, writeAlone(ctx, a, fn))
+}
+
+// writeAlone runs fn in a transaction of its own.
+func writeAlone(ctx context.Context, a *Accessor, fn func(tx Tx) error) error {
+	return Retry(ctx, a.p, a.d.Retryable, func() error {
 		tx, err := a.d.Begin(ctx)
 		if err != nil {
 			return err
 		}
-		if err := fn(tx); err != nil {
+		if err := call(fn, tx); err != nil {
 			tx.Rollback()
+			if p, ok := err.(panicked); ok {
+				// Rolled back first: a transaction left open would hold
+				// SQLite's only write connection for ever.
+				panic(p.v)
+			}
 			return err
 		}
 		// Once COMMIT is sent its outcome must be known: cancelling it
@@ -146,7 +165,6 @@ func Write(ctx context.Context, a *Accessor, op string, fn func(tx Tx) error) er
 		defer cancel()
 		return tx.Commit(cctx)
 	})
-	return a.d.Wrap(op, err)
 }
 
 // write is Write on a's own accessor.

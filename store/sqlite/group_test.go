@@ -1,0 +1,242 @@
+package sqlite
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/certgate/certgate"
+	"github.com/certgate/certgate/store"
+	"github.com/certgate/certgate/store/internal/sqlstore"
+)
+
+const helperWriters = "CERTGATE_SQLITE_HELPER_WRITERS"
+
+// groupWriters is how many goroutines of the helper write at once, so
+// that their writes are grouped into shared commits.
+const groupWriters = 8
+
+// TestHelperProcessGroup is the child of TestKill9DurabilityGroup: like
+// TestHelperProcess, but with groupWriters concurrent writers, each
+// printing a record's number once CreateCertificate returned nil.
+func TestHelperProcessGroup(t *testing.T) {
+	path := os.Getenv(helperEnv)
+	if path == "" || os.Getenv(helperWriters) == "" {
+		t.Skip("helper for TestKill9DurabilityGroup")
+	}
+	ctx := context.Background()
+	db, err := Open(ctx, path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "open:", err)
+		os.Exit(2)
+	}
+	nonce := os.Getenv(helperNonce)
+	deadline := time.Now().Add(3 * time.Second)
+	var next atomic.Int64
+	var mu sync.Mutex // one line at a time on stdout
+	for range groupWriters {
+		go func() {
+			for time.Now().Before(deadline) {
+				i := int(next.Add(1)) - 1
+				if i >= 2000 {
+					return
+				}
+				if err := db.CreateCertificate(ctx, durableCert(nonce, i), 0); err != nil {
+					fmt.Fprintln(os.Stderr, "create:", err)
+					os.Exit(3)
+				}
+				mu.Lock()
+				fmt.Printf("ID %d\n", i)
+				mu.Unlock()
+			}
+		}()
+	}
+	// Never close cleanly: a checkpoint on close could hide a lost write.
+	time.Sleep(time.Minute)
+	os.Exit(4)
+}
+
+// TestKill9DurabilityGroup: with concurrent writers, whose writes share
+// commits, every write acknowledged before kill -9 is there afterwards,
+// whole, and the records present are the acknowledged ones and at most one
+// in flight per writer (written, not yet reported).
+func TestKill9DurabilityGroup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a child process")
+	}
+	path := filepath.Join(t.TempDir(), "db.sqlite")
+	nonce := strconv.FormatInt(time.Now().UnixNano(), 36)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcessGroup$", "-test.count=1", "-test.v=false")
+	cmd.Env = append(os.Environ(), helperEnv+"="+path, helperNonce+"="+nonce, helperWriters+"=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	const killAt = 200
+	killed := false
+	acked := map[int]bool{}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "ID ") {
+			continue // test framework noise
+		}
+		i, err := strconv.Atoi(strings.TrimPrefix(line, "ID "))
+		if err != nil {
+			t.Fatalf("bad line %q", line)
+		}
+		acked[i] = true
+		if len(acked) == killAt && !killed {
+			if err := cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			killed = true
+		}
+	}
+	werr := cmd.Wait()
+	if !killed {
+		t.Fatalf("child ended before it was killed (%v), %d records; stderr:\n%s", werr, len(acked), stderr.String())
+	}
+
+	db := openT(t, path)
+	ctx := context.Background()
+	var check string
+	if err := db.r.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
+		t.Fatalf("integrity_check = %q, %v", check, err)
+	}
+	for i := range acked {
+		want := durableCert(nonce, i)
+		got, err := db.GetCertificate(ctx, want.Scope, want.Kind, want.ID)
+		if err != nil {
+			t.Errorf("acknowledged record %d lost: %v", i, err)
+			continue
+		}
+		if got.CertificatePEM != want.CertificatePEM || !bytes.Equal(got.KeySealed, want.KeySealed) ||
+			!got.CreatedAt.Equal(want.CreatedAt) || got.Tags["k"] != want.ID || got.Version != 1 {
+			t.Errorf("record %d damaged: %+v", i, got)
+		}
+	}
+	n, err := db.CountCertificates(ctx, store.ListQuery{Scope: durableCert(nonce, 0).Scope, Kind: certgate.KindClient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < int64(len(acked)) || n > int64(len(acked))+groupWriters {
+		t.Errorf("%d records after the kill, %d acknowledged, %d writers", n, len(acked), groupWriters)
+	}
+	t.Logf("%d acknowledged records, %d present after kill -9", len(acked), n)
+}
+
+// TestGroupPanic: a write whose fn panics in a batch panics in its own
+// caller's goroutine, leaves nothing, and the batch's other writes, and
+// later ones, are committed. (Without the recovery, the panic would take
+// down whichever caller ran the batch and leave the others waiting for
+// ever.)
+func TestGroupPanic(t *testing.T) {
+	db := openT(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	ctx := t.Context()
+	const others = 4
+	queued := make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		_, err := db.PutMetaIfAbsent(sqlstore.WithBeforeCommit(ctx, func() {
+			close(queued)
+			deadline := time.Now().Add(time.Minute)
+			for db.Waiting() < others+1 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+		}), "first", "v")
+		first <- err
+	}()
+	<-queued
+	var wg sync.WaitGroup
+	errs := make([]error, others)
+	for i := range others {
+		wg.Go(func() { _, errs[i] = db.PutMetaIfAbsent(ctx, fmt.Sprintf("k%d", i), "v") })
+	}
+	var recovered any
+	wg.Go(func() {
+		defer func() { recovered = recover() }()
+		_ = sqlstore.Write(ctx, db.Accessor, "test", func(tx sqlstore.Tx) error {
+			if _, err := tx.Exec(ctx, "INSERT INTO meta (key, value) VALUES ('panicked', 'v')"); err != nil {
+				return err
+			}
+			panic("boom")
+		})
+	})
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("the batch's writes never returned")
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if recovered != "boom" {
+		t.Errorf("the panicking write's caller recovered %v, want boom", recovered)
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("write k%d beside the panic: %v", i, err)
+		}
+		if _, err := db.GetMeta(ctx, fmt.Sprintf("k%d", i)); err != nil {
+			t.Errorf("write k%d not there: %v", i, err)
+		}
+	}
+	if _, err := db.GetMeta(ctx, "panicked"); certgate.ErrorCode(err) != certgate.ENotFound {
+		t.Errorf("the panicking write left its row (%v)", err)
+	}
+	if _, err := db.PutMetaIfAbsent(ctx, "after", "v"); err != nil {
+		t.Errorf("a write after the panic: %v", err)
+	}
+}
+
+// TestLonePanic: a write alone whose fn panics panics in its caller and
+// leaves the handle writable (its transaction rolled back, not left
+// holding the write connection).
+func TestLonePanic(t *testing.T) {
+	db := openT(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	ctx := t.Context()
+	func() {
+		defer func() {
+			if v := recover(); v != "boom" {
+				t.Errorf("recovered %v, want boom", v)
+			}
+		}()
+		_ = sqlstore.Write(ctx, db.Accessor, "test", func(tx sqlstore.Tx) error {
+			if _, err := tx.Exec(ctx, "INSERT INTO meta (key, value) VALUES ('panicked', 'v')"); err != nil {
+				return err
+			}
+			panic("boom")
+		})
+	}()
+	done := make(chan error, 1)
+	go func() { _, err := db.PutMetaIfAbsent(ctx, "after", "v"); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("a write after the panic: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a write after the panic never returned: the panicked transaction holds the write connection")
+	}
+	if _, err := db.GetMeta(ctx, "panicked"); certgate.ErrorCode(err) != certgate.ENotFound {
+		t.Errorf("the panicking write left its row (%v)", err)
+	}
+}

@@ -73,13 +73,13 @@ func checkPostgresPlan(p sqlstore.Plan, plan []string) string {
 	}
 	usesIndex := false
 	for _, l := range plan {
-		if strings.Contains(l, "Seq Scan on "+p.Table+" ") {
+		if strings.Contains(l, "Seq Scan on "+p.Table+" ") || strings.HasSuffix(l, "Seq Scan on "+p.Table) {
 			return "scans " + p.Table
 		}
 		if p.Ordered && strings.Contains(l, "Sort  (") {
 			return "sorts the match instead of reading an index in list order"
 		}
-		for _, node := range []string{"Index Scan using ", "Index Only Scan using ", "Bitmap Index Scan on "} {
+		for _, node := range []string{"Index Scan using ", "Index Scan Backward using ", "Index Only Scan using ", "Index Only Scan Backward using ", "Bitmap Index Scan on "} {
 			i := strings.Index(l, node)
 			if i < 0 {
 				continue

@@ -58,15 +58,19 @@ func checkSQLitePlan(p sqlstore.Plan, plan []string) string {
 		return ""
 	}
 	usesIndex := false
+	table := p.Table
+	if p.Alias != "" {
+		table = p.Alias // SQLite names the alias
+	}
 	for _, l := range plan {
 		// "SCAN t" and "SCAN t USING [COVERING] INDEX i" both read all of t.
-		if l == "SCAN "+p.Table || strings.HasPrefix(l, "SCAN "+p.Table+" ") {
+		if l == "SCAN "+table || strings.HasPrefix(l, "SCAN "+table+" ") {
 			return "scans " + p.Table
 		}
 		if p.Ordered && strings.Contains(l, "TEMP B-TREE") {
 			return "sorts the match instead of reading an index in list order"
 		}
-		if strings.HasPrefix(l, "SEARCH "+p.Table+" ") {
+		if strings.HasPrefix(l, "SEARCH "+table+" ") {
 			if p.Index == "" {
 				usesIndex = true
 			}

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"strings"
 	"time"
 
 	"github.com/certgate/certgate"
@@ -16,6 +17,7 @@ type Plan struct {
 	SQL   string
 	Args  []any
 	Table string // the table the statement must not scan
+	Alias string // Table's alias in SQL, if it has one
 	// Index is the index that must serve it (or a space-separated list of
 	// those that may); "" accepts any index of Table (or its primary key).
 	Index string
@@ -83,6 +85,14 @@ func Plans() []Plan {
 			Plan{Name: "certificates/offset/" + f.name, SQL: deep, Args: dargs, Table: "certificates", Index: f.index},
 			Plan{Name: "certificates/after/" + f.name, SQL: keyset, Args: kargs, Table: "certificates", Index: f.index, Ordered: ordered},
 		)
+	}
+	for _, o := range otherPlans {
+		// Text arguments for every placeholder: each compares a text column.
+		args := make([]any, strings.Count(o.sql, "?"))
+		for i := range args {
+			args[i] = "x"
+		}
+		ps = append(ps, Plan{Name: "other/" + o.name, SQL: o.sql, Args: args, Table: o.table, Alias: o.alias, Index: o.index, Ordered: o.ordered})
 	}
 	return ps
 }

@@ -56,6 +56,9 @@ func Plans() []Plan {
 		{"type_global", "certificates_instance", func(q *store.ListQuery) { q.Type = store.TypeGlobal }},
 		{"type_instance", "certificates_instanced", func(q *store.ListQuery) { q.Type = store.TypeInstance }},
 		{"name_and_key_algorithm", "certificates_name", func(q *store.ListQuery) { q.Name = "n-7"; q.KeyAlgorithm = "RSA" }},
+		// Combined filters: one index serves the first, and checks the
+		// other from its own trailing columns (see migration 0040).
+		{"key_algorithm_and_type", "certificates_key_algorithm certificates_instance certificates_instanced", func(q *store.ListQuery) { q.KeyAlgorithm = "SM2"; q.Type = store.TypeInstance }},
 	} {
 		q := store.ListQuery{Scope: PlanScope, Kind: certgate.KindServer}
 		f.mod(&q)

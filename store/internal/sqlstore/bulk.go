@@ -19,7 +19,28 @@ import (
 // algorithms with matching signature algorithms, and half of them global
 // (no instance), the other half on one of 7 instances.
 func (a *Accessor) CopyCertificates(ctx context.Context, scope certgate.Scope, kind certgate.Kind, templateID string, n int) error {
-	const copySQL = `WITH RECURSIVE s(i) AS (
+	return a.write(ctx, "copy certificates", func(tx Tx) error {
+		m, err := tx.Exec(ctx, CopyCertificatesSQL, int64(n), templateID, scope.AccountID, scope.Region, string(kind))
+		if err != nil {
+			return err
+		}
+		if m != int64(n) {
+			return certNotFound()
+		}
+		_, err = tx.Exec(ctx, CopyCountSQL, m, scope.AccountID, scope.Region, string(kind))
+		if err != nil {
+			return err
+		}
+		return bumpRevision(ctx, tx)
+	})
+}
+
+// CopyCertificatesSQL and CopyCountSQL are CopyCertificates' statements,
+// for a test that fills a database file without opening it as a store (so
+// without migrating it): arguments n, template id, account, region, kind;
+// then copied, account, region, kind.
+const (
+	CopyCertificatesSQL = `WITH RECURSIVE s(i) AS (
 			SELECT CAST(1 AS BIGINT) UNION ALL SELECT i + 1 FROM s WHERE i < CAST(? AS BIGINT))
 		INSERT INTO certificates (` + certColumns + `)
 		SELECT t.id || '-' || CAST(s.i AS TEXT), t.account_id, t.region, t.kind,
@@ -32,19 +53,5 @@ func (a *Accessor) CopyCertificates(ctx context.Context, scope certgate.Scope, k
 			t.created_at + s.i, t.updated_at + s.i, t.version
 		FROM s, certificates t
 		WHERE ` + "t.id = ? AND t.account_id = ? AND t.region = ? AND t.kind = ?"
-	return a.write(ctx, "copy certificates", func(tx Tx) error {
-		m, err := tx.Exec(ctx, copySQL, int64(n), templateID, scope.AccountID, scope.Region, string(kind))
-		if err != nil {
-			return err
-		}
-		if m != int64(n) {
-			return certNotFound()
-		}
-		_, err = tx.Exec(ctx, `UPDATE cert_counts SET n = n + ? WHERE account_id = ? AND region = ? AND kind = ?`,
-			m, scope.AccountID, scope.Region, string(kind))
-		if err != nil {
-			return err
-		}
-		return bumpRevision(ctx, tx)
-	})
-}
+	CopyCountSQL = `UPDATE cert_counts SET n = n + ? WHERE account_id = ? AND region = ? AND kind = ?`
+)

@@ -353,7 +353,7 @@ func (a *Accessor) CreateAccessKey(ctx context.Context, k *certgate.AccessKey, m
 			return err
 		}
 		var n int64
-		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM access_keys WHERE account_id = ?", k.AccountID).Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, CountAccessKeysSQL, k.AccountID).Scan(&n); err != nil {
 			return err
 		}
 		if max > 0 && n >= int64(max) {
@@ -381,7 +381,7 @@ func (a *Accessor) ListAccessKeys(ctx context.Context, accountID string) ([]*cer
 			k.CreatedAt = rowcodec.FromMicros(created)
 			out = append(out, &k)
 			return nil
-		}, "SELECT id, account_id, created_at FROM access_keys WHERE account_id = ? ORDER BY created_at, id", accountID)
+		}, ListAccessKeysSQL, accountID)
 	})
 	if err != nil {
 		return nil, err

@@ -140,7 +140,7 @@ func (a *Accessor) ListAPIs(ctx context.Context, accountID, instanceID string) (
 				out = append(out, v)
 			}
 			return err
-		}, "SELECT "+apiColumns+" FROM apis WHERE account_id = ? AND instance_id = ? ORDER BY created_at, id",
+		}, ListAPIsSQL,
 			accountID, instanceID)
 	})
 	if err != nil {
@@ -238,7 +238,7 @@ func (a *Accessor) lockAPI(ctx context.Context, tx Tx, accountID, instanceID, id
 // countGroupAPIs counts the APIs of a group, in q.
 func countGroupAPIs(ctx context.Context, q Querier, groupID string) (int64, error) {
 	var n int64
-	err := q.QueryRow(ctx, "SELECT COUNT(*) FROM apis WHERE group_id = ?", groupID).Scan(&n)
+	err := q.QueryRow(ctx, CountGroupAPIsSQL, groupID).Scan(&n)
 	return n, err
 }
 

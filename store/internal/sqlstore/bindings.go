@@ -213,8 +213,7 @@ func (b *bindingTx) Holding(certificateID string) ([]*store.Served, error) {
 	if !store.IsText(certificateID) {
 		return nil, nil
 	}
-	return b.domains("SELECT "+domainColumns+` FROM domains WHERE account_id = ? AND id IN
-		(SELECT domain_id FROM domain_certificates WHERE certificate_id = ? AND account_id = ?) ORDER BY created_at, id`,
+	return b.domains(HoldingDomainsSQL,
 		b.account, certificateID, b.account)
 }
 
@@ -239,7 +238,7 @@ func (b *bindingTx) domains(query string, args ...any) ([]*store.Served, error) 
 			err := s.Scan(&id)
 			ids = append(ids, id)
 			return err
-		}, "SELECT certificate_id FROM domain_certificates WHERE domain_id = ? AND account_id = ? ORDER BY created_at, certificate_id",
+		}, DomainCertificatesSQL,
 			sv.Domain.ID, b.account)
 		if err != nil {
 			return nil, err
@@ -268,8 +267,7 @@ func (a *Accessor) ListDomainBindings(ctx context.Context, accountID, instanceID
 	if !store.IsText(accountID, instanceID, groupID, domainID) {
 		return nil, nil
 	}
-	return a.listBindings(ctx, "SELECT "+bindingColumns+` FROM domain_certificates
-		WHERE domain_id = ? AND account_id = ? AND instance_id = ? AND group_id = ? ORDER BY created_at, certificate_id`,
+	return a.listBindings(ctx, ListDomainBindingsSQL,
 		domainID, accountID, instanceID, groupID)
 }
 
@@ -278,8 +276,7 @@ func (a *Accessor) ListCertificateBindings(ctx context.Context, accountID, certi
 	if !store.IsText(accountID, certificateID) {
 		return nil, nil
 	}
-	return a.listBindings(ctx, "SELECT "+bindingColumns+` FROM domain_certificates
-		WHERE certificate_id = ? AND account_id = ? ORDER BY created_at, domain_id`, certificateID, accountID)
+	return a.listBindings(ctx, ListCertificateBindingsSQL, certificateID, accountID)
 }
 
 func (a *Accessor) listBindings(ctx context.Context, query string, args ...any) ([]*certgate.Binding, error) {

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/certgate/certgate"
@@ -117,16 +116,8 @@ func (a *Accessor) ListCertificates(ctx context.Context, q store.ListQuery) ([]*
 	if q.MatchesNothing() {
 		return nil, nil
 	}
-	where, args := listWhere(q, true)
-	limit := int64(q.Limit)
-	if limit <= 0 {
-		// OFFSET needs a LIMIT in SQLite; MaxInt64 means none in PostgreSQL
-		// too, and keeps the SQL one shape.
-		limit = math.MaxInt64
-	}
-	args = append(args, limit, int64(max(q.Offset, 0)))
-	return a.listCerts(ctx, "list certificates",
-		"SELECT "+certColumns+" FROM certificates"+where+" ORDER BY created_at, id LIMIT ? OFFSET ?", args...)
+	query, args := CertListSQL(q)
+	return a.listCerts(ctx, "list certificates", query, args...)
 }
 
 // listCerts reads the certificates a query selects with certColumns.
@@ -159,49 +150,15 @@ func (a *Accessor) CountCertificates(ctx context.Context, q store.ListQuery) (in
 	if q.MatchesNothing() {
 		return 0, nil
 	}
-	where, args := listWhere(q, false)
+	query, args := CertCountSQL(q)
 	var n int64
 	err := a.read(ctx, "count certificates", func(qr Querier) error {
-		return qr.QueryRow(ctx, "SELECT COUNT(*) FROM certificates"+where, args...).Scan(&n)
+		return qr.QueryRow(ctx, query, args...).Scan(&n)
 	})
 	if err != nil {
 		return 0, err
 	}
 	return n, nil
-}
-
-// listWhere builds the WHERE clause of a list or count query; the cursor is
-// only part of it for a list.
-func listWhere(q store.ListQuery, cursor bool) (string, []any) {
-	var b strings.Builder
-	args := []any{q.Scope.AccountID, q.Scope.Region, string(q.Kind)}
-	b.WriteString(" WHERE account_id = ? AND region = ? AND kind = ?")
-	for _, f := range []struct{ col, val string }{
-		{"name", q.Name},
-		{"common_name", q.CommonName},
-		{"signature_algorithm", q.SignatureAlgorithm},
-		{"key_algorithm", q.KeyAlgorithm},
-		{"instance_id", q.InstanceID},
-	} {
-		if f.val != "" {
-			b.WriteString(" AND " + f.col + " = ?")
-			args = append(args, f.val)
-		}
-	}
-	switch q.Type {
-	case store.TypeGlobal:
-		b.WriteString(" AND instance_id = ''")
-	case store.TypeInstance:
-		b.WriteString(" AND instance_id <> ''")
-	}
-	if cursor && q.After != nil {
-		// A row-value comparison, equal to created_at > ? OR (created_at =
-		// ? AND id > ?), but one that both planners turn into a range scan
-		// of certificates_scope.
-		b.WriteString(" AND (created_at, id) > (?, ?)")
-		args = append(args, rowcodec.Micros(q.After.CreatedAt), q.After.ID)
-	}
-	return b.String(), args
 }
 
 // UpdateCertificate replaces the mutable fields of the stored record if its

@@ -47,7 +47,7 @@ func (a *Accessor) CreateDomain(ctx context.Context, d *certgate.Domain, max int
 		}
 		if max > 0 {
 			var n int64
-			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM domains WHERE group_id = ?", d.GroupID).Scan(&n); err != nil {
+			if err := tx.QueryRow(ctx, CountGroupDomainsSQL, d.GroupID).Scan(&n); err != nil {
 				return err
 			}
 			if n >= int64(max) {
@@ -128,7 +128,7 @@ func (a *Accessor) ListDomains(ctx context.Context, accountID, instanceID, group
 				out = append(out, d)
 			}
 			return err
-		}, "SELECT "+domainColumns+" FROM domains WHERE account_id = ? AND instance_id = ? AND group_id = ? ORDER BY created_at, id",
+		}, ListDomainsSQL,
 			accountID, instanceID, groupID)
 	})
 	if err != nil {

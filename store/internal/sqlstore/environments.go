@@ -35,7 +35,7 @@ func (a *Accessor) CreateEnvironment(ctx context.Context, e *certgate.Environmen
 		}
 		if max > 0 {
 			var n int64
-			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM environments WHERE instance_id = ?", e.InstanceID).Scan(&n); err != nil {
+			if err := tx.QueryRow(ctx, CountEnvironmentsSQL, e.InstanceID).Scan(&n); err != nil {
 				return err
 			}
 			if n >= int64(max) {
@@ -98,7 +98,7 @@ func (a *Accessor) ListEnvironments(ctx context.Context, accountID, instanceID s
 				out = append(out, e)
 			}
 			return err
-		}, "SELECT "+envColumns+" FROM environments WHERE account_id = ? AND instance_id = ? ORDER BY created_at, id",
+		}, ListEnvironmentsSQL,
 			accountID, instanceID)
 	})
 	if err != nil {

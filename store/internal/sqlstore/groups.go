@@ -93,7 +93,7 @@ func (a *Accessor) ListGroups(ctx context.Context, accountID, instanceID string)
 				out = append(out, g)
 			}
 			return err
-		}, "SELECT "+groupColumns+" FROM api_groups WHERE account_id = ? AND instance_id = ? ORDER BY created_at, id",
+		}, ListGroupsSQL,
 			accountID, instanceID)
 	})
 	if err != nil {

@@ -81,7 +81,7 @@ func (a *Accessor) ListInstances(ctx context.Context, accountID string) ([]*cert
 				out = append(out, in)
 			}
 			return err
-		}, "SELECT "+instanceColumns+" FROM instances WHERE account_id = ? ORDER BY created_at, id", accountID)
+		}, ListInstancesSQL, accountID)
 	})
 	if err != nil {
 		return nil, err

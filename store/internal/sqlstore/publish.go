@@ -144,9 +144,7 @@ func (a *Accessor) ListPublications(ctx context.Context, accountID, instanceID s
 			p.PublishedAt = rowcodec.FromMicros(at)
 			out = append(out, &p)
 			return nil
-		}, "SELECT p.account_id, p.instance_id, p.api_id, p.env_id, p.version_id, v.publish_id, v.remark, v.published_at "+
-			"FROM api_publications p JOIN api_versions v ON v.id = p.version_id "+
-			"WHERE p.account_id = ? AND p.instance_id = ? ORDER BY v.published_at, p.api_id, p.env_id",
+		}, ListPublicationsSQL,
 			accountID, instanceID)
 	})
 	if err != nil {
@@ -177,7 +175,7 @@ func (a *Accessor) ListAPIVersions(ctx context.Context, accountID, instanceID, a
 				out = append(out, v)
 			}
 			return err
-		}, "SELECT "+versionColumns+versionFrom+" WHERE v.api_id = ? AND v.account_id = ? ORDER BY v.published_at DESC, v.id DESC",
+		}, ListVersionsSQL,
 			apiID, accountID)
 	})
 	if err != nil {

@@ -174,7 +174,7 @@ func (a *Accessor) ListRestAPIs(ctx context.Context, scope certgate.Scope) ([]*c
 				out = append(out, api)
 			}
 			return err
-		}, "SELECT "+restAPIColumns+" FROM rest_apis WHERE account_id = ? AND region = ? ORDER BY created_at, id", scope.AccountID, scope.Region)
+		}, ListRestAPIsSQL, scope.AccountID, scope.Region)
 	})
 	if err != nil {
 		return nil, err
@@ -281,7 +281,7 @@ func listResources(ctx context.Context, q Querier, scope certgate.Scope, apiID s
 			out = append(out, r)
 		}
 		return err
-	}, "SELECT "+resourceColumns+" FROM api_resources WHERE api_id = ? AND account_id = ? AND region = ? ORDER BY created_at, id",
+	}, ListResourcesSQL,
 		apiID, scope.AccountID, scope.Region)
 	return out, err
 }
@@ -550,7 +550,7 @@ func (a *Accessor) ListMethods(ctx context.Context, scope certgate.Scope, apiID 
 				out = append(out, m)
 			}
 			return err
-		}, "SELECT "+methodColumns+" FROM api_methods WHERE api_id = ? AND account_id = ? AND region = ? ORDER BY resource_id, http_method",
+		}, ListMethodsSQL,
 			apiID, scope.AccountID, scope.Region)
 	})
 	if err != nil {

@@ -114,7 +114,7 @@ func (a *Accessor) ListDeployments(ctx context.Context, scope certgate.Scope, ap
 				out = append(out, d)
 			}
 			return err
-		}, "SELECT "+deploymentColumns+" FROM api_deployments WHERE api_id = ? AND account_id = ? AND region = ? ORDER BY created_at, id",
+		}, ListDeploymentsSQL,
 			apiID, scope.AccountID, scope.Region)
 	})
 	if err != nil {
@@ -161,7 +161,7 @@ func (a *Accessor) DeleteDeployment(ctx context.Context, scope certgate.Scope, a
 			return err
 		}
 		var n int64
-		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM api_stages WHERE deployment_id = ? AND api_id = ?", id, apiID).Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, CountDeploymentStagesSQL, id, apiID).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {
@@ -212,7 +212,7 @@ func (a *Accessor) insertStage(ctx context.Context, tx Tx, st *certgate.Stage, d
 		return err
 	}
 	var n int64
-	if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM api_stages WHERE api_id = ?", st.APIID).Scan(&n); err != nil {
+	if err := tx.QueryRow(ctx, CountStagesSQL, st.APIID).Scan(&n); err != nil {
 		return err
 	}
 	if quota > 0 && n >= int64(quota) {
@@ -298,7 +298,7 @@ func (a *Accessor) ListStages(ctx context.Context, scope certgate.Scope, apiID s
 				out = append(out, st)
 			}
 			return err
-		}, "SELECT "+stageColumns+" FROM api_stages WHERE api_id = ? AND account_id = ? AND region = ? ORDER BY name",
+		}, ListStagesSQL,
 			apiID, scope.AccountID, scope.Region)
 	})
 	if err != nil {
@@ -368,7 +368,7 @@ func (a *Accessor) DeleteStage(ctx context.Context, scope certgate.Scope, apiID,
 // certificate id, or "".
 func stageUsing(ctx context.Context, tx Tx, scope certgate.Scope, id string) (string, error) {
 	var name string
-	err := tx.QueryRow(ctx, "SELECT name FROM api_stages WHERE account_id = ? AND region = ? AND client_certificate_id = ? ORDER BY api_id, name LIMIT 1",
+	err := tx.QueryRow(ctx, StageUsingSQL,
 		scope.AccountID, scope.Region, id).Scan(&name)
 	if noRows(err) {
 		return "", nil

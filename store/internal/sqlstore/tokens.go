@@ -78,7 +78,7 @@ func (a *Accessor) ListTokens(ctx context.Context, accountID string) ([]*certgat
 				out = append(out, t)
 			}
 			return err
-		}, "SELECT "+tokenColumns+" FROM tokens WHERE account_id = ? ORDER BY created_at, hash", accountID)
+		}, ListTokensSQL, accountID)
 	})
 	if err != nil {
 		return nil, err

@@ -273,7 +273,7 @@ func (h *Handler) showDomainCertificate(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	full := toCert(c, cl.Account.ProjectID)
+	full := toCert(c, cl.Account.ProjectID, h.facts)
 	writeJSON(w, http.StatusOK, domainCert{
 		ID: full.ID, Name: full.Name, Type: full.Type, InstanceID: full.InstanceID, ProjectID: full.ProjectID,
 		CreateTime: full.CreateTime, UpdateTime: full.UpdateTime, CommonName: full.CommonName, SAN: full.SAN,

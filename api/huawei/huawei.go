@@ -20,6 +20,7 @@ import (
 	"github.com/certgate/certgate/auth/hwsign"
 	"github.com/certgate/certgate/certs"
 	"github.com/certgate/certgate/gwconfig"
+	"github.com/certgate/certgate/pki"
 )
 
 // Prefix is where the dialect is mounted.
@@ -61,11 +62,13 @@ type Handler struct {
 	verifier *hwsign.Verifier
 	mux      *http.ServeMux
 	prelude  *api.Dialect
+	facts    *pki.FactsMemo // the shown certificates' parsed facts
 }
 
 // New returns the dialect's handler.
 func New(cfg Config) *Handler {
-	h := &Handler{certs: cfg.Certs, gw: cfg.Gateway, accounts: cfg.Accounts, log: cfg.Logger, mux: http.NewServeMux()}
+	h := &Handler{certs: cfg.Certs, gw: cfg.Gateway, accounts: cfg.Accounts, log: cfg.Logger, mux: http.NewServeMux(),
+		facts: pki.NewFactsMemo(1024)}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -265,7 +268,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toCert(c, cl.Account.ProjectID))
+	writeJSON(w, http.StatusOK, toCert(c, cl.Account.ProjectID, h.facts))
 	return nil
 }
 
@@ -275,7 +278,7 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toCert(c, cl.Account.ProjectID))
+	writeJSON(w, http.StatusOK, toCert(c, cl.Account.ProjectID, h.facts))
 	return nil
 }
 
@@ -299,7 +302,7 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toCert(c, cl.Account.ProjectID))
+	writeJSON(w, http.StatusOK, toCert(c, cl.Account.ProjectID, h.facts))
 	return nil
 }
 

@@ -1,8 +1,6 @@
 package huawei
 
 import (
-	"crypto/x509"
-	"encoding/pem"
 	"time"
 
 	"github.com/certgate/certgate"
@@ -91,14 +89,11 @@ func toBase(c *certgate.Certificate, projectID string) certBase {
 // toCert describes the certificate from its contents. The subject and issuer
 // details are parsed from the stored PEM on the way out rather than stored
 // twice.
-func toCert(c *certgate.Certificate, projectID string) cert {
+func toCert(c *certgate.Certificate, projectID string, facts *pki.FactsMemo) cert {
 	out := cert{certBase: toBase(c, projectID), certDetail: certDetail{NotBefore: wireTime(c.NotBefore), SerialNumber: c.SerialNumber, Version: 3}}
-	var f pki.Facts
-	if blk, _ := pem.Decode([]byte(c.CertificatePEM)); blk != nil {
-		if leaf, err := x509.ParseCertificate(blk.Bytes); err == nil {
-			f = pki.Describe(leaf)
-			out.Version = int32(f.Version)
-		}
+	f, ok := facts.DescribePEM(c.CertificatePEM)
+	if ok {
+		out.Version = int32(f.Version)
 	}
 	out.Organization = orEmpty(f.Organization)
 	out.OrganizationalUnit = orEmpty(f.OrganizationalUnit)

@@ -148,3 +148,19 @@ func TestBenchSeedDefaultWorkersSQLite(t *testing.T) {
 		t.Errorf("%d records with %d workers, want 40 with %d", res.Records, res.Workers, seedSQLiteWorkers)
 	}
 }
+
+// BenchmarkHWShow is certgate bench hw-show in one process: a signed
+// Huawei ShowDetailsOfCertificateV2 of one uploaded certificate.
+func BenchmarkHWShow(b *testing.B) {
+	_, op := benchOp(b, "hw-show", 16, func(c *Config) { c.KeyPoolSize = 0; c.RateLimit = 0 })
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if class := op(context.Background()); class != "" {
+				b.Error(class)
+				return
+			}
+		}
+	})
+}

@@ -36,10 +36,10 @@ const benchSynopsis = "certgate bench SCENARIO [flags]"
 const benchAbout = `Puts load on a certgate server or gateway and reports throughput, latency percentiles (p50, p90,
 p99, max) and errors by type. Scenarios:
   aws-get        GetClientCertificate of one certificate it generates first (SigV4)
-  aws-list       GetClientCertificates, first page (SigV4)
+  aws-list       GetClientCertificates, the first page of --limit (SigV4)
   aws-generate   GenerateClientCertificate (SigV4; stops counting successes at the account's quota)
   hw-upload      Huawei CreateCertificateV2 with RSA-2048 leaves made beforehand (SDK-HMAC-SHA256)
-  hw-list        Huawei ListCertificatesV2, first page (SDK-HMAC-SHA256)
+  hw-list        Huawei ListCertificatesV2, a page at --offset of --limit (SDK-HMAC-SHA256)
   hw-show        Huawei ShowDetailsOfCertificateV2 of one certificate it uploads first (SDK-HMAC-SHA256)
   gw-handshake   full TLS handshakes (no resumption) to --gateway-url's host, SNI --sni
   gw-proxy       GETs of --gateway-url
@@ -66,7 +66,7 @@ type benchFlags struct {
 	caFile, connectTo              string
 	reference                      bool
 	rounds, warmup                 int
-	leaves                         int
+	leaves, limit, offset          int
 	opts                           loadgen.Options
 	progressEvery                  time.Duration
 }
@@ -94,6 +94,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.StringVar(&f.region, "region", "us-east-1", "AWS region for SigV4 and the client certificates")
 	fs.StringVar(&f.projectID, "project-id", "", "Huawei project id (default: from --credentials-file)")
 	fs.StringVar(&f.weights, "weights", "", "mixed: SCENARIO=WEIGHT,... (for example aws-get=8,aws-list=1,hw-list=1)")
+	fs.IntVar(&f.limit, "limit", 0, "aws-list, hw-list: the page size asked for (0: the API's default, 25 for AWS and 20 for Huawei; at most 500)")
+	fs.IntVar(&f.offset, "offset", 0, "hw-list: the offset asked for (Huawei lists by offset; AWS by position token)")
 	fs.IntVar(&f.leaves, "leaves", 8, "hw-upload: how many distinct RSA-2048 leaf certificates to make beforehand and cycle through")
 	fs.IntVar(&f.opts.Concurrency, "concurrency", 16, "workers: requests in flight at most")
 	fs.DurationVar(&f.opts.Duration, "duration", 0, "run this long (default 10s unless --requests is given)")

@@ -103,7 +103,11 @@ func (b *bencher) scenario(ctx context.Context, name string) (loadgen.Op, error)
 		}
 		return b.awsOp(http.MethodGet, "/clientcertificates/"+url.PathEscape(id), nil), nil
 	case "aws-list":
-		return b.awsOp(http.MethodGet, "/clientcertificates", nil), nil
+		path := "/clientcertificates"
+		if b.f.limit > 0 {
+			path += "?limit=" + strconv.Itoa(b.f.limit)
+		}
+		return b.awsOp(http.MethodGet, path, nil), nil
 	case "aws-generate":
 		return func(ctx context.Context) string {
 			return b.awsCall(ctx, http.MethodPost, "/clientcertificates", []byte(`{"description":"certgate bench"}`), nil)
@@ -112,7 +116,18 @@ func (b *bencher) scenario(ctx context.Context, name string) (loadgen.Op, error)
 		if err := b.needProject(); err != nil {
 			return nil, err
 		}
-		return func(ctx context.Context) string { return b.hwCall(ctx, http.MethodGet, "/apigw/certificates", nil) }, nil
+		q := url.Values{}
+		if b.f.limit > 0 {
+			q.Set("limit", strconv.Itoa(b.f.limit))
+		}
+		if b.f.offset > 0 {
+			q.Set("offset", strconv.Itoa(b.f.offset))
+		}
+		path := "/apigw/certificates"
+		if len(q) > 0 {
+			path += "?" + q.Encode()
+		}
+		return func(ctx context.Context) string { return b.hwCall(ctx, http.MethodGet, path, nil) }, nil
 	case "hw-show":
 		if err := b.needProject(); err != nil {
 			return nil, err

@@ -216,13 +216,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	out := newBenchResult(name, f, rep)
 	out.Reference = ref
-	if f.jsonOut {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(out)
-	} else {
-		out.table(stdout)
-	}
+	printResult(stdout, f.jsonOut, out, out.table)
 	if rep.Requests == 0 {
 		return 1
 	}
@@ -465,4 +459,16 @@ func benchAccount(ctx context.Context, c *adminCmd, f *benchFlags, stderr io.Wri
 		}
 		fmt.Fprintf(stderr, "certgate bench: deleted account %s and what the run made\n", created.Account.ID)
 	}, nil
+}
+
+// printResult writes a bench result: indented JSON for scripts, or its
+// table for people.
+func printResult(w io.Writer, asJSON bool, v any, table func(io.Writer)) {
+	if !asJSON {
+		table(w)
+		return
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -171,13 +170,7 @@ func runReference(ctx context.Context, f *benchFlags, name string, op loadgen.Op
 	if out.Reference > 0 {
 		out.Ratio = math.Round(out.Subject/out.Reference*1000) / 1000
 	}
-	if f.jsonOut {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(out)
-	} else {
-		out.table(stdout)
-	}
+	printResult(stdout, f.jsonOut, out, out.table)
 	for _, p := range out.Phases {
 		if p.Requests == 0 {
 			return 1

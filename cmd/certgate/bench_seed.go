@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"flag"
@@ -208,13 +207,7 @@ func cmdBenchSeed(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	progress.Wait()
 
 	res := s.result(f.credsFile)
-	if c.asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(res)
-	} else {
-		res.text(stdout)
-	}
+	printResult(stdout, c.asJSON, res, res.text)
 	switch {
 	case ctx.Err() != nil:
 		fmt.Fprintf(stderr, "certgate bench seed: interrupted after %d of %d records (each one written is complete and durable)\n", res.Records, f.count)

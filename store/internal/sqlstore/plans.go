@@ -97,5 +97,14 @@ func Plans() []Plan {
 		}
 		ps = append(ps, Plan{Name: "other/" + o.name, SQL: o.sql, Args: args, Table: o.table, Alias: o.alias, Index: o.index, Ordered: o.ordered})
 	}
+	// What start-up and the gateway read across tenants, at any scale: the
+	// master keys in use (every start and heartbeat), and the certificates
+	// the routes need (every snapshot).
+	ps = append(ps,
+		Plan{Name: "scale/seal_key_ids/certificates", SQL: SealKeyIDsSQL, Table: "certificates", Index: "certificates_seal_key"},
+		Plan{Name: "scale/seal_key_ids/access_keys", SQL: SealKeyIDsSQL, Table: "access_keys", Index: "access_keys_seal_key"},
+		Plan{Name: "scale/served_certificates", SQL: ServedCertificatesSQL, Args: []any{string(certgate.KindBackend), string(certgate.KindClient)},
+			Table: "certificates", Index: "certificates_kind"},
+	)
 	return ps
 }

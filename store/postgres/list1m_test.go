@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"os"
 	"testing"
 
@@ -25,5 +26,9 @@ func BenchmarkList1M(b *testing.B) {
 	}
 	db := mustOpen(b, url)
 	defer db.Close()
-	storetest.BenchList1M(b, db, n)
+	storetest.BenchList1M(b, db, n, func() {
+		if _, err := db.pool.Exec(context.Background(), "ANALYZE"); err != nil {
+			b.Fatal(err)
+		}
+	})
 }

@@ -27,7 +27,7 @@ func BenchmarkList1M(b *testing.B) {
 	}
 	db := mustOpen(b, path)
 	defer db.Close()
-	storetest.BenchList1M(b, db, n)
+	storetest.BenchList1M(b, db, n, nil)
 }
 
 // TestFill1M copies, in the database file CERTGATE_FILL_DB (left

@@ -27,7 +27,7 @@ func BenchmarkList1M(b *testing.B) {
 	db := mustOpen(b, url)
 	defer db.Close()
 	storetest.BenchList1M(b, db, n, func() {
-		if _, err := db.pool.Exec(context.Background(), "ANALYZE"); err != nil {
+		if _, err := db.pool.Exec(context.Background(), "VACUUM ANALYZE"); err != nil {
 			b.Fatal(err)
 		}
 	})

@@ -107,8 +107,9 @@ func seed1M(b *testing.B, s store.Store, n int) {
 // asks of the store.
 //
 // seeded, when not nil, runs after the rows are in: PostgreSQL's benchmark
-// runs ANALYZE there, as autovacuum would soon after a million new rows,
-// since plans without statistics are not what a server would run.
+// runs VACUUM ANALYZE there, as autovacuum would soon after a million new
+// rows: plans without statistics, and index-only scans that must visit the
+// heap for want of a visibility map, are not what a server would run.
 func BenchList1M(b *testing.B, s store.Store, n int, seeded func()) {
 	seed1M(b, s, n)
 	if seeded != nil {

@@ -48,3 +48,15 @@ func (p *ReadPoint) Set(owner any, count uint64) {
 		p.owner, p.count = owner, count
 	}
 }
+
+// Forget drops the point, so that the request's next read checks the
+// database again and takes a new point: for a request that waited on its
+// client (a body) after its first read.
+func (p *ReadPoint) Forget() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.owner, p.count = nil, 0
+}

@@ -100,4 +100,18 @@ func forgetResolved(ctx context.Context) {
 	if memo, _ := ctx.Value(resolvedKey{}).(*resolved); memo != nil {
 		*memo = resolved{}
 	}
+	if fn, _ := ctx.Value(afterBodyKey{}).(func()); fn != nil {
+		fn()
+	}
+}
+
+type afterBodyKey struct{}
+
+// WithAfterBody returns ctx carrying fn, which the prelude calls once the
+// request's body is in, before it resolves the caller's key again: the
+// server drops the request's read point there (store.ReadPoint.Forget),
+// so that a key deleted elsewhere while the body was arriving is read
+// afresh, and refused.
+func WithAfterBody(ctx context.Context, fn func()) context.Context {
+	return context.WithValue(ctx, afterBodyKey{}, fn)
 }

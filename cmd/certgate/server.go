@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -171,12 +170,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		// One check for commits per request, not per read (store/sqlite's
 		// read cache); the request reads as of its first read or later.
 		rctx := store.WithReadPoint(r.Context())
-		r = r.WithContext(rctx)
-		if r.Body != nil && r.Body != http.NoBody {
-			// A request that waited for its body reads afresh after it:
-			// its key may have been deleted elsewhere meanwhile.
-			r.Body = &forgetAtEOF{ReadCloser: r.Body, rp: store.ReadPointOf(rctx)}
-		}
+		// A request that waited for its body reads afresh after it: its
+		// key may have been deleted elsewhere meanwhile.
+		r = r.WithContext(api.WithAfterBody(rctx, store.ReadPointOf(rctx).Forget))
 		switch {
 		case r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 			m.health(w, r)
@@ -340,18 +336,4 @@ aws_secret_access_key = %s
 		slog.String("path", abs), slog.String("account", created.Account.ID),
 		slog.String("access_key_id", created.AccessKeyID))
 	return nil
-}
-
-// forgetAtEOF drops a request's read point once its body is in.
-type forgetAtEOF struct {
-	io.ReadCloser
-	rp *store.ReadPoint
-}
-
-func (b *forgetAtEOF) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err != nil {
-		b.rp.Forget()
-	}
-	return n, err
 }

@@ -11,11 +11,11 @@ import (
 	"github.com/certgate/certgate/store/internal/sqlstore"
 )
 
-// TestReview17GroupInterrupt: in a batch, a write whose caller gives up
+// TestGroupInterruptedMember: in a batch, a write whose caller gives up
 // while one of its statements runs (SQLite interrupts it, which can roll
 // the whole transaction back) leaves nothing, and the batch's other
 // writes, before and after it, are committed.
-func TestReview17GroupInterrupt(t *testing.T) {
+func TestGroupInterruptedMember(t *testing.T) {
 	db := openT(t, filepath.Join(t.TempDir(), "db.sqlite"))
 	ctx := t.Context()
 	queued := make(chan struct{})

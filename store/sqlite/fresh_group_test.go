@@ -14,13 +14,13 @@ import (
 	"github.com/certgate/certgate/store"
 )
 
-// TestReview17FreshUnderGroupCommit: writers on handle a update their own
+// TestFreshReadsUnderGroupCommit: writers on handle a update their own
 // certificates at once (so their writes share batches), some of them
 // giving up at random; readers on a and on b, each read a request of its
 // own, never see a version older than one acknowledged before the read
 // began, and a writer's request reads its own write on a. A write that
 // returned an error changed nothing.
-func TestReview17FreshUnderGroupCommit(t *testing.T) {
+func TestFreshReadsUnderGroupCommit(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db.sqlite")
 	a, b := openT(t, path), openT(t, path)
 	ctx := t.Context()

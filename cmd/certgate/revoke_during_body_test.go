@@ -14,14 +14,14 @@ import (
 	"github.com/certgate/certgate/store/sqlite"
 )
 
-// TestReview17KeyDeletedElsewhereDuringBody: a signed request whose headers
+// TestKeyDeletedElsewhereDuringBody: a signed request whose headers
 // arrived (the key looked up) before another process deleted the key, and
 // whose body arrived after, is refused: the prelude forgets the key's
 // resolution once the body is in (api.forgetResolved) precisely so that a
 // key revoked while a body was being received is refused. The deletion is
 // made through a second handle on the database file, as the CLI beside a
 // running server makes it.
-func TestReview17KeyDeletedElsewhereDuringBody(t *testing.T) {
+func TestKeyDeletedElsewhereDuringBody(t *testing.T) {
 	s := startServer(t, nil)
 	acct := s.newAccount()
 	ctx := context.Background()

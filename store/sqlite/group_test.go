@@ -1,22 +1,16 @@
 package sqlite
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/certgate/certgate"
-	"github.com/certgate/certgate/store"
 	"github.com/certgate/certgate/store/internal/sqlstore"
 )
 
@@ -71,74 +65,7 @@ func TestHelperProcessGroup(t *testing.T) {
 // whole, and the records present are the acknowledged ones and at most one
 // in flight per writer (written, not yet reported).
 func TestKill9DurabilityGroup(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns a child process")
-	}
-	path := filepath.Join(t.TempDir(), "db.sqlite")
-	nonce := strconv.FormatInt(time.Now().UnixNano(), 36)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcessGroup$", "-test.count=1", "-test.v=false")
-	cmd.Env = append(os.Environ(), helperEnv+"="+path, helperNonce+"="+nonce, helperWriters+"=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	const killAt = 200
-	killed := false
-	acked := map[int]bool{}
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "ID ") {
-			continue // test framework noise
-		}
-		i, err := strconv.Atoi(strings.TrimPrefix(line, "ID "))
-		if err != nil {
-			t.Fatalf("bad line %q", line)
-		}
-		acked[i] = true
-		if len(acked) == killAt && !killed {
-			if err := cmd.Process.Kill(); err != nil {
-				t.Fatal(err)
-			}
-			killed = true
-		}
-	}
-	werr := cmd.Wait()
-	if !killed {
-		t.Fatalf("child ended before it was killed (%v), %d records; stderr:\n%s", werr, len(acked), stderr.String())
-	}
-
-	db := openT(t, path)
-	ctx := context.Background()
-	var check string
-	if err := db.r.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
-		t.Fatalf("integrity_check = %q, %v", check, err)
-	}
-	for i := range acked {
-		want := durableCert(nonce, i)
-		got, err := db.GetCertificate(ctx, want.Scope, want.Kind, want.ID)
-		if err != nil {
-			t.Errorf("acknowledged record %d lost: %v", i, err)
-			continue
-		}
-		if got.CertificatePEM != want.CertificatePEM || !bytes.Equal(got.KeySealed, want.KeySealed) ||
-			!got.CreatedAt.Equal(want.CreatedAt) || got.Tags["k"] != want.ID || got.Version != 1 {
-			t.Errorf("record %d damaged: %+v", i, got)
-		}
-	}
-	n, err := db.CountCertificates(ctx, store.ListQuery{Scope: durableCert(nonce, 0).Scope, Kind: certgate.KindClient})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n < int64(len(acked)) || n > int64(len(acked))+groupWriters {
-		t.Errorf("%d records after the kill, %d acknowledged, %d writers", n, len(acked), groupWriters)
-	}
-	t.Logf("%d acknowledged records, %d present after kill -9", len(acked), n)
+	kill9Check(t, "TestHelperProcessGroup", []string{helperWriters + "=1"}, 200, groupWriters)
 }
 
 // TestGroupPanic: a write whose fn panics in a batch panics in its own

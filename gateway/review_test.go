@@ -36,15 +36,7 @@ func (f *routeFixture) rawGet(host, target string, hdr ...string) answer {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	a := answer{status: resp.StatusCode, header: resp.Header, body: string(b)}
-	if resp.Header.Get("X-Backend") == "echo" {
-		_ = json.Unmarshal(b, &a.echo)
-	} else {
-		_ = json.Unmarshal(b, &a.err)
-	}
-	return a
+	return readAnswer(resp)
 }
 
 func loadReviewRoutes(f *routeFixture, backendURL, backendAddr string) {

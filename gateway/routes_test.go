@@ -141,15 +141,7 @@ func (f *routeFixture) do(method, host, path string, hdr ...string) answer {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	a := answer{status: resp.StatusCode, header: resp.Header, body: string(b)}
-	if resp.Header.Get("X-Backend") == "echo" {
-		_ = json.Unmarshal(b, &a.echo)
-	} else {
-		_ = json.Unmarshal(b, &a.err)
-	}
-	return a
+	return readAnswer(resp)
 }
 
 const (
@@ -491,4 +483,17 @@ func TestAWSRouting(t *testing.T) {
 			t.Fatalf("disabled endpoint: %d %s", a.status, a.body)
 		}
 	})
+}
+
+// readAnswer reads resp whole: the echo backend's report, or an error body.
+func readAnswer(resp *http.Response) answer {
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	a := answer{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	if resp.Header.Get("X-Backend") == "echo" {
+		_ = json.Unmarshal(b, &a.echo)
+	} else {
+		_ = json.Unmarshal(b, &a.err)
+	}
+	return a
 }

@@ -1,12 +1,9 @@
 package sqlite
 
 import (
-	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,52 +17,12 @@ const helperWriters = "CERTGATE_SQLITE_HELPER_WRITERS"
 // that their writes are grouped into shared commits.
 const groupWriters = 8
 
-// TestHelperProcessGroup is the child of TestKill9DurabilityGroup: like
-// TestHelperProcess, but with groupWriters concurrent writers, each
-// printing a record's number once CreateCertificate returned nil.
-func TestHelperProcessGroup(t *testing.T) {
-	path := os.Getenv(helperEnv)
-	if path == "" || os.Getenv(helperWriters) == "" {
-		t.Skip("helper for TestKill9DurabilityGroup")
-	}
-	ctx := context.Background()
-	db, err := Open(ctx, path)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "open:", err)
-		os.Exit(2)
-	}
-	nonce := os.Getenv(helperNonce)
-	deadline := time.Now().Add(3 * time.Second)
-	var next atomic.Int64
-	var mu sync.Mutex // one line at a time on stdout
-	for range groupWriters {
-		go func() {
-			for time.Now().Before(deadline) {
-				i := int(next.Add(1)) - 1
-				if i >= 2000 {
-					return
-				}
-				if err := db.CreateCertificate(ctx, durableCert(nonce, i), 0); err != nil {
-					fmt.Fprintln(os.Stderr, "create:", err)
-					os.Exit(3)
-				}
-				mu.Lock()
-				fmt.Printf("ID %d\n", i)
-				mu.Unlock()
-			}
-		}()
-	}
-	// Never close cleanly: a checkpoint on close could hide a lost write.
-	time.Sleep(time.Minute)
-	os.Exit(4)
-}
-
 // TestKill9DurabilityGroup: with concurrent writers, whose writes share
 // commits, every write acknowledged before kill -9 is there afterwards,
 // whole, and the records present are the acknowledged ones and at most one
 // in flight per writer (written, not yet reported).
 func TestKill9DurabilityGroup(t *testing.T) {
-	kill9Check(t, "TestHelperProcessGroup", []string{helperWriters + "=1"}, 200, groupWriters)
+	kill9Check(t, "TestHelperProcess", []string{helperWriters + "=1"}, 200, groupWriters)
 }
 
 // TestGroupPanic: a write whose fn panics in a batch panics in its own

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -329,10 +330,18 @@ func durableCert(nonce string, i int) *certgate.Certificate {
 	return c
 }
 
+// TestHelperProcess is the child of the kill -9 tests: it writes
+// durableCert records and prints each id once its write is acknowledged,
+// from one writer, or from groupWriters at once (whose writes share
+// commits) when helperWriters is set.
 func TestHelperProcess(t *testing.T) {
 	path := os.Getenv(helperEnv)
 	if path == "" {
-		t.Skip("helper for TestKill9Durability")
+		t.Skip("helper for TestKill9Durability and TestKill9DurabilityGroup")
+	}
+	writers, records, deadline := 1, 200, time.Now().Add(2*time.Second)
+	if os.Getenv(helperWriters) != "" {
+		writers, records, deadline = groupWriters, 2000, time.Now().Add(3*time.Second)
 	}
 	ctx := context.Background()
 	db, err := Open(ctx, path)
@@ -341,14 +350,25 @@ func TestHelperProcess(t *testing.T) {
 		os.Exit(2)
 	}
 	nonce := os.Getenv(helperNonce)
-	deadline := time.Now().Add(2 * time.Second)
-	for i := 0; i < 200 && time.Now().Before(deadline); i++ {
-		if err := db.CreateCertificate(ctx, durableCert(nonce, i), 0); err != nil {
-			fmt.Fprintln(os.Stderr, "create:", err)
-			os.Exit(3)
-		}
-		// os.Stdout is unbuffered: the line leaves the process now.
-		fmt.Printf("ID %d\n", i)
+	var next atomic.Int64
+	var mu sync.Mutex // one line at a time on stdout
+	for range writers {
+		go func() {
+			for time.Now().Before(deadline) {
+				i := int(next.Add(1)) - 1
+				if i >= records {
+					return
+				}
+				if err := db.CreateCertificate(ctx, durableCert(nonce, i), 0); err != nil {
+					fmt.Fprintln(os.Stderr, "create:", err)
+					os.Exit(3)
+				}
+				// os.Stdout is unbuffered: the line leaves the process now.
+				mu.Lock()
+				fmt.Printf("ID %d\n", i)
+				mu.Unlock()
+			}
+		}()
 	}
 	// Never close cleanly: a checkpoint on close could hide a lost write.
 	time.Sleep(time.Minute)

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"sync"
 	"time"
-
-	"github.com/certgate/certgate/api"
 )
 
 // Component is one long-running part of a node: today the API server, the
@@ -116,12 +114,7 @@ type apiServer struct {
 	srv     *http.Server
 	timeout time.Duration // for the message of a shutdown that timed out
 
-	// fresh holds connections that have not sent a request yet. Clients
-	// (the AWS SDK among them) dial spare connections they may never use;
-	// Shutdown would wait about five seconds for each before counting it
-	// idle. Nothing was read on them, so closing them loses nothing.
-	connMu sync.Mutex
-	fresh  map[net.Conn]struct{}
+	fresh freshConns // closed at once by Shutdown (the AWS SDK dials spares)
 }
 
 func (a *apiServer) Run(context.Context) error { return a.srv.Serve(a.ln) }
@@ -130,7 +123,7 @@ func (a *apiServer) Shutdown(ctx context.Context) error {
 	a.srv.SetKeepAlivesEnabled(false)
 	done := make(chan error, 1)
 	go func() { done <- a.srv.Shutdown(ctx) }()
-	a.closeFreshConns()
+	a.fresh.closeAll()
 	if err := <-done; err != nil {
 		_ = a.srv.Close()
 		return fmt.Errorf("graceful shutdown: requests still running after %v were cut off: %w", a.timeout, err)
@@ -144,28 +137,5 @@ func (a *apiServer) close() {
 		_ = a.srv.Close()
 	} else if a.ln != nil {
 		_ = a.ln.Close()
-	}
-}
-
-func (a *apiServer) trackConn(c net.Conn, state http.ConnState) {
-	if l, ok := a.ln.(*api.ConnLimiter); ok {
-		l.ConnState(c, state)
-	}
-	a.connMu.Lock()
-	defer a.connMu.Unlock()
-	switch state {
-	case http.StateNew:
-		a.fresh[c] = struct{}{}
-	default:
-		delete(a.fresh, c)
-	}
-}
-
-func (a *apiServer) closeFreshConns() {
-	a.connMu.Lock()
-	defer a.connMu.Unlock()
-	for c := range a.fresh {
-		_ = c.Close()
-		delete(a.fresh, c)
 	}
 }

@@ -191,14 +191,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		ConnState:         m.api.trackConn,
 		// "OPTIONS *" would otherwise get net/http's anonymous 200; the
 		// dialects answer it like any other unauthenticated request.
 		DisableGeneralOptionsHandler: true,
 	}
 	if m.api != nil {
 		m.api.srv = apiSrv
-		m.api.fresh = map[net.Conn]struct{}{}
+		m.api.fresh.init()
+		apiSrv.ConnState = connState(m.api.ln, &m.api.fresh)
 		m.Components = append([]Component{m.api}, m.Components...)
 	}
 	if m.gw != nil {

@@ -92,7 +92,7 @@ func Start(t testing.TB, cfg Config) *Server {
 	}
 	var last error
 	for range 5 { // another process may take the port between pick and bind
-		port, err := freePort()
+		port, err := testtool.FreePort()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,15 +107,6 @@ func Start(t testing.TB, cfg Config) *Server {
 	}
 	t.Fatalf("nginx did not start: %v", last)
 	return nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func (s *Server) path(name string) string { return filepath.Join(s.Dir, name) }

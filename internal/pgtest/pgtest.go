@@ -38,7 +38,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -332,7 +331,7 @@ func startPrivate(bin string) (s *server, err error) {
 	}
 	logFile := filepath.Join(s.base, "postgres.log")
 	for attempt := 0; ; attempt++ {
-		if s.port, err = freePort(); err != nil {
+		if s.port, err = testtool.FreePort(); err != nil {
 			return nil, err
 		}
 		err := s.pgStart()
@@ -430,16 +429,6 @@ func cleanEnv() []string {
 		}
 	}
 	return env
-}
-
-// freePort returns a loopback port that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // logTail returns the end of the server log, for error messages.

@@ -7,6 +7,7 @@
 package testtool
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"testing"
@@ -32,4 +33,16 @@ func LookPath(t testing.TB, program string) string {
 		Missing(t, program)
 	}
 	return p
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago, for a
+// server the test starts that cannot be handed a listener (nginx,
+// PostgreSQL).
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
